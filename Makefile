@@ -1,0 +1,120 @@
+# Makefile - builds wharf: the common library, wasmrt, the two commands
+# and the tests.  Outputs go to build/ (build/san/ with SANITIZE=1).
+#
+#   make                  build/bin/wharf-index, build/bin/wharf, libraries
+#   make check            every test suite; ends with "N passed, N failed"
+#   make check SANITIZE=1 the same under ASan + UBSan
+#   make deps             install missing Debian packages (.ci/packages)
+#   make install PREFIX=/usr/local DESTDIR=
+#
+# Source files are found by wildcard: a new .c in common/ joins the common
+# library, a new tests/unit/*_test.c becomes a test program.
+
+VERSION   := 0.1.0
+CC        ?= cc
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+SANITIZE  ?= 0
+
+PC_LIBS   := libarchive libcrypto jansson libsodium zlib
+PC_TEST   := cmocka
+
+# Run `make deps` on our own when a library is missing, unless that is
+# what was asked for (or cleaning, which needs nothing).
+ifeq ($(filter deps clean help,$(MAKECMDGOALS)),)
+ifneq ($(shell pkg-config --exists $(PC_LIBS) $(PC_TEST) 2>/dev/null && echo ok),ok)
+$(info wharf: some libraries are missing; running make deps)
+ifneq ($(shell sh .ci/deps.sh >&2; echo $$?),0)
+$(error make deps failed; see above)
+endif
+endif
+endif
+
+# BUILD=dir puts outputs elsewhere (e.g. a second tree for clang).
+ifeq ($(SANITIZE),1)
+O         := $(or $(BUILD),build/san)
+SANFLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+else
+O         := $(or $(BUILD),build)
+SANFLAGS  :=
+endif
+
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+             -Wno-unused-parameter
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) \
+             $(CFLAGS) $(SANFLAGS) -I. -DWHARF_VERSION='"$(VERSION)"' \
+             $(shell pkg-config --cflags $(PC_LIBS)) -MMD -MP
+LDLIBS_ALL = $(shell pkg-config --libs $(PC_LIBS)) -lm
+TEST_LIBS  = $(shell pkg-config --libs $(PC_TEST))
+
+common_src   := $(wildcard common/*.c)
+wasmrt_src   := $(filter-out wasmrt/main.c,$(wildcard wasmrt/*.c))
+indexer_src  := $(wildcard indexer/*.c)
+installer_src:= $(wildcard installer/*.c)
+unit_src     := $(wildcard tests/unit/*_test.c)
+tool_src     := $(wildcard tests/tools/*.c)
+
+obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
+
+LIB_COMMON := $(O)/lib/libwhcommon.a
+LIB_WASMRT := $(O)/lib/libwasmrt.a
+BINS       := $(O)/bin/wharf-index $(O)/bin/wharf
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(unit_src))
+TOOL_BINS  := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(tool_src))
+
+.PHONY: all check test-build deps install clean help
+all: $(BINS) $(LIB_COMMON) $(LIB_WASMRT)
+
+$(O)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB_COMMON): $(call obj,$(common_src))
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(LIB_WASMRT): $(call obj,$(wasmrt_src))
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(O)/bin/wharf-index: $(call obj,$(indexer_src)) $(LIB_WASMRT) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(O)/bin/wharf: $(call obj,$(installer_src)) $(LIB_WASMRT) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(O)/tests/unit/%: $(O)/obj/tests/unit/%.o $(LIB_WASMRT) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL) $(TEST_LIBS)
+
+$(O)/tests/tools/%: $(O)/obj/tests/tools/%.o $(LIB_WASMRT) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+test-build: all $(UNIT_BINS) $(TOOL_BINS)
+
+# tests/run.sh runs every suite and prints the final "N passed, N failed".
+check: test-build
+	@sh tests/run.sh $(O)
+
+deps:
+	@sh .ci/deps.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	           $(DESTDIR)$(PREFIX)/share/wharf/templates
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(wildcard docs/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	cp -R site-templates/. $(DESTDIR)$(PREFIX)/share/wharf/templates/
+
+clean:
+	rm -rf build
+
+help:
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+
+-include $(shell find $(O)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,122 @@
+/* err.c - filling and formatting wh_err (see err.h for the convention). */
+#include "err.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct { const char *reason; int exitc; } codes[WH_E__COUNT] = {
+    [WH_OK] = { "ok", WH_EXIT_OK },
+#define X(name, reason, exitc) [name] = { reason, exitc },
+#include "errors.def"
+#undef X
+};
+
+void wh_err_clear(wh_err *err)
+{
+    if (!err)
+        return;
+    memset(err, 0, sizeof *err);
+    err->offset = -1;
+}
+
+static void set_common(wh_err *err, int code, const char *path)
+{
+    wh_err_clear(err);
+    err->code = code;
+    if (path)
+        snprintf(err->path, sizeof err->path, "%s", path);
+}
+
+static void set_reason(wh_err *err, int code, const char *fmt, va_list ap)
+{
+    if (fmt && *fmt)
+        vsnprintf(err->reason, sizeof err->reason, fmt, ap);
+    else
+        snprintf(err->reason, sizeof err->reason, "%s", wh_err_str(code));
+}
+
+int wh_fail(wh_err *err, int code, const char *path, long long offset,
+            const char *fmt, ...)
+{
+    if (!err)
+        return code;
+    set_common(err, code, path);
+    err->offset = offset < 0 ? -1 : offset;
+    va_list ap;
+    va_start(ap, fmt);
+    set_reason(err, code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int wh_fail_at(wh_err *err, int code, const char *path, int line, int col,
+               const char *fmt, ...)
+{
+    if (!err)
+        return code;
+    set_common(err, code, path);
+    err->line = line;
+    err->col = col;
+    va_list ap;
+    va_start(ap, fmt);
+    set_reason(err, code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int wh_fail_errno(wh_err *err, int errnum, const char *path, const char *what)
+{
+    int code = errnum == ENOENT ? WH_E_NOTFOUND
+             : errnum == ENOMEM ? WH_E_NOMEM
+             : errnum == EEXIST ? WH_E_EXISTS : WH_E_IO;
+    return wh_fail(err, code, path, -1, "%s: %s", what, strerror(errnum));
+}
+
+int wh_err_prefix(wh_err *err, const char *fmt, ...)
+{
+    if (!err)
+        return 0;
+    char head[256], old[sizeof err->reason];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(head, sizeof head, fmt, ap);
+    va_end(ap);
+    memcpy(old, err->reason, sizeof old);
+    /* Truncation is acceptable for a message; the length is not needed. */
+    int len = snprintf(err->reason, sizeof err->reason, "%s: %s", head, old);
+    (void)len;
+    return err->code;
+}
+
+char *wh_err_format(const wh_err *err, char *buf, size_t n)
+{
+    if (!buf || n == 0)
+        return buf;
+    const char *reason = err->reason[0] ? err->reason : wh_err_str(err->code);
+    const char *sep = err->path[0] ? ": " : "";
+    if (err->line > 0)
+        snprintf(buf, n, "%s%s%d:%d: %s", err->path, err->path[0] ? ":" : "line ",
+                 err->line, err->col, reason);
+    else if (err->offset >= 0)
+        snprintf(buf, n, "%s%soffset 0x%llx: %s", err->path, sep,
+                 (unsigned long long)err->offset, reason);
+    else
+        snprintf(buf, n, "%s%s%s", err->path, sep, reason);
+    return buf;
+}
+
+const char *wh_err_str(int code)
+{
+    if (code < 0 || code >= WH_E__COUNT || !codes[code].reason)
+        return "unknown error";
+    return codes[code].reason;
+}
+
+int wh_err_exit(int code)
+{
+    if (code < 0 || code >= WH_E__COUNT)
+        return WH_EXIT_ERROR;
+    return codes[code].exitc;
+}

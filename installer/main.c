@@ -1,0 +1,2 @@
+#include <stdio.h>
+int main(void) { puts("wharf " WHARF_VERSION); return 0; }

@@ -1,0 +1,2 @@
+#include "wasmrt.h"
+const char *wr_version(void) { return WHARF_VERSION; }
