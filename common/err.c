@@ -78,15 +78,23 @@ int wh_err_prefix(wh_err *err, const char *fmt, ...)
 {
     if (!err)
         return 0;
-    char head[256], old[sizeof err->reason];
+    char head[sizeof err->reason];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(head, sizeof head, fmt, ap);
     va_end(ap);
-    memcpy(old, err->reason, sizeof old);
-    /* Truncation is acceptable for a message; the length is not needed. */
-    int len = snprintf(err->reason, sizeof err->reason, "%s: %s", head, old);
-    (void)len;
+    /* Slide the old reason right and put "head: " before it, truncating
+     * the tail when the whole does not fit. */
+    size_t cap = sizeof err->reason - 1;
+    size_t hl = strlen(head), ol = strlen(err->reason);
+    if (hl + 2 > cap)
+        hl = cap - 2;
+    if (hl + 2 + ol > cap)
+        ol = cap - hl - 2;
+    memmove(err->reason + hl + 2, err->reason, ol);
+    memcpy(err->reason, head, hl);
+    memcpy(err->reason + hl, ": ", 2);
+    err->reason[hl + 2 + ol] = '\0';
     return err->code;
 }
 

@@ -1,4 +1,4 @@
-/* wh_test.h - the small harness every tests/unit/*_test.c shares.
+/* wh_test.h - the small harness every unit test program shares.
  *
  * Tests are cmocka tests.  WH_TEST_MAIN runs a group and prints the
  * "RESULT suite passed failed" line that tests/run.sh adds up.  Table-

@@ -1,0 +1,418 @@
+/* fs.c - capped reads, atomic writes, safe path joins and sorted walks.
+ *
+ * See fs.h for the contract.  Two points of design:
+ *
+ * Atomicity.  A file is replaced by writing a temporary in the SAME
+ * directory (rename is only atomic within one file system), fsyncing it
+ * (so the rename cannot reach the disk before the data), renaming it over
+ * the target, then fsyncing the directory (so the rename itself survives a
+ * power cut).  Any failure unlinks the temporary and leaves the target as
+ * it was.
+ *
+ * Fault injection.  Every write, fsync and rename goes through fault_hit(),
+ * which can be armed to fail the n-th call.  Tests raise n from 1 until a
+ * run completes, proving each failure point leaves the old state intact.
+ *
+ * Tests: tests/unit/fs_test.c
+ */
+#include "fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define WALK_MAX_DEPTH 64
+
+/* --- fault injection ---------------------------------------------------- */
+
+static long fault_countdown;
+
+void wh_fs_fault_arm(long n)
+{
+    if (n < 0) {
+        const char *s = getenv("WHARF_FS_FAULT");
+        n = s ? strtol(s, NULL, 10) : 0;
+    }
+    fault_countdown = n > 0 ? n : 0;
+}
+
+/* True when the armed fault fires now; sets errno like a failing call. */
+static int fault_hit(void)
+{
+    if (fault_countdown > 0 && --fault_countdown == 0) {
+        errno = EIO;
+        return 1;
+    }
+    return 0;
+}
+
+/* --- reading ------------------------------------------------------------ */
+
+int wh_file_read(const char *path, size_t max, char **data, size_t *len,
+                 wh_err *err)
+{
+    *data = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return wh_fail_errno(err, errno, path, "cannot open");
+    struct stat st;
+    int rc = 0;
+    char *buf = NULL;
+    if (fstat(fd, &st) < 0) {
+        rc = wh_fail_errno(err, errno, path, "cannot stat");
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = wh_fail(err, WH_E_IO, path, -1, "not a regular file");
+        goto out;
+    }
+    if ((uintmax_t)st.st_size > max) {
+        rc = wh_fail(err, WH_E_LIMIT, path, -1,
+                     "file is %jd bytes, more than the limit of %zu",
+                     (intmax_t)st.st_size, max);
+        goto out;
+    }
+    /* The file may grow while we read: read at most max + 1 bytes so a
+     * growth past the cap is still caught. */
+    size_t cap = (size_t)st.st_size + 1, n = 0;
+    buf = malloc(cap + 1);
+    if (!buf) {
+        rc = wh_fail(err, WH_E_NOMEM, path, -1, NULL);
+        goto out;
+    }
+    for (;;) {
+        if (n == cap) {
+            if (cap > max) {
+                rc = wh_fail(err, WH_E_LIMIT, path, -1,
+                             "file grew past the limit of %zu bytes", max);
+                goto out;
+            }
+            size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+            char *nb = realloc(buf, ncap + 1);
+            if (!nb) {
+                rc = wh_fail(err, WH_E_NOMEM, path, -1, NULL);
+                goto out;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            rc = wh_fail_errno(err, errno, path, "read error");
+            goto out;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    if (n > max) {
+        rc = wh_fail(err, WH_E_LIMIT, path, -1,
+                     "file grew past the limit of %zu bytes", max);
+        goto out;
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    buf = NULL;
+out:
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+/* --- atomic writing ----------------------------------------------------- */
+
+static int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        if (fault_hit())
+            return -1;
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Directory part of path ("." when there is none) into dir. */
+static void dir_of(const char *path, char *dir, size_t n)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, n, ".");
+    else if (slash == path)
+        snprintf(dir, n, "/");
+    else
+        snprintf(dir, n, "%.*s", (int)(slash - path), path);
+}
+
+static int fsync_dir(const char *path)
+{
+    char dir[4096];
+    dir_of(path, dir, sizeof dir);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int r = fault_hit() ? -1 : fsync(fd);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return r;
+}
+
+int wh_atomic_open(wh_atomic *a, const char *path, unsigned mode, wh_err *err)
+{
+    a->fd = -1;
+    if (strlen(path) + 16 > sizeof a->tmp)
+        return wh_fail(err, WH_E_LIMIT, path, -1, "path too long");
+    snprintf(a->path, sizeof a->path, "%s", path);
+    /* A dot-prefixed name keeps half-written files out of wh_walk. */
+    const char *slash = strrchr(path, '/');
+    int dlen = slash ? (int)(slash - path + 1) : 0;
+    snprintf(a->tmp, sizeof a->tmp, "%.*s.%s.tmp.XXXXXX", dlen, path,
+             path + dlen);
+    a->fd = mkstemp(a->tmp);
+    if (a->fd < 0)
+        return wh_fail_errno(err, errno, path, "cannot create temporary file");
+    if (fchmod(a->fd, (mode_t)mode) < 0) {
+        int rc = wh_fail_errno(err, errno, a->tmp, "cannot set permissions");
+        wh_atomic_abort(a);
+        return rc;
+    }
+    return 0;
+}
+
+int wh_atomic_write(wh_atomic *a, const void *data, size_t len, wh_err *err)
+{
+    if (write_all(a->fd, data, len) < 0) {
+        int rc = wh_fail_errno(err, errno, a->path, "write error");
+        wh_atomic_abort(a);
+        return rc;
+    }
+    return 0;
+}
+
+int wh_atomic_commit(wh_atomic *a, wh_err *err)
+{
+    const char *what = NULL;
+    if (fault_hit() || fsync(a->fd) < 0)
+        what = "fsync failed";
+    else if (close(a->fd) < 0) {
+        a->fd = -1;
+        what = "close failed";
+    } else {
+        a->fd = -1;
+        if (fault_hit() || rename(a->tmp, a->path) < 0)
+            what = "cannot rename temporary file into place";
+    }
+    if (what) {
+        int rc = wh_fail_errno(err, errno, a->path, what);
+        wh_atomic_abort(a);
+        return rc;
+    }
+    /* The new content is in place; only its durability is in doubt. */
+    if (fsync_dir(a->path) < 0)
+        return wh_fail_errno(err, errno, a->path, "cannot fsync directory");
+    return 0;
+}
+
+void wh_atomic_abort(wh_atomic *a)
+{
+    if (a->fd >= 0)
+        close(a->fd);
+    a->fd = -1;
+    unlink(a->tmp);
+}
+
+int wh_file_write_atomic(const char *path, const void *data, size_t len,
+                         unsigned mode, wh_err *err)
+{
+    wh_atomic a;
+    int rc = wh_atomic_open(&a, path, mode, err);
+    if (rc == 0)
+        rc = wh_atomic_write(&a, data, len, err);
+    if (rc == 0)
+        rc = wh_atomic_commit(&a, err);
+    return rc;
+}
+
+/* --- paths -------------------------------------------------------------- */
+
+int wh_path_join(char *out, size_t outsz, const char *base, const char *rel,
+                 size_t rel_len, wh_err *err)
+{
+    if (rel_len == 0)
+        return wh_fail(err, WH_E_UNSAFE, NULL, -1, "empty path");
+    if (memchr(rel, '\0', rel_len))
+        return wh_fail(err, WH_E_UNSAFE, NULL, -1,
+                       "path '%.*s' contains a NUL byte",
+                       (int)strnlen(rel, rel_len), rel);
+    if (rel[0] == '/')
+        return wh_fail(err, WH_E_UNSAFE, NULL, -1,
+                       "absolute path '%.*s'", (int)rel_len, rel);
+    if (memchr(rel, '\\', rel_len))
+        return wh_fail(err, WH_E_UNSAFE, NULL, -1,
+                       "backslash in path '%.*s'", (int)rel_len, rel);
+    for (size_t i = 0; i < rel_len;) {
+        size_t j = i;
+        while (j < rel_len && rel[j] != '/')
+            j++;
+        size_t clen = j - i;
+        if (clen == 0 || (clen == 1 && rel[i] == '.') ||
+            (clen == 2 && rel[i] == '.' && rel[i + 1] == '.'))
+            return wh_fail(err, WH_E_UNSAFE, NULL, -1,
+                           "path '%.*s' has a '%.*s' component",
+                           (int)rel_len, rel, (int)clen, rel + i);
+        i = j + 1;
+        if (j + 1 == rel_len)   /* trailing slash: empty last component */
+            return wh_fail(err, WH_E_UNSAFE, NULL, -1,
+                           "path '%.*s' ends with '/'", (int)rel_len, rel);
+    }
+    int n = snprintf(out, outsz, "%s/%.*s", base, (int)rel_len, rel);
+    if (n < 0 || (size_t)n >= outsz)
+        return wh_fail(err, WH_E_LIMIT, NULL, -1,
+                       "path '%s/%.*s' is too long", base, (int)rel_len, rel);
+    return 0;
+}
+
+int wh_mkdirs(const char *dir, wh_err *err)
+{
+    char buf[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof buf)
+        return wh_fail(err, WH_E_LIMIT, dir, -1, "bad directory name length");
+    memcpy(buf, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            return wh_fail_errno(err, errno, buf, "cannot create directory");
+        buf[i] = c;
+    }
+    struct stat st;
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+        return wh_fail(err, WH_E_IO, dir, -1, "not a directory");
+    return 0;
+}
+
+/* --- walking ------------------------------------------------------------ */
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted names of dir's non-hidden entries; caller frees each and list. */
+static int list_dir(const char *dir, char ***names, size_t *count, wh_err *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return wh_fail_errno(err, errno, dir, "cannot open directory");
+    char **v = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    struct dirent *e;
+    errno = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            char **nv = realloc(v, cap * sizeof *v);
+            if (!nv) {
+                rc = wh_fail(err, WH_E_NOMEM, dir, -1, NULL);
+                break;
+            }
+            v = nv;
+        }
+        if (!(v[n] = strdup(e->d_name))) {
+            rc = wh_fail(err, WH_E_NOMEM, dir, -1, NULL);
+            break;
+        }
+        n++;
+        errno = 0;
+    }
+    if (rc == 0 && errno != 0)
+        rc = wh_fail_errno(err, errno, dir, "cannot read directory");
+    closedir(d);
+    if (rc != 0) {
+        while (n > 0)
+            free(v[--n]);
+        free(v);
+        return rc;
+    }
+    if (n > 0)
+        qsort(v, n, sizeof *v, cmp_names);
+    *names = v;
+    *count = n;
+    return 0;
+}
+
+/* One level of the walk.  The three path buffers live on the heap: the
+ * recursion is up to WALK_MAX_DEPTH deep and PATH_MAX-sized frames would
+ * make that a megabyte of stack. */
+static int walk(const char *root, const char *rel, int depth, wh_walk_fn fn,
+                void *ctx, wh_err *err)
+{
+    if (depth > WALK_MAX_DEPTH)
+        return wh_fail(err, WH_E_LIMIT, root, -1,
+                       "directories nested deeper than %d below '%s'",
+                       WALK_MAX_DEPTH, rel);
+    struct { char dir[PATH_MAX], path[PATH_MAX], sub[PATH_MAX]; } *b =
+        malloc(sizeof *b);
+    if (!b)
+        return wh_fail(err, WH_E_NOMEM, root, -1, NULL);
+    char *dir = b->dir, *path = b->path, *sub = b->sub;
+    char **names = NULL;
+    size_t count = 0;
+    int rc;
+    if (snprintf(dir, PATH_MAX, "%s%s%s", root, *rel ? "/" : "", rel) >= PATH_MAX)
+        rc = wh_fail(err, WH_E_LIMIT, root, -1, "path too long below '%s'", rel);
+    else
+        rc = list_dir(dir, &names, &count, err);
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        if (snprintf(path, PATH_MAX, "%s/%s", dir, names[i]) >= PATH_MAX ||
+            snprintf(sub, PATH_MAX, "%s%s%s", rel, *rel ? "/" : "", names[i]) >=
+                PATH_MAX) {
+            rc = wh_fail(err, WH_E_LIMIT, dir, -1, "path too long: '%s'", names[i]);
+            break;
+        }
+        struct stat st;
+        if (lstat(path, &st) < 0) {
+            if (errno == ENOENT)    /* removed while we walk: not an error */
+                continue;
+            rc = wh_fail_errno(err, errno, path, "cannot stat");
+            break;
+        }
+        rc = fn(path, sub, &st, ctx);
+        if (rc == 0 && S_ISDIR(st.st_mode))
+            rc = walk(root, sub, depth + 1, fn, ctx, err);
+    }
+    for (size_t i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+    free(b);
+    return rc;
+}
+
+int wh_walk(const char *root, wh_walk_fn fn, void *ctx, wh_err *err)
+{
+    return walk(root, "", 0, fn, ctx, err);
+}

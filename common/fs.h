@@ -1,0 +1,80 @@
+/* fs.h - file primitives every wharf command shares.
+ *
+ * - wh_file_read: whole small files (manifests, keys, indexes) with a cap,
+ *   so a hostile 10 GB "key" cannot exhaust memory.
+ * - wh_file_write_atomic: the only way wharf replaces a file: a temporary
+ *   file in the same directory, fsync, rename over the target, fsync the
+ *   directory.  A crash or failure at any point leaves either the old or the
+ *   new content, never a mix.
+ * - wh_path_join: join a trusted base with an untrusted relative path,
+ *   refusing "..", absolute paths, empty components and NUL.
+ * - wh_walk: depth-first walk of a directory in sorted order, so indexes
+ *   built from it are deterministic.
+ *
+ * Fault injection (tests only): wh_fs_fault_arm(n) makes the n-th
+ * following write, fsync or rename done by this file fail with EIO; the
+ * commands read WHARF_FS_FAULT=N at start-up to arm it.  It is the one
+ * piece of process-wide state in common/, and exists so tests can prove
+ * that every failure point leaves the previous state intact.
+ */
+#ifndef WH_FS_H
+#define WH_FS_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "common/err.h"
+
+/* Read all of path into a malloc'd, NUL-terminated buffer (*len excludes
+ * the NUL).  A file larger than max bytes fails with WH_E_LIMIT before
+ * anything is read.  On failure *data is NULL. */
+int wh_file_read(const char *path, size_t max, char **data, size_t *len,
+                 wh_err *err);
+
+/* Atomically replace path with data (permissions mode, e.g. 0644). */
+int wh_file_write_atomic(const char *path, const void *data, size_t len,
+                         unsigned mode, wh_err *err);
+
+/* An open temporary file next to its final path, for writers that stream
+ * (archives, large copies): write to fd, then commit or abort.  Commit
+ * fsyncs, renames and fsyncs the directory; abort unlinks. */
+typedef struct wh_atomic {
+    int  fd;
+    char tmp[4096];
+    char path[4096];
+} wh_atomic;
+
+int wh_atomic_open(wh_atomic *a, const char *path, unsigned mode, wh_err *err);
+int wh_atomic_write(wh_atomic *a, const void *data, size_t len, wh_err *err);
+int wh_atomic_commit(wh_atomic *a, wh_err *err);
+void wh_atomic_abort(wh_atomic *a);
+
+/* Write base + "/" + rel into out (size outsz).  rel is untrusted: it must
+ * be relative, without "." or ".." components, empty components
+ * (a//b), backslashes or NUL (rel_len counts its bytes, so an embedded NUL
+ * is seen).  Fails with WH_E_UNSAFE naming rel, or WH_E_LIMIT when the
+ * result does not fit. */
+int wh_path_join(char *out, size_t outsz, const char *base, const char *rel,
+                 size_t rel_len, wh_err *err);
+
+/* Create dir and its parents (mode 0755); existing directories are fine. */
+int wh_mkdirs(const char *dir, wh_err *err);
+
+/* Called by wh_walk for every regular file and directory below root.
+ * rel is the path relative to root ("a/b.ferrpkg"); return 0 to go on,
+ * non-zero to stop the walk with that value. */
+typedef int (*wh_walk_fn)(const char *path, const char *rel,
+                          const struct stat *st, void *ctx);
+
+/* Depth-first walk in byte-wise sorted order of names.  Symbolic links
+ * are reported (st from lstat) but never followed; hidden entries
+ * (".name") are skipped.  Depth is capped at 64.  Returns 0, the callback's
+ * non-zero value, or a WH_E_* code with err filled. */
+int wh_walk(const char *root, wh_walk_fn fn, void *ctx, wh_err *err);
+
+/* Test hook: fail the n-th following write/fsync/rename (n >= 1);
+ * 0 disarms.  Reads WHARF_FS_FAULT when called with n < 0. */
+void wh_fs_fault_arm(long n);
+
+#endif
