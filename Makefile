@@ -4,6 +4,7 @@
 #   make                  build/bin/wharf-index, build/bin/wharf, libraries
 #   make check            every test suite; ends with "N passed, N failed"
 #   make check SANITIZE=1 the same under ASan + UBSan
+#   make bench            benchmarks, as ratios against a baseline
 #   make deps             install missing Debian packages (.ci/packages)
 #   make install PREFIX=/usr/local DESTDIR=
 #
@@ -64,7 +65,7 @@ BINS       := $(O)/bin/wharf-index $(O)/bin/wharf
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(unit_src))
 TOOL_BINS  := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(tool_src))
 
-.PHONY: all check test-build deps install clean help
+.PHONY: all check test-build bench deps install clean help
 all: $(BINS) $(LIB_COMMON) $(LIB_WASMRT)
 
 $(O)/obj/%.o: %.c
@@ -100,6 +101,11 @@ test-build: all $(UNIT_BINS) $(TOOL_BINS)
 # tests/run.sh runs every suite and prints the final "N passed, N failed".
 check: test-build
 	@sh tests/run.sh $(O)
+
+# Benchmarks print ratios against a baseline measured in the same run
+# (docs/performance.md).
+bench: test-build
+	@for b in tests/bench/*.sh; do sh "$$b" $(O) || exit 1; done
 
 deps:
 	@sh .ci/deps.sh

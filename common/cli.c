@@ -10,6 +10,9 @@
 
 #include <stdarg.h>
 #include <string.h>
+#include <termios.h>
+#include <sodium.h>
+#include <unistd.h>
 
 void wh_cli_init(wh_cli *c, const char *prog, int argc, char **argv)
 {
@@ -167,6 +170,73 @@ int wh_cli_report(const char *prog, const wh_err *err)
     char msg[1024];
     fprintf(stderr, "%s: %s\n", prog, wh_err_format(err, msg, sizeof msg));
     return wh_err_exit(err->code);
+}
+
+/* One line from f into buf without its line break; -1 at EOF or when it
+ * does not fit (the rest of the line is consumed either way). */
+static int read_line(FILE *f, char *buf, size_t n)
+{
+    size_t len = 0;
+    int c, overflow = 0;
+    while ((c = getc(f)) != EOF && c != '\n') {
+        if (len + 1 < n)
+            buf[len++] = (char)c;
+        else
+            overflow = 1;
+    }
+    if (len > 0 && buf[len - 1] == '\r')
+        len--;
+    buf[len] = '\0';
+    return (c == EOF && len == 0) || overflow ? -1 : 0;
+}
+
+static int tty_read(FILE *tty, const char *prompt, char *buf, size_t n)
+{
+    struct termios old, quiet;
+    fprintf(tty, "%s", prompt);
+    fflush(tty);
+    int fd = fileno(tty), have = tcgetattr(fd, &old) == 0;
+    if (have) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(fd, TCSAFLUSH, &quiet);
+    }
+    int r = read_line(tty, buf, n);
+    if (have)
+        tcsetattr(fd, TCSAFLUSH, &old);
+    fprintf(tty, "\n");
+    return r;
+}
+
+int wh_cli_password(const char *prompt, int confirm, char *buf, size_t n,
+                    wh_err *err)
+{
+    int r;
+    if (!isatty(STDIN_FILENO)) {
+        r = read_line(stdin, buf, n);
+    } else {
+        FILE *tty = fopen("/dev/tty", "r+");
+        if (!tty)
+            return wh_fail(err, WH_E_USAGE, NULL, -1, "cannot open the terminal");
+        r = tty_read(tty, prompt, buf, n);
+        if (r == 0 && confirm) {
+            char again[1024];
+            r = tty_read(tty, "Password (one more time): ", again, sizeof again);
+            if (r == 0 && strcmp(again, buf) != 0) {
+                sodium_memzero(again, sizeof again);
+                fclose(tty);
+                return wh_fail(err, WH_E_USAGE, NULL, -1, "passwords don't match");
+            }
+            sodium_memzero(again, sizeof again);
+        }
+        fclose(tty);
+    }
+    if (r < 0)
+        return wh_fail(err, WH_E_USAGE, NULL, -1,
+                       "no password given, or longer than %zu bytes", n - 1);
+    if (buf[0] == '\0')
+        return wh_fail(err, WH_E_USAGE, NULL, -1, "empty password");
+    return 0;
 }
 
 static void list_commands(FILE *f, const char *prog, const char *description,

@@ -71,6 +71,15 @@ int wh_cli_usage_error(const wh_cli *c);
 /* Print "PROG: <formatted err>" to stderr; returns its exit status. */
 int wh_cli_report(const char *prog, const wh_err *err);
 
+/* Read a password: from the terminal with echo off when stdin is one
+ * (asking twice when confirm is set), otherwise one line of stdin, as
+ * minisign does, so scripts can pipe it.  buf (size n) is NUL-terminated
+ * without the line break; the caller wipes it.  An empty password or one
+ * that does not fit fails with WH_E_USAGE; a mismatch of the two entries
+ * likewise. */
+int wh_cli_password(const char *prompt, int confirm, char *buf, size_t n,
+                    wh_err *err);
+
 /* A subcommand of a program with several (git style). */
 typedef struct wh_cmd {
     const char *name;

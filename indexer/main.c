@@ -1,2 +1,24 @@
-#include <stdio.h>
-int main(void) { puts("wharf-index " WHARF_VERSION); return 0; }
+/* main.c - wharf-index: the command table and process set-up.
+ *
+ * wharf-index turns a folder of module archives into a signed static site.
+ * Each command lives in its own cmd_*.c with its options, help and a
+ * cmd_*() entry point; this file only dispatches (git's git.c pattern).
+ */
+#include "indexer/indexer.h"
+
+#include "common/cli.h"
+#include "common/fs.h"
+
+static const wh_cmd commands[] = {
+    { "keygen", cmd_keygen, "create a repository signing key pair" },
+    { "sign",   cmd_sign,   "sign files with a repository or publisher key" },
+    { NULL, NULL, NULL }
+};
+
+int main(int argc, char **argv)
+{
+    wh_fs_fault_arm(-1);   /* WHARF_FS_FAULT, for failure-injection tests */
+    return wh_cli_dispatch("wharf-index",
+        "Build a signed static index of WebAssembly module archives.",
+        commands, argc, argv);
+}
