@@ -2,6 +2,7 @@
 # and the tests.  Outputs go to build/ (build/san/ with SANITIZE=1).
 #
 #   make                  build/bin/wharf-index, build/bin/wharf, libraries
+#   make demo             install deps, build, run the end-to-end demo
 #   make check            every test suite; ends with "N passed, N failed"
 #   make check SANITIZE=1 the same under ASan + UBSan
 #   make bench            benchmarks, as ratios against a baseline
@@ -65,7 +66,7 @@ BINS       := $(O)/bin/wharf-index $(O)/bin/wharf
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(unit_src))
 TOOL_BINS  := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(tool_src))
 
-.PHONY: all check test-build bench deps install clean help
+.PHONY: all check test-build bench demo deps install clean help
 all: $(BINS) $(LIB_COMMON) $(LIB_WASMRT)
 
 $(O)/obj/%.o: %.c
@@ -102,6 +103,10 @@ test-build: all $(UNIT_BINS) $(TOOL_BINS)
 check: test-build
 	@sh tests/run.sh $(O)
 
+# The end-to-end job, as far as it exists (examples/demo.sh says what not).
+demo: all
+	@sh examples/demo.sh $(O)
+
 # Benchmarks print ratios against a baseline measured in the same run
 # (docs/performance.md).
 bench: test-build
@@ -115,7 +120,8 @@ install: all
 	           $(DESTDIR)$(PREFIX)/share/wharf/templates
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(wildcard docs/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
-	cp -R site-templates/. $(DESTDIR)$(PREFIX)/share/wharf/templates/
+	cd site-templates && find . -type f ! -name README.md | while read -r f; do \
+	    install -D -m 644 "$$f" "$(DESTDIR)$(PREFIX)/share/wharf/templates/$$f"; done
 
 clean:
 	rm -rf build
