@@ -104,9 +104,12 @@ char *wh_err_format(const wh_err *err, char *buf, size_t n)
         return buf;
     const char *reason = err->reason[0] ? err->reason : wh_err_str(err->code);
     const char *sep = err->path[0] ? ": " : "";
-    if (err->line > 0)
+    if (err->line > 0 && err->col > 0)
         snprintf(buf, n, "%s%s%d:%d: %s", err->path, err->path[0] ? ":" : "line ",
                  err->line, err->col, reason);
+    else if (err->line > 0)
+        snprintf(buf, n, "%s%s%d: %s", err->path, err->path[0] ? ":" : "line ",
+                 err->line, reason);
     else if (err->offset >= 0)
         snprintf(buf, n, "%s%soffset 0x%llx: %s", err->path, sep,
                  (unsigned long long)err->offset, reason);

@@ -67,8 +67,9 @@ int wh_fail_at(wh_err *err, int code, const char *path, int line, int col,
  * WH_E_NOTFOUND for ENOENT, WH_E_NOMEM for ENOMEM). */
 int wh_fail_errno(wh_err *err, int errnum, const char *path, const char *what);
 
-/* "path: offset 0x1a: reason", "path:3:7: reason", "path: reason" or
- * "reason"; always NUL-terminated, truncated to n. Returns buf. */
+/* "path: offset 0x1a: reason", "path:3:7: reason" ("path:3: reason" when
+ * col is 0), "path: reason" or "reason"; always NUL-terminated, truncated
+ * to n. Returns buf. */
 char *wh_err_format(const wh_err *err, char *buf, size_t n);
 
 /* Default reason of a code ("malformed input"); "unknown error" if none. */

@@ -30,6 +30,9 @@ static void test_line_col_form(void **state)
     wh_fail_at(&e, WH_E_FORMAT, NULL, 2, 1, "bad");
     fmt(&e, buf);
     assert_string_equal(buf, "line 2:1: bad");
+    wh_fail_at(&e, WH_E_FORMAT, "k.minisig", 2, 0, "unsupported signature algorithm");
+    fmt(&e, buf);
+    assert_string_equal(buf, "k.minisig:2: unsupported signature algorithm");
 }
 
 static void test_plain_and_default_reason(void **state)
