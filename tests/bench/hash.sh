@@ -1,7 +1,8 @@
 #!/bin/sh
 # hash.sh BUILD_DIR - SHA-256 of a large file: common/sha256.c (through
 # the wh-hash tool) against coreutils' sha256sum, in the same run on the
-# same file.  Prints the best of 3 for each and the ratio wharf/sha256sum.
+# same file (and `openssl dgst -sha256`, the same code as ours, when
+# installed).  Prints the best of 3 for each and the ratio wharf/sha256sum.
 # The file is read from the page cache after the first pass, so this
 # measures hashing speed, the part wharf controls; a cold read is bounded
 # by the disk for both alike.  BENCH_MB sets the size (default 1024).
@@ -27,8 +28,14 @@ best() {    # best COMMAND...: best wall time of 3 runs, in seconds
 sha256sum "$dir/big" >/dev/null      # warm the cache
 base=$(best sha256sum "$dir/big")
 ours=$(best "$O/tests/tools/wh-hash" "$dir/big")
+ossl=""
+command -v openssl >/dev/null 2>&1 && ossl=$(best openssl dgst -sha256 "$dir/big")
 [ "$("$O/tests/tools/wh-hash" "$dir/big")" = "$(sha256sum "$dir/big")" ] ||
     { echo "bench: digests differ" >&2; exit 1; }
 awk -v mb="$mb" -v b="$base" -v o="$ours" 'BEGIN {
     printf "sha256 of %d MiB: sha256sum %.3f s (%.0f MiB/s), wharf %.3f s (%.0f MiB/s), ratio wharf/sha256sum %.2f\n",
         mb, b, mb / b, o, mb / o, o / b }'
+if [ -n "$ossl" ]; then
+    awk -v o="$ours" -v s="$ossl" 'BEGIN {
+        printf "  and against openssl dgst -sha256 %.3f s: ratio wharf/openssl %.2f\n", s, o / s }'
+fi

@@ -63,7 +63,7 @@ static void test_file_and_fd(void **state)
     char path[] = "/tmp/wh-sha.XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
-    /* 3 MiB + 5 bytes of 'a': crosses the 1 MiB read blocks. */
+    /* 3 MiB + 5 bytes of 'a': crosses many 128 KiB read blocks. */
     static char buf[1 << 20];
     memset(buf, 'a', sizeof buf);
     for (int i = 0; i < 3; i++)
