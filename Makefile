@@ -66,10 +66,22 @@ BINS       := $(O)/bin/wharf-index $(O)/bin/wharf
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(unit_src))
 TOOL_BINS  := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(tool_src))
 
+# Keep objects of test programs between runs (they are intermediates).
+.SECONDARY:
+
 .PHONY: all check test-build bench demo deps install clean help
 all: $(BINS) $(LIB_COMMON) $(LIB_WASMRT)
 
-$(O)/obj/%.o: %.c
+# Rebuild everything when the compiler or flags change (make CC=clang
+# after make): objects depend on a file holding the command line, which
+# is rewritten only when it differs.
+BUILD_ID := $(CC) $(ALL_CFLAGS)
+ifneq ($(file <$(O)/.build-id),$(BUILD_ID))
+$(shell mkdir -p $(O))
+$(file >$(O)/.build-id,$(BUILD_ID))
+endif
+
+$(O)/obj/%.o: %.c $(O)/.build-id
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 

@@ -61,7 +61,8 @@ done
 
 for log in $failed_suites; do
     echo "--- failures in $log:"
-    grep -E 'FAIL|ERROR|not ok|^---|^\+\+\+|^[-+ ]|error|Sanitizer|runtime error' "$log" | head -40
+    grep -E 'FAIL|ERROR|not ok|^---|^\+\+\+|^[-+ ]|error|Sanitizer|runtime error|cannot' "$log" |
+        head -40 | grep . || tail -5 "$log"
 done
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" = 0 ]
