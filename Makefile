@@ -57,14 +57,16 @@ indexer_src  := $(wildcard indexer/*.c)
 installer_src:= $(wildcard installer/*.c)
 unit_src     := $(wildcard tests/unit/*_test.c)
 tool_src     := $(wildcard tests/tools/*.c)
+spec_src     := $(wildcard tests/spec/*.c)
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 
 LIB_COMMON := $(O)/lib/libwhcommon.a
 LIB_WASMRT := $(O)/lib/libwasmrt.a
-BINS       := $(O)/bin/wharf-index $(O)/bin/wharf
+BINS       := $(O)/bin/wharf-index $(O)/bin/wharf $(O)/bin/wasmrt
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(unit_src))
-TOOL_BINS  := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(tool_src))
+TOOL_BINS  := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(tool_src)) \
+              $(patsubst tests/spec/%.c,$(O)/tests/spec/%,$(spec_src))
 
 # Keep objects of test programs between runs (they are intermediates).
 .SECONDARY:
@@ -98,6 +100,14 @@ $(O)/bin/wharf-index: $(call obj,$(indexer_src)) $(LIB_WASMRT) $(LIB_COMMON)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
 $(O)/bin/wharf: $(call obj,$(installer_src)) $(LIB_WASMRT) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(O)/bin/wasmrt: $(O)/obj/wasmrt/main.o $(LIB_WASMRT)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ -lm
+
+$(O)/tests/spec/%: $(O)/obj/tests/spec/%.o $(LIB_WASMRT) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
