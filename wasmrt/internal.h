@@ -93,12 +93,14 @@ typedef struct wr_import {
     char    *module, *name;      /* NUL-terminated copies */
     wr_kind  kind;
     uint32_t index;              /* in the index space of its kind */
+    uint32_t module_len, name_len; /* names may hold NUL bytes */
 } wr_import;
 
 typedef struct wr_export {
     char    *name;
     wr_kind  kind;
     uint32_t index;
+    uint32_t name_len;           /* names may hold NUL bytes ("\0a") */
 } wr_export;
 
 enum { WR_SEG_ACTIVE, WR_SEG_PASSIVE, WR_SEG_DECLARATIVE };
@@ -164,7 +166,9 @@ struct wr_module {
 };
 
 /* Validate and compile defined function fidx (decode.c calls it once per
- * body, after every section that precedes the code section is read).
+ * body, after the whole binary is decoded and passed module-level
+ * validation: every section, the data section's ndatas included, is
+ * known).
  * Errors are WR_ERR_INVALID or WR_ERR_MALFORMED with the offset in
  * m->bytes.  Sets m->funcs[fidx].code and .frame_cells. */
 int wr_compile_func(wr_module *m, uint32_t fidx, wr_error *err);
@@ -192,12 +196,16 @@ typedef struct wr_memory {
     uint64_t pages, max_pages;   /* max_pages: the type's max, capped by
                                     the instance's max_memory */
     uint64_t reserved;           /* bytes reserved at data */
+    bool     has_max;            /* the type's max, uncapped, for import */
+    uint64_t type_max;           /* matching (instance.c) */
 } wr_memory;
 
 typedef struct wr_table {
     wr_type  elem;
     uint64_t size, max;          /* max: the type's, or WR_MAX_TABLE_SIZE */
     wr_cell *elems;
+    bool     has_max;            /* the type's max, uncapped, for import */
+    uint64_t type_max;           /* matching (instance.c) */
 } wr_table;
 
 typedef struct wr_global {

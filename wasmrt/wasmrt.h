@@ -144,6 +144,7 @@ typedef struct wr_import_info {
 
 typedef struct wr_export_info {
     const char *name;
+    size_t      name_len;        /* names may contain NUL bytes */
     wr_externtype type;
 } wr_export_info;
 
@@ -240,6 +241,9 @@ wr_instance *wr_instantiate(wr_store *s, wr_module *m, const wr_imports *imp,
 
 /* Find an export; 0, or -1 when there is none of that name. */
 int wr_instance_export(wr_instance *inst, const char *name, wr_extern *out);
+/* The same for a name of len bytes that may contain NUL bytes. */
+int wr_instance_export_n(wr_instance *inst, const char *name, size_t len,
+                         wr_extern *out);
 
 /* Call the exported function name with nargs args (types must match:
  * WR_ERR_USAGE otherwise); results receives up to nresults values.

@@ -1,0 +1,2168 @@
+/* compile.c - validation of function bodies, fused with their
+ * compilation to wasmrt's internal code.
+ *
+ * This is the implementation of wr_compile_func and wr_code_free.  One
+ * pass over a body runs the spec's validation algorithm (the appendix
+ * "Validation Algorithm": an operand stack of types, a control stack of
+ * frames with their label types, height and unreachable flag) and, in
+ * the same step, writes the code exec.c runs (exec.h, and exec.c's
+ * header for the slot rule).
+ *
+ * OPERANDS
+ *
+ * Next to its type, every operand-stack entry records where its value is:
+ *
+ *   K_SLOT   in its own slot, base + k (base = nparams + nlocals, k its
+ *            stack position)
+ *   K_LOCAL  still in a local: local.get emitted nothing and consumers
+ *            read the local's slot
+ *   K_CONST  a constant not yet written anywhere: consumers with an
+ *            immediate form (the _I ops) take it as an immediate
+ *   K_ADDI   an i32.add of a constant not yet done: base + imm, where
+ *            base is a local or the entry's own slot.  Loads and stores
+ *            fold it into their address (the _A forms), local.set writes
+ *            the sum straight into the local; this is how `local.get p;
+ *            i32.const 8; i32.add; f64.load` becomes one instruction
+ *
+ * Invariants:
+ *   1. Before a local is written (local.set/tee), every pending K_LOCAL
+ *      entry of that local (and K_ADDI entry based on it) is
+ *      materialized (written to its own slot).  npend[] counts them per
+ *      local, so this is usually free.
+ *   2. At block, loop and if entry every entry is materialized, so the
+ *      code inside may write any local; at a label (else, end) the
+ *      results are materialized in the label's slots.
+ *   3. Entries below `lowest` are all K_SLOT (a bound on scans).
+ *   4. Code that runs only on some paths (branch copies) never changes an
+ *      entry's kind.
+ *
+ * Branches copy their values into the target label's slots (the height
+ * of the target frame) and jump; forward jumps are chained through their
+ * offset fields and patched at the label.  The result of the last
+ * instruction may be retargeted into a local (local.set/tee), and a
+ * compare whose result feeds br_if/if is fused into a compare-and-branch.
+ *
+ * FUEL SEGMENTS
+ *
+ * Instructions are counted per straight-line segment (seg_cost).  A
+ * segment starts at function entry, at a loop header, after a
+ * conditional branch, at `else`, and at the `end` of a block that some
+ * branch targets.  Every transfer into a segment carries its id in the
+ * cost field of its branch word ("sites"); a segment that falls into the
+ * next one (a label) is linked to it (seg_next), and at the end each
+ * site gets the total of its chain, so exec.c charges a whole segment
+ * when entering it and falls through labels for free.  Segment ids grow
+ * along the code, so totals are computed backwards in one pass.
+ *
+ * Dead code (after br, return, unreachable...) is validated but not
+ * emitted.  Nothing recurses; every count is bounded by the body size and
+ * the code by WR_MAX_CODE_WORDS.
+ *
+ * Tests: the spec suite through tests/spec/ (assert_invalid and
+ * assert_malformed of every .wast, and all the run-time tests).
+ */
+#include "exec.h"
+#include "reader.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE32            UINT32_MAX
+#define WR_MAX_CODE_WORDS (1u << 26)
+#define WR_LOCAL_SCAN     512u       /* longest scan for one local.set */
+
+enum { SH_SPEC, SH_CONST, SH_UN, SH_IBIN, SH_IBINC, SH_IBINR, SH_ICMP,
+       SH_FBIN, SH_FBINC, SH_FBINR, SH_FCMP, SH_LOAD, SH_STORE };
+
+typedef struct opinfo {
+    const char *text;        /* NULL: no such opcode */
+    uint8_t     shape;       /* SH_* */
+    uint8_t     a, b, r;     /* operand and result types, 0 = none */
+    uint8_t     align;       /* loads/stores: log2 of the access size */
+    uint16_t    xop;         /* the internal op (not for SPEC/CONST) */
+} opinfo;
+
+#define I32 WR_I32
+#define I64 WR_I64
+#define F32 WR_F32
+#define F64 WR_F64
+#define NO  0
+#define XOP_SPEC(n)  0
+#define XOP_CONST(n) 0
+#define XOP_UN(n)    WR_X_##n
+#define XOP_IBIN(n)  WR_X_##n
+#define XOP_IBINC(n) WR_X_##n
+#define XOP_IBINR(n) WR_X_##n
+#define XOP_ICMP(n)  WR_X_##n
+#define XOP_FBIN(n)  WR_X_##n
+#define XOP_FBINC(n) WR_X_##n
+#define XOP_FBINR(n) WR_X_##n
+#define XOP_FCMP(n)  WR_X_##n
+#define XOP_LOAD(n)  WR_X_##n
+#define XOP_STORE(n) WR_X_##n
+#define OPINFO(code, name, text, shape, a, b, r, x) \
+    [code] = { text, SH_##shape, a, b, r, x, XOP_##shape(name) },
+
+static const opinfo ops_single[256] = {
+#define WR_OP OPINFO
+#define WR_OPFC(code, name, text, shape, a, b, r, x)
+#include "opcodes.def"
+#undef WR_OP
+#undef WR_OPFC
+};
+
+#define WR_NFC 18
+static const opinfo ops_fc[WR_NFC] = {
+#define WR_OP(code, name, text, shape, a, b, r, x)
+#define WR_OPFC OPINFO
+#include "opcodes.def"
+#undef WR_OP
+#undef WR_OPFC
+};
+
+/* Opcode names for the special cases. */
+enum {
+#define WR_OP(code, name, text, shape, a, b, r, x) OP_##name = code,
+#define WR_OPFC(code, name, text, shape, a, b, r, x) OPFC_##name = code,
+#include "opcodes.def"
+#undef WR_OP
+#undef WR_OPFC
+};
+
+#undef I32
+#undef I64
+#undef F32
+#undef F64
+#undef NO
+
+enum { K_SLOT, K_LOCAL, K_CONST, K_ADDI };
+enum { C_FUNC, C_BLOCK, C_LOOP, C_IF, C_ELSE };
+enum { SEG_ZERO = 0, SEG_ENTRY = 1 };   /* SEG_ZERO costs nothing */
+
+typedef struct opd {
+    uint8_t  type;           /* wr_type, 0 = unknown (polymorphic stack) */
+    uint8_t  kind;           /* K_* */
+    uint32_t local;          /* K_LOCAL: its slot; K_ADDI: the base slot */
+    uint64_t value;          /* K_CONST: the bits; K_ADDI: the addend */
+} opd;
+
+typedef struct ctl {
+    uint8_t  kind;           /* C_* */
+    bool     unreachable;
+    bool     emit;           /* code is emitted for this frame */
+    bool     targeted;       /* some branch goes to its end */
+    uint32_t height;         /* operand stack height below its params */
+    uint32_t nparams, nresults;
+    const wr_type *params, *results;
+    uint32_t patch;          /* forward branch words to the end: a chain
+                                through their .s.a, NONE32-terminated */
+    uint32_t else_site;      /* C_IF: the branch word to else / end */
+    uint32_t loop_pc, loop_seg;    /* C_LOOP: its label */
+    uint32_t stub_mark, stub_pos;  /* br_table: a stub per label */
+} ctl;
+
+/* A branch condition: a value tested for (non)zero, or a fused compare
+ * (wop = the wasm compare opcode). */
+enum { CK_NZ32, CK_Z32, CK_NZ64, CK_Z64, CK_CMP };
+typedef struct cond {
+    uint8_t  kind, wop;
+    bool     imm;
+    uint32_t a, b;
+    uint64_t immv;
+} cond;
+
+typedef struct cc {
+    wr_module         *m;
+    const wr_func_def *def;
+    const wr_functype *ft;
+    wr_error          *err;
+    wr_reader          r;
+    long long          at;          /* offset of the current instruction */
+    bool               oom, too_big;
+    uintptr_t          ops[WR_X_COUNT];
+    uint32_t           nlocals_all; /* params + locals = base */
+    uint32_t           base;
+
+    opd      *stk;
+    uint32_t  nstk, cap_stk, max_height, lowest;
+    uint32_t *npend;                /* per local: pending K_LOCAL entries */
+    ctl      *ctls;
+    uint32_t  nctl, cap_ctl;
+    wr_insn  *code;
+    uint32_t  ncode, cap_code;
+    wr_insn   scratch[8];           /* written instead when out of memory */
+    uint32_t *seg_cost, *seg_next;
+    uint32_t  nseg, cap_seg, cur;
+    uint32_t *sites;                /* words whose .s.b is a segment id */
+    uint32_t  nsites, cap_sites;
+    uint32_t *labels;               /* br_table scratch */
+    uint32_t  cap_labels, brt_serial;
+    opd      *tmp;                  /* br_table scratch */
+    uint32_t  cap_tmp;
+
+    /* The last instruction, while nothing was emitted after it. */
+    uint32_t  last_pos, last_k;
+    uint8_t   last_wop;             /* a compare or eqz: fusable */
+    bool      last_imm;
+    uint32_t  last_a, last_b;
+    uint64_t  last_immv;
+    uint32_t  copy_pos;             /* a COPY/COPYN last: copies merge */
+} cc;
+
+static const wr_type single_types[] = {
+    WR_I32, WR_I64, WR_F32, WR_F64, WR_FUNCREF, WR_EXTERNREF,
+};
+
+/* --- errors and arrays ------------------------------------------------- */
+
+static int fail(cc *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int fail(cc *c, const char *fmt, ...)
+{
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return wr_fail(c->err, WR_ERR_INVALID, c->at, "%s", msg);
+}
+
+static int malformed(cc *c, long long at, const char *msg)
+{
+    return wr_fail(c->err, WR_ERR_MALFORMED, at, "%s", msg);
+}
+
+static int nomem(cc *c)
+{
+    c->oom = true;
+    return -1;
+}
+
+/* Grow an array to hold need elements; NULL when that fails (p stays). */
+static void *grow_array(void *p, uint32_t *cap, uint64_t need, size_t size)
+{
+    uint64_t n = *cap ? *cap : 16;
+    while (n < need)
+        n *= 2;
+    if (n > UINT32_MAX / 2 || n * size > SIZE_MAX / 2)
+        return NULL;
+    void *q = realloc(p, (size_t)n * size);
+    if (q)
+        *cap = (uint32_t)n;
+    return q;
+}
+
+static int is_num(uint8_t t)
+{
+    return t == WR_I32 || t == WR_I64 || t == WR_F32 || t == WR_F64;
+}
+
+static int is_ref(uint8_t t)
+{
+    return t == WR_FUNCREF || t == WR_EXTERNREF;
+}
+
+/* --- code emission ------------------------------------------------------- */
+
+static ctl *top(cc *c)
+{
+    return &c->ctls[c->nctl - 1];
+}
+
+/* Whether code is being emitted here (reachable, not inside dead code). */
+static bool emitting(cc *c)
+{
+    const ctl *t = top(c);
+    return t->emit && !t->unreachable;
+}
+
+static int reserve(cc *c, uint32_t n)
+{
+    if (c->oom)
+        return -1;
+    if ((uint64_t)c->ncode + n > WR_MAX_CODE_WORDS) {
+        c->too_big = c->oom = true;
+        return -1;
+    }
+    if (c->ncode + n > c->cap_code) {
+        wr_insn *q = grow_array(c->code, &c->cap_code, (uint64_t)c->ncode + n,
+                                sizeof *q);
+        if (!q)
+            return nomem(c);
+        c->code = q;
+    }
+    return 0;
+}
+
+/* Append an instruction of n words (n <= 8): its words, zeroed, with
+ * the handler word set.  Out of memory, a scratch area absorbs writes. */
+static wr_insn *emit(cc *c, unsigned xop, uint32_t n)
+{
+    c->last_pos = NONE32;
+    c->copy_pos = NONE32;
+    if (reserve(c, n)) {
+        memset(c->scratch, 0, sizeof c->scratch);
+        return c->scratch;
+    }
+    wr_insn *w = &c->code[c->ncode];
+    memset(w, 0, n * sizeof *w);
+    w[0].op = c->ops[xop];
+    c->ncode += n;
+    return w;
+}
+
+/* Remember the instruction just emitted at pos as writing position k. */
+static void set_last(cc *c, uint32_t pos, uint32_t k)
+{
+    c->last_pos = pos;
+    c->last_k = k;
+    c->last_wop = 0;
+}
+
+static uint32_t slot_k(const cc *c, uint32_t k)
+{
+    return c->base + k;
+}
+
+static uint32_t seg_new(cc *c)
+{
+    if (c->nseg == c->cap_seg) {
+        uint32_t cap = c->cap_seg;
+        uint32_t *a = grow_array(c->seg_cost, &cap, c->nseg + 1, sizeof *a);
+        if (!a)
+            return nomem(c), SEG_ZERO;
+        c->seg_cost = a;
+        cap = c->cap_seg;
+        uint32_t *b = grow_array(c->seg_next, &cap, c->nseg + 1, sizeof *b);
+        if (!b)
+            return nomem(c), SEG_ZERO;
+        c->seg_next = b;
+        c->cap_seg = cap;
+    }
+    c->seg_cost[c->nseg] = 0;
+    c->seg_next[c->nseg] = NONE32;
+    return c->nseg++;
+}
+
+/* Word `word` is a branch word whose cost is segment seg's total. */
+static void set_site(cc *c, uint32_t word, uint32_t seg)
+{
+    if (c->oom)
+        return;
+    if (c->nsites == c->cap_sites) {
+        uint32_t *q = grow_array(c->sites, &c->cap_sites, c->nsites + 1,
+                                 sizeof *q);
+        if (!q) {
+            nomem(c);
+            return;
+        }
+        c->sites = q;
+    }
+    c->sites[c->nsites++] = word;
+    c->code[word].s.b = seg;
+}
+
+/* A label is here: no instruction may merge across it. */
+static uint32_t here(cc *c)
+{
+    c->last_pos = c->copy_pos = NONE32;
+    return c->ncode;
+}
+
+static void set_target(cc *c, uint32_t word, uint32_t target)
+{
+    if (!c->oom)
+        c->code[word].s.a = (uint32_t)(int32_t)((int64_t)target - word);
+}
+
+/* A copy: merged into the copy just before when there is one (a COPY
+ * becomes a COPYN), since copies often come in runs. */
+static void emit_copy(cc *c, uint32_t dst, uint32_t src)
+{
+    uint32_t p = c->copy_pos;
+    if (p != NONE32 && !c->oom) {
+        if (c->code[p].op == c->ops[WR_X_COPY]) {
+            if (reserve(c, 2))
+                return;
+            wr_insn first = c->code[p + 1];
+            c->code[p].op = c->ops[WR_X_COPYN];
+            c->code[p + 1].s.a = 2;
+            c->code[p + 1].s.b = 0;
+            c->code[p + 2] = first;
+            c->ncode = p + 3;
+        } else {
+            if (reserve(c, 1))
+                return;
+            c->code[p + 1].s.a++;
+        }
+        c->code[c->ncode].s.a = dst;
+        c->code[c->ncode].s.b = src;
+        c->ncode++;
+        c->last_pos = NONE32;
+        return;
+    }
+    uint32_t pos = c->ncode;
+    wr_insn *w = emit(c, WR_X_COPY, 2);
+    w[1].s.a = dst;
+    w[1].s.b = src;
+    c->copy_pos = pos;
+}
+
+/* Point branch word `word` at the label of frame t. */
+static void link_label(cc *c, uint32_t word, ctl *t)
+{
+    if (c->oom)
+        return;
+    if (t->kind == C_LOOP) {
+        set_target(c, word, t->loop_pc);
+        set_site(c, word, t->loop_seg);
+        return;
+    }
+    set_site(c, word, SEG_ZERO);          /* the real one at the end */
+    c->code[word].s.a = t->patch;
+    t->patch = word;
+    t->targeted = true;
+}
+
+/* The label is here: patch the chain of forward branch words. */
+static void resolve_chain(cc *c, uint32_t head, uint32_t seg)
+{
+    while (head != NONE32 && !c->oom) {
+        uint32_t next = c->code[head].s.a;
+        set_target(c, head, here(c));
+        c->code[head].s.b = seg;
+        head = next;
+    }
+}
+
+/* A new segment starts here; `falls` when the code before runs into it. */
+static uint32_t seg_start(cc *c, bool falls)
+{
+    uint32_t s = seg_new(c);
+    if (falls && !c->oom)
+        c->seg_next[c->cur] = s;
+    c->cur = s;
+    here(c);
+    return s;
+}
+
+/* --- the operand stack --------------------------------------------------- */
+
+/* Whether entry e reads a local that a local.set must wait for (npend). */
+static bool pends(const cc *c, const opd *e)
+{
+    return e->kind == K_LOCAL || (e->kind == K_ADDI && e->local < c->base);
+}
+
+static int push(cc *c, uint8_t type, uint8_t kind, uint32_t local,
+                uint64_t value)
+{
+    if (!emitting(c))
+        kind = K_SLOT;
+    if (c->nstk == c->cap_stk) {
+        opd *q = grow_array(c->stk, &c->cap_stk, c->nstk + 1, sizeof *q);
+        if (!q)
+            return nomem(c);
+        c->stk = q;
+    }
+    opd *e = &c->stk[c->nstk];
+    e->type = type;
+    e->kind = kind;
+    e->local = local;
+    e->value = value;
+    if (pends(c, e))
+        c->npend[local]++;
+    if (kind != K_SLOT && c->nstk < c->lowest)
+        c->lowest = c->nstk;
+    if (++c->nstk > c->max_height)
+        c->max_height = c->nstk;
+    return 0;
+}
+
+static int push_slot(cc *c, uint8_t type)
+{
+    return push(c, type, K_SLOT, 0, 0);
+}
+
+static int push_entry(cc *c, uint8_t type, const opd *e)
+{
+    return push(c, type, e->kind, e->local, e->value);
+}
+
+/* Pop one operand of type expect (0: any) into *out (may be NULL); its
+ * type is the actual one, 0 when unknown (the spec's pop_val).  The
+ * entry's memory above the stack stays intact for the emitter. */
+static int pop(cc *c, uint8_t expect, opd *out)
+{
+    ctl *t = top(c);
+    opd e = { 0, K_SLOT, 0, 0 };
+    if (c->nstk == t->height) {
+        if (!t->unreachable)
+            return fail(c, "type mismatch");
+    } else {
+        e = c->stk[--c->nstk];
+        if (pends(c, &e))
+            c->npend[e.local]--;
+    }
+    if (expect && e.type && e.type != expect)
+        return fail(c, "type mismatch");
+    if (out)
+        *out = e;
+    return 0;
+}
+
+static int pop_types(cc *c, const wr_type *types, uint32_t n)
+{
+    for (uint32_t i = n; i-- > 0;)
+        if (pop(c, (uint8_t)types[i], NULL))
+            return -1;
+    return 0;
+}
+
+/* Drop entries down to height h. */
+static void truncate_stack(cc *c, uint32_t h)
+{
+    while (c->nstk > h) {
+        const opd *e = &c->stk[--c->nstk];
+        if (pends(c, e))
+            c->npend[e->local]--;
+    }
+}
+
+static void set_unreachable(cc *c)
+{
+    ctl *t = top(c);
+    truncate_stack(c, t->height);
+    t->unreachable = true;
+    c->last_pos = NONE32;
+}
+
+/* Write a pending value (entry e, at stack position k) into its own
+ * slot.  The caller fixes the entry's kind. */
+static void write_own_slot(cc *c, const opd *e, uint32_t k)
+{
+    if (e->kind == K_LOCAL) {
+        emit_copy(c, slot_k(c, k), e->local);
+    } else if (e->kind == K_ADDI) {
+        wr_insn *w = emit(c, WR_X_I32_ADD_I, 3);
+        w[1].s.a = slot_k(c, k);
+        w[1].s.b = e->local;
+        w[2].s.a = (uint32_t)e->value;
+    } else if (e->kind == K_CONST) {
+        wr_insn *w = emit(c, WR_X_CONST, 3);
+        w[1].s.a = slot_k(c, k);
+        w[2].u64 = e->value;
+    }
+}
+
+/* Materialize the entry at position k, which is on the stack. */
+static void materialize(cc *c, uint32_t k)
+{
+    opd *e = &c->stk[k];
+    if (e->kind == K_SLOT)
+        return;
+    write_own_slot(c, e, k);
+    if (pends(c, e))
+        c->npend[e->local]--;
+    e->kind = K_SLOT;
+}
+
+static void materialize_all(cc *c)
+{
+    for (uint32_t k = c->lowest; k < c->nstk; k++)
+        materialize(c, k);
+    c->lowest = c->nstk;
+}
+
+/* Invariant 1: local x is about to be written. */
+static void before_local_write(cc *c, uint32_t x)
+{
+    if (c->npend[x] == 0)
+        return;
+    uint32_t start = c->lowest < c->nstk ? c->lowest : c->nstk;
+    if (c->nstk - start > WR_LOCAL_SCAN) {
+        materialize_all(c);
+        return;
+    }
+    uint32_t low = c->nstk;
+    for (uint32_t k = start; k < c->nstk; k++) {
+        opd *e = &c->stk[k];
+        if (pends(c, e) && e->local == x)
+            materialize(c, k);
+        if (e->kind != K_SLOT && low == c->nstk)
+            low = k;
+    }
+    c->lowest = low;
+}
+
+/* The slot to read a popped entry at position k from; a constant is
+ * written to its own slot first. */
+static uint32_t use_popped(cc *c, uint32_t k)
+{
+    opd *e = &c->stk[k];
+    if (e->kind == K_LOCAL)
+        return e->local;
+    if (e->kind != K_SLOT) {
+        write_own_slot(c, e, k);
+        e->kind = K_SLOT;
+    }
+    return slot_k(c, k);
+}
+
+/* A popped entry must be in its own slot (call arguments, labels). */
+static void place_popped(cc *c, uint32_t k)
+{
+    opd *e = &c->stk[k];
+    write_own_slot(c, e, k);
+    e->kind = K_SLOT;
+}
+
+/* --- branches ------------------------------------------------------------ */
+
+static uint32_t label_arity(const ctl *t)
+{
+    return t->kind == C_LOOP ? t->nparams : t->nresults;
+}
+
+static const wr_type *label_types(const ctl *t)
+{
+    return t->kind == C_LOOP ? t->params : t->results;
+}
+
+/* Copy the n values at positions from.. (popped or not) to slots dst0..
+ * without changing their kinds (invariant 4).  A pending sum is first
+ * computed into its entry's own slot (which nothing else reads) and
+ * copied from there.  Sources never lie below their destinations
+ * (from >= the label height), so ascending copies are safe, and
+ * constants go last. */
+static void emit_moves(cc *c, uint32_t from, uint32_t n, uint32_t dst0)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (c->stk[from + i].kind == K_ADDI)
+            write_own_slot(c, &c->stk[from + i], from + i);
+    for (uint32_t i = 0; i < n; i++) {
+        const opd *e = &c->stk[from + i];
+        uint32_t src = e->kind == K_LOCAL ? e->local : slot_k(c, from + i);
+        if (e->kind != K_CONST && src != dst0 + i)
+            emit_copy(c, dst0 + i, src);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const opd *e = &c->stk[from + i];
+        if (e->kind == K_CONST) {
+            wr_insn *w = emit(c, WR_X_CONST, 3);
+            w[1].s.a = dst0 + i;
+            w[2].u64 = e->value;
+        }
+    }
+}
+
+/* Return with the function's results at positions from.. */
+static void emit_return_from(cc *c, uint32_t from)
+{
+    uint32_t n = c->ft->nresults;
+    if (n == 0) {
+        emit(c, WR_X_RETURN, 1);
+        return;
+    }
+    if (n == 1) {
+        const opd *e = &c->stk[from];
+        if (e->kind == K_CONST) {
+            wr_insn *w = emit(c, WR_X_CONST, 3);
+            w[2].u64 = e->value;
+            emit(c, WR_X_RETURN, 1);
+            return;
+        }
+        if (e->kind == K_ADDI)
+            write_own_slot(c, e, from);
+        uint32_t src = e->kind == K_LOCAL ? e->local : slot_k(c, from);
+        wr_insn *w = emit(c, WR_X_RETURN1, 2);
+        w[1].s.a = src;
+        return;
+    }
+    /* Results go to fp[0..n), which may hold locals read as sources
+     * (directly or as a sum's base): such values go through their own
+     * (unused) slot first.  The entries' kinds are restored after
+     * (invariant 4); only this path reads those slots. */
+    if (n > c->cap_tmp) {
+        opd *q = grow_array(c->tmp, &c->cap_tmp, n, sizeof *q);
+        if (!q) {
+            nomem(c);
+            return;
+        }
+        c->tmp = q;
+    }
+    memcpy(c->tmp, &c->stk[from], n * sizeof *c->tmp);
+    for (uint32_t i = 0; i < n; i++) {
+        opd *e = &c->stk[from + i];
+        if ((e->kind == K_LOCAL && e->local < n) || e->kind == K_ADDI) {
+            write_own_slot(c, e, from + i);
+            e->kind = K_SLOT;
+        }
+    }
+    emit_moves(c, from, n, 0);
+    memcpy(&c->stk[from], c->tmp, n * sizeof *c->tmp);
+    emit(c, WR_X_RETURN, 1);
+}
+
+/* Whether the n values at from.. already sit in label slots at height h. */
+static bool in_place(const cc *c, uint32_t from, uint32_t n, uint32_t h)
+{
+    if (n == 0)
+        return true;
+    if (from != h)
+        return false;
+    for (uint32_t i = 0; i < n; i++)
+        if (c->stk[from + i].kind != K_SLOT)
+            return false;
+    return true;
+}
+
+/* Branch to frame t with its label values at positions from.. */
+static void emit_br_to(cc *c, ctl *t, uint32_t from)
+{
+    if (t->kind == C_FUNC) {
+        emit_return_from(c, from);
+        return;
+    }
+    emit_moves(c, from, label_arity(t), slot_k(c, t->height));
+    uint32_t pos = c->ncode;
+    emit(c, WR_X_BR, 2);
+    link_label(c, pos + 1, t);
+}
+
+static void negate_cond(cond *d)
+{
+    static const uint8_t neg[10] = { 1, 0, 8, 9, 6, 7, 4, 5, 2, 3 };
+    switch (d->kind) {
+    case CK_NZ32: d->kind = CK_Z32; break;
+    case CK_Z32:  d->kind = CK_NZ32; break;
+    case CK_NZ64: d->kind = CK_Z64; break;
+    case CK_Z64:  d->kind = CK_NZ64; break;
+    default: {
+        uint8_t base = d->wop >= OP_I64_EQ ? OP_I64_EQ : OP_I32_EQ;
+        d->wop = (uint8_t)(base + neg[d->wop - base]);
+    }
+    }
+}
+
+/* Emit a conditional branch (taken when cd holds, or fails if negate);
+ * returns its position: the branch word is at pos + 2, the fall-through
+ * cost at pos + 3. */
+static uint32_t emit_cond(cc *c, const cond *cd, bool negate)
+{
+    cond d = *cd;
+    if (negate)
+        negate_cond(&d);
+    unsigned xop;
+    uint32_t n = 4;
+    switch (d.kind) {
+    case CK_NZ32: xop = WR_X_BR_IF_NZ; break;
+    case CK_Z32:  xop = WR_X_BR_IF_Z; break;
+    case CK_NZ64: xop = WR_X_BR_IF_NZ64; break;
+    case CK_Z64:  xop = WR_X_BR_IF_Z64; break;
+    default:
+        xop = ops_single[d.wop].xop + 2u + (d.imm ? 1u : 0u);
+        if (d.imm && d.wop >= OP_I64_EQ)
+            n = 5;
+    }
+    uint32_t pos = c->ncode;
+    wr_insn *w = emit(c, xop, n);
+    w[1].s.a = d.a;
+    w[1].s.b = d.b;
+    if (n == 5)
+        w[4].u64 = d.immv;
+    return pos;
+}
+
+/* The condition popped from position k: fuses the compare just emitted
+ * (removing it), else reads the value's slot. */
+static void take_cond(cc *c, uint32_t k, cond *d)
+{
+    const opd *e = &c->stk[k];
+    memset(d, 0, sizeof *d);
+    if (c->last_pos != NONE32 && c->last_k == k && e->kind == K_SLOT
+        && c->last_wop) {
+        d->wop = c->last_wop;
+        d->kind = d->wop == OP_I32_EQZ ? CK_Z32
+                  : d->wop == OP_I64_EQZ ? CK_Z64 : CK_CMP;
+        d->imm = c->last_imm;
+        d->a = c->last_a;
+        d->b = c->last_b;
+        d->immv = c->last_immv;
+        c->ncode = c->last_pos;
+        c->last_pos = NONE32;
+        return;
+    }
+    d->kind = CK_NZ32;
+    d->a = use_popped(c, k);
+}
+
+/* br_if to frame t: the condition, then the label values at from.. */
+static void emit_br_if(cc *c, ctl *t, const cond *d, uint32_t from)
+{
+    uint32_t n = label_arity(t);
+    if (t->kind != C_FUNC && in_place(c, from, n, t->height)) {
+        uint32_t pos = emit_cond(c, d, false);
+        link_label(c, pos + 2, t);
+        uint32_t s = seg_new(c);
+        set_site(c, pos + 3, s);
+        c->cur = s;
+    } else {
+        uint32_t pos = emit_cond(c, d, true);   /* skip the copies */
+        set_site(c, pos + 3, SEG_ZERO);
+        emit_br_to(c, t, from);
+        uint32_t s = seg_new(c);
+        set_target(c, pos + 2, here(c));
+        set_site(c, pos + 2, s);
+        c->cur = s;
+    }
+    c->last_pos = NONE32;
+}
+
+/* --- control instructions -------------------------------------------------- */
+
+static int push_ctl(cc *c, uint8_t kind, const wr_type *params, uint32_t np,
+                    const wr_type *results, uint32_t nr)
+{
+    if (c->nctl == c->cap_ctl) {
+        ctl *q = grow_array(c->ctls, &c->cap_ctl, c->nctl + 1, sizeof *q);
+        if (!q)
+            return nomem(c);
+        c->ctls = q;
+    }
+    bool emit_here = c->nctl == 0 || emitting(c);
+    ctl *t = &c->ctls[c->nctl++];
+    memset(t, 0, sizeof *t);
+    t->kind = kind;
+    t->emit = emit_here;
+    t->height = c->nstk - np;
+    t->params = params;
+    t->nparams = np;
+    t->results = results;
+    t->nresults = nr;
+    t->patch = t->else_site = t->loop_pc = NONE32;
+    t->stub_mark = NONE32;
+    return 0;
+}
+
+/* A block type: empty, one value type, or a type index. */
+static int read_blocktype(cc *c, const wr_type **params, uint32_t *np,
+                          const wr_type **results, uint32_t *nr)
+{
+    long long at = wr_reader_offset(&c->r);
+    int64_t v;
+    if (wr_read_s33(&c->r, &v, c->err))
+        return -1;
+    *params = *results = NULL;
+    *np = *nr = 0;
+    if (v == -64)
+        return 0;
+    if (v < 0) {
+        uint8_t b = (uint8_t)(v & 0x7f);
+        for (size_t i = 0; i < sizeof single_types / sizeof *single_types; i++)
+            if (single_types[i] == b) {
+                *results = &single_types[i];
+                *nr = 1;
+                return 0;
+            }
+        return malformed(c, at, "malformed value type");
+    }
+    if ((uint64_t)v >= c->m->ntypes)
+        return fail(c, "unknown type %lld", (long long)v);
+    const wr_functype *ft = &c->m->types[v];
+    *params = ft->params;
+    *np = ft->nparams;
+    *results = ft->results;
+    *nr = ft->nresults;
+    return 0;
+}
+
+/* Pop a block's params, then push them back as slots (they were
+ * materialized by the caller, invariant 2). */
+static int block_params(cc *c, const wr_type *params, uint32_t np)
+{
+    if (emitting(c))
+        materialize_all(c);
+    if (pop_types(c, params, np))
+        return -1;
+    for (uint32_t i = 0; i < np; i++)
+        if (push_slot(c, (uint8_t)params[i]))
+            return -1;
+    return 0;
+}
+
+static int op_block(cc *c, uint8_t op)
+{
+    const wr_type *p, *r;
+    uint32_t np, nr;
+    if (read_blocktype(c, &p, &np, &r, &nr) || block_params(c, p, np))
+        return -1;
+    bool reach = emitting(c);
+    c->last_pos = NONE32;
+    if (push_ctl(c, op == OP_LOOP ? C_LOOP : C_BLOCK, p, np, r, nr))
+        return -1;
+    if (op == OP_LOOP && reach) {
+        ctl *t = top(c);
+        t->loop_seg = seg_start(c, true);
+        t->loop_pc = here(c);
+    }
+    return 0;
+}
+
+static int op_if(cc *c)
+{
+    const wr_type *p, *r;
+    uint32_t np, nr;
+    opd e;
+    if (read_blocktype(c, &p, &np, &r, &nr) || pop(c, WR_I32, &e))
+        return -1;
+    bool reach = emitting(c);
+    cond d;
+    if (reach)
+        take_cond(c, c->nstk, &d);
+    if (block_params(c, p, np))
+        return -1;
+    uint32_t pos = 0;
+    if (reach)
+        pos = emit_cond(c, &d, true);
+    if (push_ctl(c, C_IF, p, np, r, nr))
+        return -1;
+    if (reach) {
+        ctl *t = top(c);
+        t->else_site = pos + 2;
+        set_site(c, pos + 2, SEG_ZERO);
+        uint32_t s = seg_new(c);
+        set_site(c, pos + 3, s);
+        c->cur = s;
+        c->last_pos = NONE32;
+    }
+    return 0;
+}
+
+/* Check the frame's results and materialize them in its label slots. */
+static int close_results(cc *c, ctl *t)
+{
+    if (pop_types(c, t->results, t->nresults))
+        return -1;
+    if (c->nstk != t->height)
+        return fail(c, "type mismatch");
+    if (t->emit && !t->unreachable && t->kind != C_FUNC)
+        for (uint32_t i = 0; i < t->nresults; i++)
+            place_popped(c, t->height + i);
+    return 0;
+}
+
+static int op_else(cc *c)
+{
+    ctl *t = top(c);
+    if (t->kind != C_IF)
+        return malformed(c, c->at, "END opcode expected");
+    bool reach = t->emit && !t->unreachable;
+    if (close_results(c, t))
+        return -1;
+    if (reach) {
+        uint32_t pos = c->ncode;
+        emit(c, WR_X_BR, 2);
+        link_label(c, pos + 1, t);
+    }
+    if (t->emit && t->else_site != NONE32) {
+        uint32_t s = seg_start(c, false);
+        set_target(c, t->else_site, here(c));
+        if (!c->oom)
+            c->code[t->else_site].s.b = s;
+        t->else_site = NONE32;
+    }
+    t->kind = C_ELSE;
+    t->unreachable = false;
+    c->last_pos = NONE32;
+    for (uint32_t i = 0; i < t->nparams; i++)
+        if (push_slot(c, (uint8_t)t->params[i]))
+            return -1;
+    return 0;
+}
+
+/* The end of the function: results, return, and the body's bound. */
+static int end_func(cc *c, ctl *t)
+{
+    uint32_t n = t->nresults, from = c->nstk - (c->nstk >= n ? n : 0);
+    bool reach = t->emit && !t->unreachable;
+    if (close_results(c, t))
+        return -1;
+    if (reach)
+        emit_return_from(c, from);
+    c->nctl--;
+    return 0;
+}
+
+static int op_end(cc *c)
+{
+    ctl *t = top(c);
+    if (t->kind == C_FUNC)
+        return end_func(c, t);
+    if (t->kind == C_IF) {
+        /* No else: the params pass through as the results. */
+        bool same = t->nparams == t->nresults;
+        for (uint32_t i = 0; same && i < t->nparams; i++)
+            same = t->params[i] == t->results[i];
+        if (!same)
+            return fail(c, "type mismatch");
+    }
+    bool reach = t->emit && !t->unreachable;
+    if (close_results(c, t))
+        return -1;
+    if (t->emit) {
+        bool targeted = t->targeted || t->else_site != NONE32;
+        if (targeted) {
+            uint32_t s = seg_start(c, reach);
+            resolve_chain(c, t->patch, s);
+            if (t->else_site != NONE32) {
+                set_target(c, t->else_site, here(c));
+                if (!c->oom)
+                    c->code[t->else_site].s.b = s;
+            }
+        } else if (!reach) {
+            seg_start(c, false);          /* dead: nothing enters it */
+        }
+    }
+    const wr_type *r = t->results;
+    uint32_t nr = t->nresults, h = t->height;
+    c->nctl--;
+    truncate_stack(c, h);
+    c->last_pos = NONE32;
+    for (uint32_t i = 0; i < nr; i++)
+        if (push_slot(c, (uint8_t)r[i]))
+            return -1;
+    return 0;
+}
+
+static int read_label(cc *c, uint32_t *depth)
+{
+    if (wr_read_u32(&c->r, depth, c->err))
+        return -1;
+    if (*depth >= c->nctl)
+        return fail(c, "unknown label");
+    return 0;
+}
+
+static int op_br(cc *c)
+{
+    uint32_t l;
+    if (read_label(c, &l))
+        return -1;
+    ctl *t = &c->ctls[c->nctl - 1 - l];
+    uint32_t n = label_arity(t), top_ = c->nstk;
+    bool reach = emitting(c);
+    if (pop_types(c, label_types(t), n))
+        return -1;
+    if (reach)
+        emit_br_to(c, t, top_ - n);
+    set_unreachable(c);
+    return 0;
+}
+
+static int op_br_if(cc *c)
+{
+    uint32_t l;
+    opd e;
+    if (read_label(c, &l) || pop(c, WR_I32, &e))
+        return -1;
+    ctl *t = &c->ctls[c->nctl - 1 - l];
+    uint32_t n = label_arity(t), kc = c->nstk;
+    const wr_type *types = label_types(t);
+    bool reach = emitting(c);
+    cond d;
+    if (reach)
+        take_cond(c, kc, &d);
+    if (pop_types(c, types, n))
+        return -1;
+    uint32_t from = c->nstk;
+    if (reach)
+        emit_br_if(c, t, &d, from);
+    for (uint32_t i = 0; i < n; i++) {
+        opd v = { 0, K_SLOT, 0, 0 };
+        if (reach)
+            v = c->stk[from + i];    /* the entries popped just above */
+        if (push_entry(c, (uint8_t)types[i], &v))
+            return -1;
+    }
+    return 0;
+}
+
+/* Pop n values of the given types and push them back as they were (the
+ * spec's push_vals(pop_vals(types)): an unknown value stays unknown). */
+static int check_keep(cc *c, const wr_type *types, uint32_t n)
+{
+    if (n > c->cap_tmp) {
+        opd *q = grow_array(c->tmp, &c->cap_tmp, n, sizeof *q);
+        if (!q)
+            return nomem(c);
+        c->tmp = q;
+    }
+    for (uint32_t i = n; i-- > 0;)
+        if (pop(c, (uint8_t)types[i], &c->tmp[i]))
+            return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        opd v = c->tmp[i];
+        if (push_entry(c, v.type, &v))
+            return -1;
+    }
+    return 0;
+}
+
+/* br_table's targets, validated per the spec: every label's arity equals
+ * the default's, and each label's types are checked against the stack. */
+static int br_table_check(cc *c, uint32_t n)
+{
+    ctl *def = &c->ctls[c->nctl - 1 - c->labels[n]];
+    uint32_t arity = label_arity(def);
+    for (uint32_t i = 0; i < n; i++) {
+        ctl *t = &c->ctls[c->nctl - 1 - c->labels[i]];
+        if (label_arity(t) != arity)
+            return fail(c, "type mismatch");
+        if (check_keep(c, label_types(t), arity))
+            return -1;
+    }
+    return pop_types(c, label_types(def), arity);
+}
+
+static void br_table_emit(cc *c, uint32_t n, uint32_t kidx, uint32_t from)
+{
+    uint32_t idx = use_popped(c, kidx);
+    if (reserve(c, 2 + n + 1))
+        return;
+    uint32_t pos = c->ncode;
+    wr_insn *w = emit(c, WR_X_BR_TABLE, 2 + n + 1);
+    w[1].s.a = idx;
+    w[1].s.b = n;
+    uint32_t serial = c->brt_serial++;
+    for (uint32_t i = 0; i <= n; i++) {
+        ctl *t = &c->ctls[c->nctl - 1 - c->labels[i]];
+        uint32_t word = pos + 2 + i;
+        if (t->kind != C_FUNC && in_place(c, from, label_arity(t), t->height)) {
+            link_label(c, word, t);
+            continue;
+        }
+        if (t->stub_mark != serial) {       /* one stub per label */
+            t->stub_mark = serial;
+            t->stub_pos = here(c);
+            emit_br_to(c, t, from);
+        }
+        set_target(c, word, t->stub_pos);
+        set_site(c, word, SEG_ZERO);
+        if (c->oom)
+            return;
+    }
+}
+
+static int op_br_table(cc *c)
+{
+    uint32_t n;
+    if (wr_read_len(&c->r, &n, c->err))
+        return -1;
+    if (n + 1 > c->cap_labels) {
+        uint32_t *q = grow_array(c->labels, &c->cap_labels, (uint64_t)n + 1,
+                                 sizeof *q);
+        if (!q)
+            return nomem(c);
+        c->labels = q;
+    }
+    for (uint32_t i = 0; i <= n; i++)
+        if (read_label(c, &c->labels[i]))
+            return -1;
+    opd e;
+    if (pop(c, WR_I32, &e))
+        return -1;
+    uint32_t kidx = c->nstk;
+    ctl *def = &c->ctls[c->nctl - 1 - c->labels[n]];
+    uint32_t arity = label_arity(def);
+    bool reach = emitting(c);
+    if (br_table_check(c, n))
+        return -1;
+    if (reach)
+        br_table_emit(c, n, kidx, kidx - arity);
+    set_unreachable(c);
+    return 0;
+}
+
+static int op_return(cc *c)
+{
+    uint32_t n = c->ft->nresults, top_ = c->nstk;
+    bool reach = emitting(c);
+    if (pop_types(c, c->ft->results, n))
+        return -1;
+    if (reach)
+        emit_return_from(c, top_ - n);
+    set_unreachable(c);
+    return 0;
+}
+
+/* --- calls ----------------------------------------------------------------- */
+
+/* Pop a call's arguments into their slots; returns their first position. */
+static int call_args(cc *c, const wr_functype *ft, uint32_t *k)
+{
+    if (pop_types(c, ft->params, ft->nparams))
+        return -1;
+    *k = c->nstk;
+    if (emitting(c))
+        for (uint32_t i = 0; i < ft->nparams; i++)
+            place_popped(c, *k + i);
+    return 0;
+}
+
+static int push_results(cc *c, const wr_functype *ft)
+{
+    for (uint32_t i = 0; i < ft->nresults; i++)
+        if (push_slot(c, (uint8_t)ft->results[i]))
+            return -1;
+    return 0;
+}
+
+static int op_call(cc *c)
+{
+    uint32_t x, k;
+    if (wr_read_u32(&c->r, &x, c->err))
+        return -1;
+    if (x >= c->m->nfuncs)
+        return fail(c, "unknown function %u", x);
+    const wr_functype *ft = &c->m->types[c->m->funcs[x].type];
+    if (call_args(c, ft, &k))
+        return -1;
+    if (emitting(c)) {
+        if (x >= c->m->nfunc_imports) {
+            wr_insn *w = emit(c, WR_X_CALL_INTERNAL, 3);
+            w[1].ptr = &c->m->funcs[x];
+            w[2].s.a = slot_k(c, k);
+        } else {
+            wr_insn *w = emit(c, WR_X_CALL, 2);
+            w[1].s.a = x;
+            w[1].s.b = slot_k(c, k);
+        }
+    }
+    return push_results(c, ft);
+}
+
+static int op_call_indirect(cc *c)
+{
+    uint32_t y, x, k;
+    if (wr_read_u32(&c->r, &y, c->err) || wr_read_u32(&c->r, &x, c->err))
+        return -1;
+    if (x >= c->m->ntables)
+        return fail(c, "unknown table %u", x);
+    if (y >= c->m->ntypes)
+        return fail(c, "unknown type %u", y);
+    if (c->m->tables[x].elem != WR_FUNCREF)
+        return fail(c, "type mismatch");
+    const wr_functype *ft = &c->m->types[y];
+    opd e;
+    if (pop(c, WR_I32, &e))
+        return -1;
+    uint32_t kidx = c->nstk;
+    bool reach = emitting(c);
+    uint32_t idx = reach ? use_popped(c, kidx) : 0;
+    if (call_args(c, ft, &k))
+        return -1;
+    if (reach) {
+        wr_insn *w = emit(c, WR_X_CALL_INDIRECT, 3);
+        w[1].s.a = slot_k(c, k);
+        w[1].s.b = idx;
+        w[2].s.a = y;
+        w[2].s.b = x;
+    }
+    return push_results(c, ft);
+}
+
+/* --- parametric and variables ------------------------------------------- */
+
+static int op_select(cc *c, uint8_t op)
+{
+    uint8_t want = 0;
+    if (op == OP_SELECT_T) {
+        uint32_t n;
+        long long at = wr_reader_offset(&c->r);
+        if (wr_read_len(&c->r, &n, c->err))
+            return -1;
+        for (uint32_t i = 0; i < n; i++) {
+            uint8_t b;
+            at = wr_reader_offset(&c->r);
+            if (wr_read_u8(&c->r, &b, c->err))
+                return -1;
+            if (!is_num(b) && !is_ref(b))
+                return malformed(c, at, "malformed value type");
+            want = b;
+        }
+        if (n != 1)
+            return fail(c, "invalid result arity");
+    }
+    opd cnd, b, a;
+    if (pop(c, WR_I32, &cnd) || pop(c, want, &b) || pop(c, want, &a))
+        return -1;
+    if (!want) {
+        if ((a.type && !is_num(a.type)) || (b.type && !is_num(b.type)))
+            return fail(c, "type mismatch");
+        if (a.type && b.type && a.type != b.type)
+            return fail(c, "type mismatch");
+    }
+    uint8_t rt = want ? want : a.type ? a.type : b.type;
+    uint32_t k = c->nstk;
+    if (emitting(c)) {
+        uint32_t sa = use_popped(c, k), sb = use_popped(c, k + 1);
+        uint32_t sc = use_popped(c, k + 2);
+        uint32_t pos = c->ncode;
+        wr_insn *w = emit(c, WR_X_SELECT, 3);
+        w[1].s.a = slot_k(c, k);
+        w[1].s.b = sc;
+        w[2].s.a = sa;
+        w[2].s.b = sb;
+        set_last(c, pos, k);
+    }
+    return push_slot(c, rt);
+}
+
+static int read_local(cc *c, uint32_t *x, uint8_t *type)
+{
+    if (wr_read_u32(&c->r, x, c->err))
+        return -1;
+    if (*x >= c->nlocals_all)
+        return fail(c, "unknown local %u", *x);
+    uint32_t np = c->ft->nparams;
+    *type = (uint8_t)(*x < np ? c->ft->params[*x] : c->def->locals[*x - np]);
+    return 0;
+}
+
+/* Write the popped entry at position k into local x; returns true when
+ * the value was computed straight into x (a retargeted producer, or a
+ * pending sum), so that local.tee leaves x itself on the stack. */
+static bool write_local(cc *c, uint32_t x, uint32_t k)
+{
+    const opd *e = &c->stk[k];
+    if (e->kind == K_LOCAL && e->local == x)
+        return false;
+    if (e->kind == K_SLOT && c->last_pos != NONE32 && c->last_k == k
+        && c->npend[x] == 0) {
+        if (!c->oom)
+            c->code[c->last_pos + 1].s.a = x;
+        c->last_pos = NONE32;
+        return true;
+    }
+    before_local_write(c, x);
+    if (e->kind == K_CONST) {
+        wr_insn *w = emit(c, WR_X_CONST, 3);
+        w[1].s.a = x;
+        w[2].u64 = e->value;
+    } else if (e->kind == K_ADDI) {
+        wr_insn *w = emit(c, WR_X_I32_ADD_I, 3);
+        w[1].s.a = x;
+        w[1].s.b = e->local;
+        w[2].s.a = (uint32_t)e->value;
+        return true;
+    } else {
+        emit_copy(c, x, e->kind == K_LOCAL ? e->local : slot_k(c, k));
+    }
+    return false;
+}
+
+static int op_local(cc *c, uint8_t op)
+{
+    uint32_t x;
+    uint8_t type = 0;
+    opd e;
+    if (read_local(c, &x, &type))
+        return -1;
+    if (op == OP_LOCAL_GET)
+        return push(c, type, K_LOCAL, x, 0);
+    if (pop(c, type, &e))
+        return -1;
+    uint32_t k = c->nstk;
+    bool retargeted = emitting(c) && write_local(c, x, k);
+    if (op == OP_LOCAL_SET)
+        return 0;
+    if (retargeted || (e.kind == K_LOCAL && e.local == x))
+        return push(c, type, K_LOCAL, x, 0);
+    return push_entry(c, type, &e);
+}
+
+static int read_global(cc *c, uint32_t *x)
+{
+    if (wr_read_u32(&c->r, x, c->err))
+        return -1;
+    if (*x >= c->m->nglobals)
+        return fail(c, "unknown global %u", *x);
+    return 0;
+}
+
+static int op_global(cc *c, uint8_t op)
+{
+    uint32_t x;
+    if (read_global(c, &x))
+        return -1;
+    const wr_global_def *g = &c->m->globals[x];
+    if (op == OP_GLOBAL_GET) {
+        uint32_t k = c->nstk;
+        if (emitting(c)) {
+            uint32_t pos = c->ncode;
+            wr_insn *w = emit(c, WR_X_GLOBAL_GET, 2);
+            w[1].s.a = slot_k(c, k);
+            w[1].s.b = x;
+            set_last(c, pos, k);
+        }
+        return push_slot(c, (uint8_t)g->type);
+    }
+    if (!g->mutable_)
+        return fail(c, "global is immutable");
+    if (pop(c, (uint8_t)g->type, NULL))
+        return -1;
+    if (emitting(c)) {
+        uint32_t src = use_popped(c, c->nstk);
+        wr_insn *w = emit(c, WR_X_GLOBAL_SET, 2);
+        w[1].s.a = src;
+        w[1].s.b = x;
+    }
+    return 0;
+}
+
+/* --- memory and tables ------------------------------------------------------ */
+
+static int need_memory(cc *c)
+{
+    if (c->m->nmems == 0)
+        return fail(c, "unknown memory 0");
+    return 0;
+}
+
+static int read_zero(cc *c)
+{
+    long long at = wr_reader_offset(&c->r);
+    uint8_t b;
+    if (wr_read_u8(&c->r, &b, c->err))
+        return -1;
+    if (b != 0)
+        return malformed(c, at, "zero byte expected");
+    return 0;
+}
+
+static int read_memarg(cc *c, const opinfo *oi, uint32_t *offset)
+{
+    uint32_t align;
+    if (wr_read_u32(&c->r, &align, c->err)
+        || wr_read_u32(&c->r, offset, c->err) || need_memory(c))
+        return -1;
+    if (align > oi->align)
+        return fail(c, "alignment must not be larger than natural");
+    return 0;
+}
+
+static int op_load(cc *c, const opinfo *oi)
+{
+    uint32_t offset;
+    if (read_memarg(c, oi, &offset) || pop(c, WR_I32, NULL))
+        return -1;
+    uint32_t k = c->nstk;
+    if (emitting(c)) {
+        const opd *e = &c->stk[k];
+        bool sum = e->kind == K_ADDI;
+        uint32_t imm = (uint32_t)e->value;
+        uint32_t addr = sum ? e->local : use_popped(c, k);
+        uint32_t pos = c->ncode;
+        wr_insn *w = emit(c, oi->xop + (sum ? 1u : 0u), 3);
+        w[1].s.a = slot_k(c, k);
+        w[1].s.b = addr;
+        w[2].s.a = offset;
+        w[2].s.b = sum ? imm : 0;
+        set_last(c, pos, k);
+    }
+    return push_slot(c, oi->r);
+}
+
+static int op_store(cc *c, const opinfo *oi)
+{
+    uint32_t offset;
+    if (read_memarg(c, oi, &offset) || pop(c, oi->a, NULL)
+        || pop(c, WR_I32, NULL))
+        return -1;
+    uint32_t k = c->nstk;
+    if (emitting(c)) {
+        const opd *e = &c->stk[k];
+        bool sum = e->kind == K_ADDI;
+        uint32_t imm = (uint32_t)e->value;
+        uint32_t addr = sum ? e->local : use_popped(c, k);
+        uint32_t val = use_popped(c, k + 1);
+        wr_insn *w = emit(c, oi->xop + (sum ? 1u : 0u), 3);
+        w[1].s.a = val;
+        w[1].s.b = addr;
+        w[2].s.a = offset;
+        w[2].s.b = sum ? imm : 0;
+    }
+    return 0;
+}
+
+static int op_memory(cc *c, uint8_t op)
+{
+    if (read_zero(c) || need_memory(c))
+        return -1;
+    if (op == OP_MEMORY_GROW && pop(c, WR_I32, NULL))
+        return -1;
+    uint32_t k = c->nstk;
+    if (emitting(c)) {
+        uint32_t delta = op == OP_MEMORY_GROW ? use_popped(c, k) : 0;
+        uint32_t pos = c->ncode;
+        wr_insn *w = emit(c, op == OP_MEMORY_GROW ? WR_X_MEMORY_GROW
+                                                  : WR_X_MEMORY_SIZE, 2);
+        w[1].s.a = slot_k(c, k);
+        w[1].s.b = delta;
+        set_last(c, pos, k);
+    }
+    return push_slot(c, WR_I32);
+}
+
+static int read_table(cc *c, uint32_t *x)
+{
+    if (wr_read_u32(&c->r, x, c->err))
+        return -1;
+    if (*x >= c->m->ntables)
+        return fail(c, "unknown table %u", *x);
+    return 0;
+}
+
+static int op_table_get_set(cc *c, uint8_t op)
+{
+    uint32_t x;
+    if (read_table(c, &x))
+        return -1;
+    uint8_t et = (uint8_t)c->m->tables[x].elem;
+    if (op == OP_TABLE_SET && pop(c, et, NULL))
+        return -1;
+    if (pop(c, WR_I32, NULL))
+        return -1;
+    uint32_t k = c->nstk;
+    if (!emitting(c))
+        return op == OP_TABLE_GET ? push_slot(c, et) : 0;
+    uint32_t i = use_popped(c, k);
+    uint32_t pos = c->ncode;
+    if (op == OP_TABLE_GET) {
+        wr_insn *w = emit(c, WR_X_TABLE_GET, 3);
+        w[1].s.a = slot_k(c, k);
+        w[1].s.b = i;
+        w[2].s.a = x;
+        set_last(c, pos, k);
+        return push_slot(c, et);
+    }
+    uint32_t v = use_popped(c, k + 1);
+    wr_insn *w = emit(c, WR_X_TABLE_SET, 3);
+    w[1].s.a = i;
+    w[1].s.b = v;
+    w[2].s.a = x;
+    return 0;
+}
+
+/* Pop n i32 operands (or the given types); returns the first position. */
+static int pop_n(cc *c, const uint8_t *types, uint32_t n, uint32_t *k)
+{
+    for (uint32_t i = n; i-- > 0;)
+        if (pop(c, types[i], NULL))
+            return -1;
+    *k = c->nstk;
+    return 0;
+}
+
+static const uint8_t three_i32[3] = { WR_I32, WR_I32, WR_I32 };
+
+static int need_datacount(cc *c)
+{
+    if (!c->m->has_datacount)
+        return malformed(c, c->at, "data count section required");
+    return 0;
+}
+
+static int check_data(cc *c, uint32_t x)
+{
+    if (x >= c->m->datacount)
+        return fail(c, "unknown data segment %u", x);
+    return 0;
+}
+
+static int check_elem(cc *c, uint32_t x)
+{
+    if (x >= c->m->nelems)
+        return fail(c, "unknown elem segment %u", x);
+    return 0;
+}
+
+static int op_bulk_memory(cc *c, uint32_t sub)
+{
+    uint32_t x = 0, k;
+    if (sub == OPFC_MEMORY_INIT || sub == OPFC_DATA_DROP) {
+        if (wr_read_u32(&c->r, &x, c->err) || need_datacount(c))
+            return -1;
+    }
+    if (sub == OPFC_MEMORY_INIT || sub == OPFC_MEMORY_FILL)
+        if (read_zero(c))
+            return -1;
+    if (sub == OPFC_MEMORY_COPY && (read_zero(c) || read_zero(c)))
+        return -1;
+    if (sub != OPFC_DATA_DROP && need_memory(c))
+        return -1;
+    if ((sub == OPFC_MEMORY_INIT || sub == OPFC_DATA_DROP) && check_data(c, x))
+        return -1;
+    if (sub == OPFC_DATA_DROP) {
+        if (emitting(c))
+            emit(c, WR_X_DATA_DROP, 2)[1].s.a = x;
+        return 0;
+    }
+    if (pop_n(c, three_i32, 3, &k))
+        return -1;
+    if (!emitting(c))
+        return 0;
+    uint32_t a = use_popped(c, k), b = use_popped(c, k + 1);
+    uint32_t n = use_popped(c, k + 2);
+    wr_insn *w;
+    switch (sub) {
+    case OPFC_MEMORY_INIT:
+        w = emit(c, WR_X_MEMORY_INIT, 3);
+        w[1].s.a = x;
+        w[1].s.b = a;
+        w[2].s.a = b;
+        w[2].s.b = n;
+        break;
+    case OPFC_MEMORY_COPY:
+    case OPFC_MEMORY_FILL:
+        w = emit(c, sub == OPFC_MEMORY_COPY ? WR_X_MEMORY_COPY
+                                             : WR_X_MEMORY_FILL, 3);
+        w[1].s.a = a;
+        w[1].s.b = b;
+        w[2].s.a = n;
+        break;
+    }
+    return 0;
+}
+
+static int op_table_init_copy(cc *c, uint32_t sub)
+{
+    uint32_t x, y, k;
+    if (wr_read_u32(&c->r, &x, c->err) || wr_read_u32(&c->r, &y, c->err))
+        return -1;
+    if (sub == OPFC_TABLE_INIT) {
+        /* table.init elem table */
+        if (y >= c->m->ntables)
+            return fail(c, "unknown table %u", y);
+        if (check_elem(c, x))
+            return -1;
+        if (c->m->tables[y].elem != c->m->elems[x].type)
+            return fail(c, "type mismatch");
+    } else {
+        /* table.copy dst src */
+        if (x >= c->m->ntables)
+            return fail(c, "unknown table %u", x);
+        if (y >= c->m->ntables)
+            return fail(c, "unknown table %u", y);
+        if (c->m->tables[x].elem != c->m->tables[y].elem)
+            return fail(c, "type mismatch");
+    }
+    if (pop_n(c, three_i32, 3, &k))
+        return -1;
+    if (!emitting(c))
+        return 0;
+    uint32_t d = use_popped(c, k), s = use_popped(c, k + 1);
+    uint32_t n = use_popped(c, k + 2);
+    wr_insn *w = emit(c, sub == OPFC_TABLE_INIT ? WR_X_TABLE_INIT
+                                                : WR_X_TABLE_COPY, 4);
+    w[1].s.a = d;
+    w[1].s.b = s;
+    w[2].s.a = n;
+    if (sub == OPFC_TABLE_INIT) {
+        w[2].s.b = x;
+        w[3].s.a = y;
+    } else {
+        w[3].s.a = x;
+        w[3].s.b = y;
+    }
+    return 0;
+}
+
+static int op_table_misc(cc *c, uint32_t sub)
+{
+    uint32_t x, k;
+    if (read_table(c, &x))
+        return -1;
+    uint8_t et = (uint8_t)c->m->tables[x].elem;
+    uint8_t types[3] = { WR_I32, et, WR_I32 };
+    uint32_t pos;
+    wr_insn *w;
+    switch (sub) {
+    case OPFC_TABLE_SIZE:
+        k = c->nstk;
+        if (emitting(c)) {
+            pos = c->ncode;
+            w = emit(c, WR_X_TABLE_SIZE, 2);
+            w[1].s.a = slot_k(c, k);
+            w[1].s.b = x;
+            set_last(c, pos, k);
+        }
+        return push_slot(c, WR_I32);
+    case OPFC_TABLE_GROW:
+        if (pop_n(c, types + 1, 2, &k))
+            return -1;
+        if (emitting(c)) {
+            uint32_t init = use_popped(c, k), n = use_popped(c, k + 1);
+            pos = c->ncode;
+            w = emit(c, WR_X_TABLE_GROW, 3);
+            w[1].s.a = slot_k(c, k);
+            w[1].s.b = init;
+            w[2].s.a = n;
+            w[2].s.b = x;
+            set_last(c, pos, k);
+        }
+        return push_slot(c, WR_I32);
+    default: /* fill */
+        if (pop_n(c, types, 3, &k))
+            return -1;
+        if (emitting(c)) {
+            uint32_t i = use_popped(c, k), v = use_popped(c, k + 1);
+            uint32_t n = use_popped(c, k + 2);
+            w = emit(c, WR_X_TABLE_FILL, 3);
+            w[1].s.a = i;
+            w[1].s.b = v;
+            w[2].s.a = n;
+            w[2].s.b = x;
+        }
+        return 0;
+    }
+}
+
+static int op_prefix_fc(cc *c, uint32_t sub)
+{
+    uint32_t x;
+    switch (sub) {
+    case OPFC_MEMORY_INIT:
+    case OPFC_DATA_DROP:
+    case OPFC_MEMORY_COPY:
+    case OPFC_MEMORY_FILL:
+        return op_bulk_memory(c, sub);
+    case OPFC_TABLE_INIT:
+    case OPFC_TABLE_COPY:
+        return op_table_init_copy(c, sub);
+    case OPFC_ELEM_DROP:
+        if (wr_read_u32(&c->r, &x, c->err) || check_elem(c, x))
+            return -1;
+        if (emitting(c))
+            emit(c, WR_X_ELEM_DROP, 2)[1].s.a = x;
+        return 0;
+    default:
+        return op_table_misc(c, sub);
+    }
+}
+
+/* --- references ------------------------------------------------------------- */
+
+static int op_ref(cc *c, uint8_t op)
+{
+    uint32_t x;
+    opd e;
+    if (op == OP_REF_NULL) {
+        long long at = wr_reader_offset(&c->r);
+        uint8_t b;
+        if (wr_read_u8(&c->r, &b, c->err))
+            return -1;
+        if (!is_ref(b))
+            return malformed(c, at, "malformed reference type");
+        return push(c, b, K_CONST, 0, 0);
+    }
+    if (op == OP_REF_IS_NULL) {
+        if (pop(c, 0, &e))
+            return -1;
+        if (e.type && !is_ref(e.type))
+            return fail(c, "type mismatch");
+        uint32_t k = c->nstk;
+        if (emitting(c)) {
+            uint32_t src = use_popped(c, k);
+            uint32_t pos = c->ncode;
+            wr_insn *w = emit(c, WR_X_REF_IS_NULL, 2);
+            w[1].s.a = slot_k(c, k);
+            w[1].s.b = src;
+            set_last(c, pos, k);
+        }
+        return push_slot(c, WR_I32);
+    }
+    if (wr_read_u32(&c->r, &x, c->err))
+        return -1;
+    if (x >= c->m->nfuncs)
+        return fail(c, "unknown function %u", x);
+    if (!c->m->func_declared || !(c->m->func_declared[x / 8] & (1u << (x % 8))))
+        return fail(c, "undeclared function reference");
+    uint32_t k = c->nstk;
+    if (emitting(c)) {
+        uint32_t pos = c->ncode;
+        wr_insn *w = emit(c, WR_X_REF_FUNC, 2);
+        w[1].s.a = slot_k(c, k);
+        w[1].s.b = x;
+        set_last(c, pos, k);
+    }
+    return push_slot(c, WR_FUNCREF);
+}
+
+/* --- numeric instructions ---------------------------------------------------- */
+
+static int op_const(cc *c, uint8_t op)
+{
+    uint64_t v;
+    int32_t i32;
+    int64_t i64;
+    uint32_t f32;
+    switch (op) {
+    case OP_I32_CONST:
+        if (wr_read_s32(&c->r, &i32, c->err))
+            return -1;
+        v = (uint32_t)i32;
+        return push(c, WR_I32, K_CONST, 0, v);
+    case OP_I64_CONST:
+        if (wr_read_s64(&c->r, &i64, c->err))
+            return -1;
+        return push(c, WR_I64, K_CONST, 0, (uint64_t)i64);
+    case OP_F32_CONST:
+        if (wr_read_f32(&c->r, &f32, c->err))
+            return -1;
+        return push(c, WR_F32, K_CONST, 0, f32);
+    default:
+        if (wr_read_f64(&c->r, &v, c->err))
+            return -1;
+        return push(c, WR_F64, K_CONST, 0, v);
+    }
+}
+
+static int op_unary(cc *c, uint8_t wop, const opinfo *oi)
+{
+    if (pop(c, oi->a, NULL))
+        return -1;
+    uint32_t k = c->nstk;
+    if (emitting(c)) {
+        uint32_t src = use_popped(c, k);
+        uint32_t pos = c->ncode;
+        wr_insn *w = emit(c, oi->xop, 2);
+        w[1].s.a = slot_k(c, k);
+        w[1].s.b = src;
+        set_last(c, pos, k);
+        if (wop == OP_I32_EQZ || wop == OP_I64_EQZ) {
+            c->last_wop = wop;
+            c->last_imm = false;
+            c->last_a = src;
+        }
+    }
+    return push_slot(c, oi->r);
+}
+
+/* Swapping the operands of a compare: a < b is b > a. */
+static uint8_t mirror_cmp(uint8_t wop)
+{
+    static const uint8_t imirror[10] = { 0, 1, 4, 5, 2, 3, 8, 9, 6, 7 };
+    static const uint8_t fmirror[6] = { 0, 1, 3, 2, 5, 4 };
+    if (wop >= OP_F64_EQ)
+        return (uint8_t)(OP_F64_EQ + fmirror[wop - OP_F64_EQ]);
+    if (wop >= OP_F32_EQ)
+        return (uint8_t)(OP_F32_EQ + fmirror[wop - OP_F32_EQ]);
+    uint8_t base = wop >= OP_I64_EQ ? OP_I64_EQ : OP_I32_EQ;
+    return (uint8_t)(base + imirror[wop - base]);
+}
+
+/* i32.add/sub of a constant whose other operand (entry e at position
+ * pos) is a local, a pending sum, or the result's own slot: push a
+ * pending sum (K_ADDI) instead of computing it.  Returns 1 when done. */
+static int defer_add(cc *c, const opd *e, uint32_t pos, uint32_t k,
+                     uint32_t imm)
+{
+    uint32_t base;
+    if (e->kind == K_LOCAL) {
+        base = e->local;
+    } else if (e->kind == K_SLOT && pos == k) {
+        base = slot_k(c, k);
+    } else if (e->kind == K_ADDI && (e->local < c->base || pos == k)) {
+        base = e->local;
+        imm += (uint32_t)e->value;
+    } else {
+        return 0;
+    }
+    c->last_pos = NONE32;
+    return push(c, WR_I32, K_ADDI, base, imm) ? -1 : 1;
+}
+
+/* A binary op: a constant second operand becomes an immediate (so does a
+ * constant first one of a commutative op or a compare, which swaps, or
+ * of an op with a reversed form);
+ * integer compares are remembered for fusion with br_if/if.  Returns 1
+ * when the result was pushed as a pending sum instead. */
+static int emit_bin(cc *c, uint8_t wop, const opinfo *oi, uint32_t k)
+{
+    const opd *ea = &c->stk[k], *eb = &c->stk[k + 1];
+    bool swaps = oi->shape == SH_IBINC || oi->shape == SH_ICMP
+                 || oi->shape == SH_FBINC || oi->shape == SH_FCMP;
+    bool wide = oi->a != WR_I32;        /* the immediate takes a word */
+    bool reversed = oi->shape == SH_IBINR || oi->shape == SH_FBINR;
+    unsigned form = 0;                  /* 1: _I, 2: _R */
+    uint32_t a, b = 0;
+    uint64_t immv = 0;
+    if (wop == OP_I32_ADD || wop == OP_I32_SUB) {
+        int r = 0;
+        if (eb->kind == K_CONST)
+            r = defer_add(c, ea, k, k, wop == OP_I32_ADD
+                                        ? (uint32_t)eb->value
+                                        : 0u - (uint32_t)eb->value);
+        else if (ea->kind == K_CONST && wop == OP_I32_ADD)
+            r = defer_add(c, eb, k + 1, k, (uint32_t)ea->value);
+        if (r)
+            return r;
+    }
+    if (eb->kind == K_CONST) {
+        form = 1;
+        immv = eb->value;
+        a = use_popped(c, k);
+    } else if (ea->kind == K_CONST && (swaps || reversed)) {
+        form = reversed ? 2 : 1;
+        immv = ea->value;
+        a = use_popped(c, k + 1);       /* for _R, this is b */
+        if (oi->shape == SH_ICMP || oi->shape == SH_FCMP) {
+            wop = mirror_cmp(wop);
+            oi = &ops_single[wop];
+        }
+    } else {
+        a = use_popped(c, k);
+        b = use_popped(c, k + 1);
+    }
+    if (form && !wide)
+        b = (uint32_t)immv;
+    uint32_t pos = c->ncode;
+    wr_insn *w = emit(c, oi->xop + form, 3);
+    w[1].s.a = slot_k(c, k);
+    w[1].s.b = a;
+    if (form && wide)
+        w[2].u64 = immv;
+    else
+        w[2].s.a = b;
+    set_last(c, pos, k);
+    if (oi->shape == SH_ICMP) {
+        c->last_wop = wop;
+        c->last_imm = form != 0;
+        c->last_a = a;
+        c->last_b = b;
+        c->last_immv = immv;
+    }
+    return 0;
+}
+
+static int op_binary(cc *c, uint8_t wop, const opinfo *oi)
+{
+    if (pop(c, oi->b, NULL) || pop(c, oi->a, NULL))
+        return -1;
+    uint32_t k = c->nstk;
+    if (emitting(c)) {
+        int r = emit_bin(c, wop, oi, k);
+        if (r)
+            return r < 0 ? -1 : 0;
+    }
+    return push_slot(c, oi->r);
+}
+
+/* --- the driver -------------------------------------------------------------- */
+
+static int op_special(cc *c, uint8_t op)
+{
+    switch (op) {
+    case OP_UNREACHABLE:
+        if (emitting(c))
+            emit(c, WR_X_UNREACHABLE, 1);
+        set_unreachable(c);
+        return 0;
+    case OP_NOP:
+        return 0;
+    case OP_BLOCK:
+    case OP_LOOP:
+        return op_block(c, op);
+    case OP_IF:
+        return op_if(c);
+    case OP_ELSE:
+        return op_else(c);
+    case OP_END:
+        return op_end(c);
+    case OP_BR:
+        return op_br(c);
+    case OP_BR_IF:
+        return op_br_if(c);
+    case OP_BR_TABLE:
+        return op_br_table(c);
+    case OP_RETURN:
+        return op_return(c);
+    case OP_CALL:
+        return op_call(c);
+    case OP_CALL_INDIRECT:
+        return op_call_indirect(c);
+    case OP_DROP:
+        return pop(c, 0, NULL);
+    case OP_SELECT:
+    case OP_SELECT_T:
+        return op_select(c, op);
+    case OP_LOCAL_GET:
+    case OP_LOCAL_SET:
+    case OP_LOCAL_TEE:
+        return op_local(c, op);
+    case OP_GLOBAL_GET:
+    case OP_GLOBAL_SET:
+        return op_global(c, op);
+    case OP_TABLE_GET:
+    case OP_TABLE_SET:
+        return op_table_get_set(c, op);
+    case OP_MEMORY_SIZE:
+    case OP_MEMORY_GROW:
+        return op_memory(c, op);
+    default:
+        return op_ref(c, op);
+    }
+}
+
+/* Validate and compile one instruction. */
+static int instruction(cc *c)
+{
+    uint8_t op;
+    c->at = wr_reader_offset(&c->r);
+    if (wr_read_u8(&c->r, &op, c->err))
+        return -1;
+    if (emitting(c) && !c->oom)
+        c->seg_cost[c->cur]++;
+    const opinfo *oi = &ops_single[op];
+    uint32_t sub = 0;
+    if (op == 0xfc) {
+        if (wr_read_u32(&c->r, &sub, c->err))
+            return -1;
+        oi = sub < WR_NFC ? &ops_fc[sub] : NULL;
+    }
+    if (!oi || !oi->text)
+        return malformed(c, c->at, "illegal opcode");
+    switch (oi->shape) {
+    case SH_SPEC:
+        return op == 0xfc ? op_prefix_fc(c, sub) : op_special(c, op);
+    case SH_CONST:
+        return op_const(c, op);
+    case SH_UN:
+        return op_unary(c, op, oi);
+    case SH_LOAD:
+        return op_load(c, oi);
+    case SH_STORE:
+        return op_store(c, oi);
+    default:
+        return op_binary(c, op, oi);
+    }
+}
+
+/* Skip the local declarations (decode.c read them into def->locals). */
+static int skip_locals(cc *c)
+{
+    uint32_t groups, n;
+    uint8_t t;
+    if (wr_read_u32(&c->r, &groups, c->err))
+        return -1;
+    for (uint32_t i = 0; i < groups; i++)
+        if (wr_read_u32(&c->r, &n, c->err) || wr_read_u8(&c->r, &t, c->err))
+            return -1;
+    return 0;
+}
+
+/* Totals of the segment chains into every cost field; the code object. */
+static int finish(cc *c, wr_func_def *def)
+{
+    for (uint32_t s = c->nseg; s-- > 0;) {
+        uint32_t next = c->seg_next[s];
+        if (next != NONE32)
+            c->seg_cost[s] += c->seg_cost[next];
+    }
+    for (uint32_t i = 0; i < c->nsites; i++) {
+        wr_insn *w = &c->code[c->sites[i]];
+        w->s.b = c->seg_cost[w->s.b];
+    }
+    wr_code *code = malloc(sizeof *code + (size_t)c->ncode * sizeof(wr_insn));
+    if (!code)
+        return nomem(c);
+    uint64_t cells = (uint64_t)c->base + c->max_height;
+    if (cells < c->ft->nresults)
+        cells = c->ft->nresults;
+    if (cells > UINT32_MAX / 2) {
+        free(code);
+        return c->too_big = true, nomem(c);
+    }
+    code->nparams = c->ft->nparams;
+    code->nlocals = def->nlocals;
+    code->nresults = c->ft->nresults;
+    code->frame_cells = (uint32_t)cells;
+    code->entry_cost = c->seg_cost[SEG_ENTRY];
+    code->ninsn = c->ncode;
+    if (c->ncode)
+        memcpy(code->insn, c->code, (size_t)c->ncode * sizeof(wr_insn));
+    def->code = code;
+    def->frame_cells = code->frame_cells;
+    return 0;
+}
+
+static int compile_body(cc *c, wr_func_def *def)
+{
+    size_t body_end = (size_t)def->body_offset + def->body_len;
+    if (skip_locals(c))
+        return -1;
+    if (push_ctl(c, C_FUNC, NULL, 0, c->ft->results, c->ft->nresults))
+        return -1;
+    seg_new(c);                      /* SEG_ZERO */
+    c->cur = seg_new(c);             /* SEG_ENTRY */
+    while (c->nctl > 0) {
+        if (instruction(c))
+            return -1;
+        if (c->oom)
+            return -1;
+    }
+    /* The reader is not cut at the body's end (as in the reference
+     * interpreter): the final `end` must be its last byte. */
+    if ((size_t)(c->r.p - c->r.base) != body_end)
+        return malformed(c, (long long)body_end, "section size mismatch");
+    return finish(c, def);
+}
+
+int wr_compile_func(wr_module *m, uint32_t fidx, wr_error *err)
+{
+    wr_func_def *def = &m->funcs[fidx];
+    cc *c = calloc(1, sizeof *c);
+    if (!c)
+        return wr_fail(err, WR_ERR_NOMEM, -1, "out of memory");
+    c->m = m;
+    c->def = def;
+    c->ft = &m->types[def->type];
+    c->err = err;
+    c->r = wr_reader_at(m->bytes, def->body_offset,
+                        m->len - def->body_offset);
+    c->nlocals_all = c->ft->nparams + def->nlocals;
+    c->base = c->nlocals_all;
+    c->last_pos = c->copy_pos = NONE32;
+    c->lowest = 0;
+    wr_exec_opwords(c->ops);
+    int rc = -1;
+    c->npend = calloc(c->nlocals_all + 1, sizeof *c->npend);
+    if (c->npend)
+        rc = compile_body(c, def);
+    else
+        c->oom = true;
+    if (rc && c->oom)
+        wr_fail(err, WR_ERR_NOMEM, -1, c->too_big ? "function too large"
+                                                  : "out of memory");
+    free(c->stk);
+    free(c->npend);
+    free(c->ctls);
+    free(c->code);
+    free(c->seg_cost);
+    free(c->seg_next);
+    free(c->sites);
+    free(c->labels);
+    free(c->tmp);
+    free(c);
+    return rc;
+}
+
+void wr_code_free(void *code)
+{
+    free(code);
+}
