@@ -1175,6 +1175,26 @@ void wr_module_export(const wr_module *m, uint32_t i, wr_export_info *out)
     extern_type(m, e->kind, e->index, &out->type);
 }
 
+uint32_t wr_module_count(const wr_module *m, wr_kind kind)
+{
+    switch (kind) {
+    case WR_EXTERN_FUNC:   return m->nfuncs;
+    case WR_EXTERN_TABLE:  return m->ntables;
+    case WR_EXTERN_MEMORY: return m->nmems;
+    case WR_EXTERN_GLOBAL: return m->nglobals;
+    }
+    return 0;
+}
+
+int wr_module_entity(const wr_module *m, wr_kind kind, uint32_t index,
+                     wr_externtype *out)
+{
+    if (index >= wr_module_count(m, kind))
+        return -1;
+    extern_type(m, kind, index, out);
+    return 0;
+}
+
 uint32_t wr_module_custom_count(const wr_module *m)
 {
     return m->ncustoms;

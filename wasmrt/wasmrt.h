@@ -153,6 +153,13 @@ uint32_t wr_module_import_count(const wr_module *m);
 void wr_module_import(const wr_module *m, uint32_t i, wr_import_info *out);
 uint32_t wr_module_export_count(const wr_module *m);
 void wr_module_export(const wr_module *m, uint32_t i, wr_export_info *out);
+/* Every function, table, memory and global of the module, imported or
+ * defined, by kind and index in the spec's index spaces (imports first):
+ * e.g. the limits of a memory the module neither imports nor exports. */
+uint32_t wr_module_count(const wr_module *m, wr_kind kind);
+/* Returns 0, or -1 when index is out of range. */
+int wr_module_entity(const wr_module *m, wr_kind kind, uint32_t index,
+                     wr_externtype *out);
 uint32_t wr_module_custom_count(const wr_module *m);
 const char *wr_module_custom_name(const wr_module *m, uint32_t i);
 

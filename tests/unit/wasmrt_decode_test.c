@@ -397,6 +397,17 @@ static void test_inspect(void **state)
     assert_string_equal(wr_module_custom_name(m, 1), "last");
     assert_null(wr_module_custom_name(m, 2));
 
+    /* Whole index spaces, imports first. */
+    wr_externtype et;
+    assert_int_equal(wr_module_count(m, WR_EXTERN_FUNC), 2);
+    assert_int_equal(wr_module_count(m, WR_EXTERN_MEMORY), 1);
+    assert_int_equal(wr_module_entity(m, WR_EXTERN_FUNC, 1, &et), 0);
+    assert_int_equal(et.kind, WR_EXTERN_FUNC);
+    assert_int_equal(et.func.nparams, 2);
+    assert_int_equal(wr_module_entity(m, WR_EXTERN_TABLE, 0, &et), 0);
+    assert_int_equal(et.limits.max, 10);
+    assert_int_equal(wr_module_entity(m, WR_EXTERN_GLOBAL, 1, &et), -1);
+
     /* The internal view: C.refs holds the exported function. */
     assert_int_equal(m->nfuncs, 2);
     assert_int_equal(m->nfunc_imports, 1);
