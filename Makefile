@@ -95,11 +95,11 @@ $(LIB_WASMRT): $(call obj,$(wasmrt_src))
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(O)/bin/wharf-index: $(call obj,$(indexer_src)) $(LIB_WASMRT) $(LIB_COMMON)
+$(O)/bin/wharf-index: $(call obj,$(indexer_src)) $(LIB_COMMON) $(LIB_WASMRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-$(O)/bin/wharf: $(call obj,$(installer_src)) $(LIB_WASMRT) $(LIB_COMMON)
+$(O)/bin/wharf: $(call obj,$(installer_src)) $(LIB_COMMON) $(LIB_WASMRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
@@ -107,15 +107,15 @@ $(O)/bin/wasmrt: $(O)/obj/wasmrt/main.o $(LIB_WASMRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ -lm
 
-$(O)/tests/spec/%: $(O)/obj/tests/spec/%.o $(LIB_WASMRT) $(LIB_COMMON)
+$(O)/tests/spec/%: $(O)/obj/tests/spec/%.o $(LIB_COMMON) $(LIB_WASMRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-$(O)/tests/unit/%: $(O)/obj/tests/unit/%.o $(LIB_WASMRT) $(LIB_COMMON)
+$(O)/tests/unit/%: $(O)/obj/tests/unit/%.o $(LIB_COMMON) $(LIB_WASMRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL) $(TEST_LIBS)
 
-$(O)/tests/tools/%: $(O)/obj/tests/tools/%.o $(LIB_WASMRT) $(LIB_COMMON)
+$(O)/tests/tools/%: $(O)/obj/tests/tools/%.o $(LIB_COMMON) $(LIB_WASMRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL)
 

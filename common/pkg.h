@@ -1,0 +1,111 @@
+/* pkg.h - one package file, whatever its format: what the indexer records
+ * and the installer checks.
+ *
+ * wharf reads three archive formats (docs/index-format.md):
+ *
+ *   WH_PKG_FERRPKG  Ferrite's .ferrpkg (pkg_ferrpkg.c)
+ *   WH_PKG_PAR      wasmCloud provider archives, .par / .par.gz (pkg_par.c)
+ *   WH_PKG_BUNDLE   plugin bundles, .zip with plugin.toml (pkg_bundle.c)
+ *
+ * wh_pkg_read() recognises the format by the file's first bytes (never by
+ * its name), reads it from memory in one pass, verifies what the format
+ * itself can prove (Ferrite's checksum and wasm_size; a PAR's JWT
+ * signature, validity times and target hashes; the bundle's manifest), and
+ * validates every WASM module it carries with wasmrt.  It does NOT decide
+ * trust: detached .minisig signatures and the trusted-issuer list are the
+ * indexer's business (it knows the keys), so a PAR's issuer is returned for
+ * the caller to judge.
+ *
+ * The result is a few C fields the tools reason about (kind, name,
+ * version, digest) and `record`, a JSON object holding every field the
+ * index stores for this version (docs/index-format.md: description,
+ * author, license, categories, tags, dependencies, wasm imports/exports,
+ * PAR targets, capabilities, config, ...) except those the indexer adds
+ * itself (path, signer, status).  Keeping the format-specific fields in
+ * JSON means a reader adds a field in one place, and the index writer
+ * needs no change.
+ *
+ * Module names: 1-64 characters of A-Za-z0-9._- starting with a letter or
+ * digit (wh_pkg_name_check); they become paths and URLs.
+ */
+#ifndef WH_PKG_H
+#define WH_PKG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "common/err.h"
+#include "common/sha256.h"
+
+typedef enum wh_pkg_kind {
+    WH_PKG_FERRPKG = 1,
+    WH_PKG_PAR,
+    WH_PKG_BUNDLE,
+} wh_pkg_kind;
+
+/* Largest package file read (the whole file is held in memory). */
+#define WH_PKG_MAX_SIZE ((size_t)512 << 20)
+
+typedef struct wh_pkg {
+    wh_pkg_kind kind;
+    char     name[65];                 /* module name, checked */
+    char     version[257];             /* strict SemVer 2.0.0 */
+    uint64_t size;                     /* bytes of the file */
+    char     sha256[WH_SHA256_HEX];    /* of the file, lower-case hex */
+    /* PAR only: the claims' issuer (account key "A...") and subject
+     * (service key "V..."), for the caller's trust decision. */
+    char     issuer[57];
+    char     subject[57];
+    json_t  *record;                   /* owned; see above */
+} wh_pkg;
+
+/* Options for reading. */
+typedef struct wh_pkg_opts {
+    int64_t now;     /* Unix time for JWT exp/nbf checks; 0 = time(NULL) */
+} wh_pkg_opts;
+
+/* Read and verify the package at path (opts may be NULL).  On success
+ * *pkg is filled (free with wh_pkg_free); on failure err names the file,
+ * the place (byte offset, archive entry, or manifest line:column) and the
+ * reason, and *pkg holds nothing to free. */
+int wh_pkg_read(const char *path, const wh_pkg_opts *opts, wh_pkg *pkg,
+                wh_err *err);
+
+/* The same for a file already in memory (data[0..len)); path names it in
+ * errors. */
+int wh_pkg_read_mem(const char *path, const uint8_t *data, size_t len,
+                    const wh_pkg_opts *opts, wh_pkg *pkg, wh_err *err);
+
+void wh_pkg_free(wh_pkg *pkg);
+
+/* "ferrpkg", "par", "bundle". */
+const char *wh_pkg_kind_name(wh_pkg_kind kind);
+
+/* 0 if name is a valid module name; else WH_E_FORMAT saying why
+ * ("module name 'a/b' contains '/'", "module name is empty", ...). */
+int wh_pkg_name_check(const char *name, size_t len, wh_err *err);
+
+/* --- format readers (called by wh_pkg_read_mem; exposed for tests) ------- */
+
+int wh_ferrpkg_read(const char *path, const uint8_t *data, size_t len,
+                    const wh_pkg_opts *opts, wh_pkg *pkg, wh_err *err);
+int wh_par_read(const char *path, const uint8_t *data, size_t len,
+                const wh_pkg_opts *opts, wh_pkg *pkg, wh_err *err);
+int wh_bundle_read(const char *path, const uint8_t *data, size_t len,
+                   const wh_pkg_opts *opts, wh_pkg *pkg, wh_err *err);
+
+/* Validate a WASM module with wasmrt and describe it for the index:
+ * {"imports":[{"module","name","kind","type"}...],"exports":[{"name",
+ * "kind","type"}...]} with types written as in docs/index-format.md.
+ * path and what ("entry 'x.wasm'") name it in errors; offsets in errors
+ * are within the module. */
+int wh_pkg_wasm_describe(const char *path, const char *what,
+                         const uint8_t *wasm, size_t len, json_t **out,
+                         wh_err *err);
+
+/* Ferrite's "double FNV-1a" checksum of data: 32 lower-case hex digits. */
+void wh_ferrite_checksum(const uint8_t *data, size_t len, char out[33]);
+
+#endif
