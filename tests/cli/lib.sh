@@ -30,11 +30,14 @@ case_name=""
 case_ok=1
 rc=0
 
-begin() { case_name=$1; case_ok=1; }
+begin() { case_name=$1; case_ok=1; rm -f "$T/.failed"; }
 
+# A check may run in a subshell (the right side of a pipe), where setting
+# case_ok is lost; the marker file is not.
 fail() {
     echo "FAIL: $suite: $case_name: $*"
     case_ok=0
+    : >"$T/.failed"
 }
 
 run() {
@@ -83,6 +86,7 @@ check_that() {
 }
 
 end() {
+    [ -e "$T/.failed" ] && case_ok=0
     if [ $case_ok = 1 ]; then n_pass=$((n_pass + 1)); else n_fail=$((n_fail + 1)); fi
 }
 
