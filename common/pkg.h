@@ -87,7 +87,12 @@ const char *wh_pkg_kind_name(wh_pkg_kind kind);
  * ("module name 'a/b' contains '/'", "module name is empty", ...). */
 int wh_pkg_name_check(const char *name, size_t len, wh_err *err);
 
-/* --- format readers (called by wh_pkg_read_mem; exposed for tests) ------- */
+/* --- format readers (called by wh_pkg_read_mem; exposed for tests) -------
+ *
+ * Each reader expects *pkg zeroed, and on success fills kind, name,
+ * version, issuer/subject (PAR) and record with the format's own fields;
+ * wh_pkg_read_mem then sets size and sha256 and adds "kind", "size" and
+ * "sha256" to the record.  On failure a reader leaves nothing to free. */
 
 int wh_ferrpkg_read(const char *path, const uint8_t *data, size_t len,
                     const wh_pkg_opts *opts, wh_pkg *pkg, wh_err *err);
@@ -107,5 +112,30 @@ int wh_pkg_wasm_describe(const char *path, const char *what,
 
 /* Ferrite's "double FNV-1a" checksum of data: 32 lower-case hex digits. */
 void wh_ferrite_checksum(const uint8_t *data, size_t len, char out[33]);
+
+/* --- helpers the format readers share (pkg.c) --------------------------- */
+
+/* Limits on the labels lists (categories, tags) of a package. */
+#define WH_PKG_MAX_LABELS    64   /* entries per list */
+#define WH_PKG_MAX_LABEL_LEN 64   /* bytes per entry */
+#define WH_PKG_MAX_DEPS      256  /* dependencies per package */
+
+/* Write len bytes of untrusted s into buf (size n > 4) for an error
+ * message: printable ASCII as is, any other byte as \xNN, cut with "..."
+ * when it does not fit.  Returns buf. */
+char *wh_pkg_quote(char *buf, size_t n, const void *s, size_t len);
+
+/* Check a JSON array of labels (categories or tags; what names the list in
+ * errors): at most WH_PKG_MAX_LABELS strings of 1..WH_PKG_MAX_LABEL_LEN
+ * bytes without control characters.  *out is a new array of the same
+ * strings sorted byte-wise without duplicates.  Errors (WH_E_FORMAT,
+ * WH_E_LIMIT) have no path or place: the caller adds them. */
+int wh_pkg_labels(const json_t *arr, const char *what, json_t **out,
+                  wh_err *err);
+
+/* Check one dependency: name by wh_pkg_name_check, req (rlen bytes) as a
+ * Cargo-syntax requirement.  Errors have no path or place. */
+int wh_pkg_dep_check(const char *name, size_t nlen, const char *req,
+                     size_t rlen, wh_err *err);
 
 #endif
