@@ -12,6 +12,8 @@
 static const wh_cmd commands[] = {
     { "keygen", cmd_keygen, "create a repository signing key pair" },
     { "sign",   cmd_sign,   "sign files with a repository or publisher key" },
+    { "build",  cmd_build,  "index a folder of packages into a signed site" },
+    { "verify", cmd_verify, "check a site's signature, expiry and packages" },
     { NULL, NULL, NULL }
 };
 
