@@ -73,8 +73,9 @@
 #define WR_MAX_CODE_WORDS (1u << 26)
 #define WR_LOCAL_SCAN     512u       /* longest scan for one local.set */
 
-enum { SH_SPEC, SH_CONST, SH_UN, SH_IBIN, SH_IBINC, SH_IBINR, SH_ICMP,
-       SH_FBIN, SH_FBINC, SH_FBINR, SH_FCMP, SH_LOAD, SH_STORE };
+enum { SH_SPEC, SH_CONST, SH_UN, SH_IBIN, SH_IBINC, SH_IBINR, SH_IBINCM,
+       SH_IBINRM, SH_ICMP, SH_FBIN, SH_FBINC, SH_FBINR, SH_FBINCM, SH_FBINRM,
+       SH_FCMP, SH_LOAD, SH_STORE };
 
 typedef struct opinfo {
     const char *text;        /* NULL: no such opcode */
@@ -82,6 +83,7 @@ typedef struct opinfo {
     uint8_t     a, b, r;     /* operand and result types, 0 = none */
     uint8_t     align;       /* loads/stores: log2 of the access size */
     uint16_t    xop;         /* the internal op (not for SPEC/CONST) */
+    uint16_t    xop_m;       /* its memory-operand form, or 0 */
 } opinfo;
 
 #define I32 WR_I32
@@ -95,15 +97,39 @@ typedef struct opinfo {
 #define XOP_IBIN(n)  WR_X_##n
 #define XOP_IBINC(n) WR_X_##n
 #define XOP_IBINR(n) WR_X_##n
+#define XOP_IBINCM(n) WR_X_##n
+#define XOP_IBINRM(n) WR_X_##n
 #define XOP_ICMP(n)  WR_X_##n
 #define XOP_FBIN(n)  WR_X_##n
 #define XOP_FBINC(n) WR_X_##n
 #define XOP_FBINR(n) WR_X_##n
+#define XOP_FBINCM(n) WR_X_##n
+#define XOP_FBINRM(n) WR_X_##n
 #define XOP_FCMP(n)  WR_X_##n
 #define XOP_LOAD(n)  WR_X_##n
 #define XOP_STORE(n) WR_X_##n
+#define XOPM_IBINCM(n) WR_X_##n##_M
+#define XOPM_IBINRM(n) WR_X_##n##_M
+#define XOPM_FBINCM(n) WR_X_##n##_M
+#define XOPM_FBINRM(n) WR_X_##n##_M
+#define XOPM_(shape, n) XOPM_##shape(n)
+#define XOPM(shape, n) XOPM_(shape, n) + 0
+#define XOPM_SPEC(n)
+#define XOPM_CONST(n)
+#define XOPM_UN(n)
+#define XOPM_IBIN(n)
+#define XOPM_IBINC(n)
+#define XOPM_IBINR(n)
+#define XOPM_ICMP(n)
+#define XOPM_FBIN(n)
+#define XOPM_FBINC(n)
+#define XOPM_FBINR(n)
+#define XOPM_FCMP(n)
+#define XOPM_LOAD(n)
+#define XOPM_STORE(n)
 #define OPINFO(code, name, text, shape, a, b, r, x) \
-    [code] = { text, SH_##shape, a, b, r, x, XOP_##shape(name) },
+    [code] = { text, SH_##shape, a, b, r, x, XOP_##shape(name), \
+               XOPM(shape, name) },
 
 static const opinfo ops_single[256] = {
 #define WR_OP OPINFO
@@ -182,8 +208,9 @@ typedef struct cc {
     long long          at;          /* offset of the current instruction */
     bool               oom, too_big;
     uintptr_t          ops[WR_X_COUNT];
-    uint32_t           nlocals_all; /* params + locals = base */
-    uint32_t           base;
+    uint32_t           nlocals_all; /* params + locals */
+    uint32_t           zero;        /* a cell holding 0: nlocals_all */
+    uint32_t           base;        /* slot of stack position 0: zero + 1 */
 
     opd      *stk;
     uint32_t  nstk, cap_stk, max_height, lowest;
@@ -209,6 +236,9 @@ typedef struct cc {
     uint32_t  last_a, last_b;
     uint64_t  last_immv;
     uint32_t  copy_pos;             /* a COPY/COPYN last: copies merge */
+    /* When the last instruction is a load of its type's natural size: */
+    uint8_t   last_mtype;           /* the type, 0 otherwise */
+    uint32_t  last_maddr, last_moff, last_mimm;
 } cc;
 
 static const wr_type single_types[] = {
@@ -320,6 +350,7 @@ static void set_last(cc *c, uint32_t pos, uint32_t k)
     c->last_pos = pos;
     c->last_k = k;
     c->last_wop = 0;
+    c->last_mtype = 0;
 }
 
 static uint32_t slot_k(const cc *c, uint32_t k)
@@ -449,12 +480,26 @@ static uint32_t seg_start(cc *c, bool falls)
     return s;
 }
 
+/* dst = a constant: a zero comes from the zero cell (and merges with
+ * neighbouring copies). */
+static void emit_const(cc *c, uint32_t dst, uint64_t v)
+{
+    if (v == 0) {
+        emit_copy(c, dst, c->zero);
+        return;
+    }
+    wr_insn *w = emit(c, WR_X_CONST, 3);
+    w[1].s.a = dst;
+    w[2].u64 = v;
+}
+
 /* --- the operand stack --------------------------------------------------- */
 
 /* Whether entry e reads a local that a local.set must wait for (npend). */
 static bool pends(const cc *c, const opd *e)
 {
-    return e->kind == K_LOCAL || (e->kind == K_ADDI && e->local < c->base);
+    return e->kind == K_LOCAL
+           || (e->kind == K_ADDI && e->local < c->nlocals_all);
 }
 
 static int push(cc *c, uint8_t type, uint8_t kind, uint32_t local,
@@ -552,9 +597,7 @@ static void write_own_slot(cc *c, const opd *e, uint32_t k)
         w[1].s.b = e->local;
         w[2].s.a = (uint32_t)e->value;
     } else if (e->kind == K_CONST) {
-        wr_insn *w = emit(c, WR_X_CONST, 3);
-        w[1].s.a = slot_k(c, k);
-        w[2].u64 = e->value;
+        emit_const(c, slot_k(c, k), e->value);
     }
 }
 
@@ -599,12 +642,14 @@ static void before_local_write(cc *c, uint32_t x)
 }
 
 /* The slot to read a popped entry at position k from; a constant is
- * written to its own slot first. */
+ * written to its own slot first (zero is in the zero cell). */
 static uint32_t use_popped(cc *c, uint32_t k)
 {
     opd *e = &c->stk[k];
     if (e->kind == K_LOCAL)
         return e->local;
+    if (e->kind == K_CONST && e->value == 0)
+        return c->zero;
     if (e->kind != K_SLOT) {
         write_own_slot(c, e, k);
         e->kind = K_SLOT;
@@ -651,7 +696,11 @@ static void emit_moves(cc *c, uint32_t from, uint32_t n, uint32_t dst0)
     }
     for (uint32_t i = 0; i < n; i++) {
         const opd *e = &c->stk[from + i];
-        if (e->kind == K_CONST) {
+        if (e->kind != K_CONST)
+            continue;
+        if (dst0 > c->zero) {
+            emit_const(c, dst0 + i, e->value);
+        } else {        /* results over the zero cell: it may be gone */
             wr_insn *w = emit(c, WR_X_CONST, 3);
             w[1].s.a = dst0 + i;
             w[2].u64 = e->value;
@@ -670,8 +719,7 @@ static void emit_return_from(cc *c, uint32_t from)
     if (n == 1) {
         const opd *e = &c->stk[from];
         if (e->kind == K_CONST) {
-            wr_insn *w = emit(c, WR_X_CONST, 3);
-            w[2].u64 = e->value;
+            emit_const(c, 0, e->value);
             emit(c, WR_X_RETURN, 1);
             return;
         }
@@ -1350,9 +1398,7 @@ static bool write_local(cc *c, uint32_t x, uint32_t k)
     }
     before_local_write(c, x);
     if (e->kind == K_CONST) {
-        wr_insn *w = emit(c, WR_X_CONST, 3);
-        w[1].s.a = x;
-        w[2].u64 = e->value;
+        emit_const(c, x, e->value);
     } else if (e->kind == K_ADDI) {
         wr_insn *w = emit(c, WR_X_I32_ADD_I, 3);
         w[1].s.a = x;
@@ -1463,9 +1509,10 @@ static int op_load(cc *c, const opinfo *oi)
     uint32_t k = c->nstk;
     if (emitting(c)) {
         const opd *e = &c->stk[k];
-        bool sum = e->kind == K_ADDI;
+        bool sum = e->kind == K_ADDI || e->kind == K_CONST;
         uint32_t imm = (uint32_t)e->value;
-        uint32_t addr = sum ? e->local : use_popped(c, k);
+        uint32_t addr = e->kind == K_ADDI ? e->local
+                        : e->kind == K_CONST ? c->zero : use_popped(c, k);
         uint32_t pos = c->ncode;
         wr_insn *w = emit(c, oi->xop + (sum ? 1u : 0u), 3);
         w[1].s.a = slot_k(c, k);
@@ -1473,6 +1520,13 @@ static int op_load(cc *c, const opinfo *oi)
         w[2].s.a = offset;
         w[2].s.b = sum ? imm : 0;
         set_last(c, pos, k);
+        if (oi->xop == WR_X_I32_LOAD || oi->xop == WR_X_I64_LOAD
+            || oi->xop == WR_X_F32_LOAD || oi->xop == WR_X_F64_LOAD) {
+            c->last_mtype = oi->r;      /* may become a _M operand */
+            c->last_maddr = addr;
+            c->last_moff = offset;
+            c->last_mimm = sum ? imm : 0;
+        }
     }
     return push_slot(c, oi->r);
 }
@@ -1486,9 +1540,10 @@ static int op_store(cc *c, const opinfo *oi)
     uint32_t k = c->nstk;
     if (emitting(c)) {
         const opd *e = &c->stk[k];
-        bool sum = e->kind == K_ADDI;
+        bool sum = e->kind == K_ADDI || e->kind == K_CONST;
         uint32_t imm = (uint32_t)e->value;
-        uint32_t addr = sum ? e->local : use_popped(c, k);
+        uint32_t addr = e->kind == K_ADDI ? e->local
+                        : e->kind == K_CONST ? c->zero : use_popped(c, k);
         uint32_t val = use_popped(c, k + 1);
         wr_insn *w = emit(c, oi->xop + (sum ? 1u : 0u), 3);
         w[1].s.a = val;
@@ -1866,6 +1921,37 @@ static uint8_t mirror_cmp(uint8_t wop)
     return (uint8_t)(base + imirror[wop - base]);
 }
 
+/* A binary op whose operand was loaded by the instruction just before
+ * (B, or A when the op commutes, the other one not a constant): the load
+ * becomes the op's memory operand (_M form).  Returns true when done. */
+static bool fuse_load(cc *c, const opinfo *oi, bool swaps, uint32_t k)
+{
+    const opd *ea = &c->stk[k], *eb = &c->stk[k + 1];
+    if (c->last_pos == NONE32 || c->last_mtype != oi->a)
+        return false;
+    uint32_t other;
+    if (c->last_k == k + 1 && eb->kind == K_SLOT && ea->kind != K_CONST)
+        other = k;
+    else if (swaps && c->last_k == k && ea->kind == K_SLOT
+             && eb->kind != K_CONST)
+        other = k + 1;
+    else
+        return false;
+    uint32_t addr = c->last_maddr, off = c->last_moff, imm = c->last_mimm;
+    c->ncode = c->last_pos;              /* the load goes into the op */
+    c->last_pos = NONE32;
+    uint32_t a = use_popped(c, other);
+    uint32_t pos = c->ncode;
+    wr_insn *w = emit(c, oi->xop_m, 4);
+    w[1].s.a = slot_k(c, k);
+    w[1].s.b = a;
+    w[2].s.a = addr;
+    w[2].s.b = off;
+    w[3].s.a = imm;
+    set_last(c, pos, k);
+    return true;
+}
+
 /* i32.add/sub of a constant whose other operand (entry e at position
  * pos) is a local, a pending sum, or the result's own slot: push a
  * pending sum (K_ADDI) instead of computing it.  Returns 1 when done. */
@@ -1895,10 +1981,12 @@ static int defer_add(cc *c, const opd *e, uint32_t pos, uint32_t k,
 static int emit_bin(cc *c, uint8_t wop, const opinfo *oi, uint32_t k)
 {
     const opd *ea = &c->stk[k], *eb = &c->stk[k + 1];
-    bool swaps = oi->shape == SH_IBINC || oi->shape == SH_ICMP
-                 || oi->shape == SH_FBINC || oi->shape == SH_FCMP;
+    uint8_t sh = oi->shape;
+    bool swaps = sh == SH_IBINC || sh == SH_IBINCM || sh == SH_ICMP
+                 || sh == SH_FBINC || sh == SH_FBINCM || sh == SH_FCMP;
     bool wide = oi->a != WR_I32;        /* the immediate takes a word */
-    bool reversed = oi->shape == SH_IBINR || oi->shape == SH_FBINR;
+    bool reversed = sh == SH_IBINR || sh == SH_IBINRM || sh == SH_FBINR
+                    || sh == SH_FBINRM;
     unsigned form = 0;                  /* 1: _I, 2: _R */
     uint32_t a, b = 0;
     uint64_t immv = 0;
@@ -1913,6 +2001,8 @@ static int emit_bin(cc *c, uint8_t wop, const opinfo *oi, uint32_t k)
         if (r)
             return r;
     }
+    if (oi->xop_m && fuse_load(c, oi, swaps, k))
+        return 0;
     if (eb->kind == K_CONST) {
         form = 1;
         immv = eb->value;
@@ -2089,7 +2179,7 @@ static int finish(cc *c, wr_func_def *def)
         return c->too_big = true, nomem(c);
     }
     code->nparams = c->ft->nparams;
-    code->nlocals = def->nlocals;
+    code->nlocals = def->nlocals + 1;          /* and the zero cell */
     code->nresults = c->ft->nresults;
     code->frame_cells = (uint32_t)cells;
     code->entry_cost = c->seg_cost[SEG_ENTRY];
@@ -2123,6 +2213,187 @@ static int compile_body(cc *c, wr_func_def *def)
     return finish(c, def);
 }
 
+/* --- decoding without validation ----------------------------------------- */
+
+/* Skip the immediates of instruction op (one-byte opcodes and 0xfc
+ * ones), checking only the binary format. */
+static int scan_immediates(const wr_module *m, wr_reader *r, uint8_t op,
+                           long long at, wr_error *err)
+{
+    uint32_t x, n;
+    uint8_t b;
+    uint64_t v64;
+    int64_t s64;
+    switch (op) {
+    case OP_BR: case OP_BR_IF: case OP_CALL: case OP_LOCAL_GET:
+    case OP_LOCAL_SET: case OP_LOCAL_TEE: case OP_GLOBAL_GET:
+    case OP_GLOBAL_SET: case OP_TABLE_GET: case OP_TABLE_SET:
+    case OP_REF_FUNC:
+        return wr_read_u32(r, &x, err);
+    case OP_CALL_INDIRECT:
+        return wr_read_u32(r, &x, err) || wr_read_u32(r, &x, err) ? -1 : 0;
+    case OP_BR_TABLE:
+        if (wr_read_len(r, &n, err))
+            return -1;
+        for (uint64_t i = 0; i <= n; i++)
+            if (wr_read_u32(r, &x, err))
+                return -1;
+        return 0;
+    case OP_SELECT_T:
+        if (wr_read_len(r, &n, err))
+            return -1;
+        for (uint32_t i = 0; i < n; i++) {
+            long long bat = wr_reader_offset(r);
+            if (wr_read_u8(r, &b, err))
+                return -1;
+            if (!is_num(b) && !is_ref(b))
+                return wr_fail(err, WR_ERR_MALFORMED, bat,
+                               "malformed value type");
+        }
+        return 0;
+    case OP_MEMORY_SIZE: case OP_MEMORY_GROW:
+        if (wr_read_u8(r, &b, err))
+            return -1;
+        return b ? wr_fail(err, WR_ERR_MALFORMED, wr_reader_offset(r) - 1,
+                           "zero byte expected") : 0;
+    case OP_I32_CONST:
+        return wr_read_sleb(r, 32, &s64, err);
+    case OP_I64_CONST:
+        return wr_read_s64(r, &s64, err);
+    case OP_F32_CONST:
+        return wr_read_f32(r, &x, err);
+    case OP_F64_CONST:
+        return wr_read_f64(r, &v64, err);
+    case OP_REF_NULL:
+        if (wr_read_u8(r, &b, err))
+            return -1;
+        return is_ref(b) ? 0 : wr_fail(err, WR_ERR_MALFORMED,
+                                       wr_reader_offset(r) - 1,
+                                       "malformed reference type");
+    default:
+        if (ops_single[op].shape == SH_LOAD || ops_single[op].shape == SH_STORE)
+            return wr_read_u32(r, &x, err) || wr_read_u32(r, &x, err) ? -1 : 0;
+        return 0;
+    }
+    (void)m;
+    (void)at;
+}
+
+static int scan_fc(const wr_module *m, wr_reader *r, long long at,
+                   wr_error *err)
+{
+    uint32_t sub, x;
+    uint8_t b;
+    if (wr_read_u32(r, &sub, err))
+        return -1;
+    if (sub >= WR_NFC)
+        return wr_fail(err, WR_ERR_MALFORMED, at, "illegal opcode");
+    int zeros = sub == OPFC_MEMORY_COPY ? 2
+                : sub == OPFC_MEMORY_INIT || sub == OPFC_MEMORY_FILL ? 1 : 0;
+    int idx = sub == OPFC_TABLE_INIT || sub == OPFC_TABLE_COPY ? 2
+              : sub >= OPFC_MEMORY_INIT && sub != OPFC_MEMORY_COPY
+                && sub != OPFC_MEMORY_FILL ? 1 : 0;
+    for (int i = 0; i < idx; i++)
+        if (wr_read_u32(r, &x, err))
+            return -1;
+    if ((sub == OPFC_MEMORY_INIT || sub == OPFC_DATA_DROP) && !m->has_datacount)
+        return wr_fail(err, WR_ERR_MALFORMED, at,
+                       "data count section required");
+    for (int i = 0; i < zeros; i++) {
+        if (wr_read_u8(r, &b, err))
+            return -1;
+        if (b)
+            return wr_fail(err, WR_ERR_MALFORMED, wr_reader_offset(r) - 1,
+                           "zero byte expected");
+    }
+    return 0;
+}
+
+/* Decode one body without validating it: 0, or -1 with a format error
+ * in err.  kinds[] tracks which open blocks are ifs (for `else`). */
+static int scan_body(const wr_module *m, const wr_func_def *def,
+                     wr_error *err)
+{
+    wr_reader r = wr_reader_at(m->bytes, def->body_offset,
+                               m->len - def->body_offset);
+    uint32_t groups, n, depth = 1, cap = 64;
+    uint8_t b, op;
+    int rc = -1;
+    uint8_t *kinds = malloc(cap);
+    if (!kinds || wr_read_u32(&r, &groups, err))
+        goto out;
+    for (uint32_t i = 0; i < groups; i++)
+        if (wr_read_u32(&r, &n, err) || wr_read_u8(&r, &b, err))
+            goto out;
+    kinds[0] = 0;
+    while (depth > 0) {
+        long long at = wr_reader_offset(&r);
+        if (wr_read_u8(&r, &op, err))
+            goto out;
+        if (op == 0xfc) {
+            if (scan_fc(m, &r, at, err))
+                goto out;
+            continue;
+        }
+        if (!ops_single[op].text) {
+            wr_fail(err, WR_ERR_MALFORMED, at, "illegal opcode");
+            goto out;
+        }
+        if (op == OP_BLOCK || op == OP_LOOP || op == OP_IF) {
+            int64_t bt;
+            long long bat = wr_reader_offset(&r);
+            if (wr_read_s33(&r, &bt, err))
+                goto out;
+            if (bt < 0 && bt != -64 && !is_num((uint8_t)(bt & 0x7f))
+                && !is_ref((uint8_t)(bt & 0x7f))) {
+                wr_fail(err, WR_ERR_MALFORMED, bat, "malformed value type");
+                goto out;
+            }
+            if (depth == cap) {
+                uint8_t *q = realloc(kinds, cap * 2);
+                if (!q) {
+                    rc = 0;              /* give up: keep the first error */
+                    goto out;
+                }
+                kinds = q;
+                cap *= 2;
+            }
+            kinds[depth++] = op == OP_IF;
+        } else if (op == OP_ELSE) {
+            if (!kinds[depth - 1]) {
+                wr_fail(err, WR_ERR_MALFORMED, at, "END opcode expected");
+                goto out;
+            }
+            kinds[depth - 1] = 0;
+        } else if (op == OP_END) {
+            depth--;
+        } else if (scan_immediates(m, &r, op, at, err)) {
+            goto out;
+        }
+    }
+    rc = 0;
+    if ((size_t)(r.p - r.base) != (size_t)def->body_offset + def->body_len)
+        rc = wr_fail(err, WR_ERR_MALFORMED,
+                     (long long)def->body_offset + def->body_len,
+                     "section size mismatch");
+out:
+    free(kinds);
+    return rc;
+}
+
+/* The reference interpreter decodes the whole module before validating
+ * it, so a format error wins over a validation error, even in a later
+ * body (binary.wast tests this): when body fidx is invalid, decode it
+ * and the following ones again, without validating. */
+static void prefer_malformed(const wr_module *m, uint32_t fidx, wr_error *err)
+{
+    wr_error invalid = *err;
+    for (uint32_t i = fidx; i < m->nfuncs; i++)
+        if (scan_body(m, &m->funcs[i], err))
+            return;
+    *err = invalid;
+}
+
 int wr_compile_func(wr_module *m, uint32_t fidx, wr_error *err)
 {
     wr_func_def *def = &m->funcs[fidx];
@@ -2136,7 +2407,8 @@ int wr_compile_func(wr_module *m, uint32_t fidx, wr_error *err)
     c->r = wr_reader_at(m->bytes, def->body_offset,
                         m->len - def->body_offset);
     c->nlocals_all = c->ft->nparams + def->nlocals;
-    c->base = c->nlocals_all;
+    c->zero = c->nlocals_all;
+    c->base = c->zero + 1;
     c->last_pos = c->copy_pos = NONE32;
     c->lowest = 0;
     wr_exec_opwords(c->ops);
@@ -2149,6 +2421,8 @@ int wr_compile_func(wr_module *m, uint32_t fidx, wr_error *err)
     if (rc && c->oom)
         wr_fail(err, WR_ERR_NOMEM, -1, c->too_big ? "function too large"
                                                   : "out of memory");
+    else if (rc && err && err->kind == WR_ERR_INVALID)
+        prefer_malformed(m, fidx, err);
     free(c->stk);
     free(c->npend);
     free(c->ctls);

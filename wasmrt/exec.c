@@ -443,8 +443,9 @@ static int call_host(wr_exec *x, wr_func *f, wr_cell *cells, wr_instance *inst)
 #define CHARGE(n) do { \
         uint32_t n_ = (n); \
         if (UNLIKELY(fuel < (int64_t)n_)) { \
-            fuel = refuel(x, fuel, n_); \
-            if (fuel < 0) { fuel = 0; goto trap; } \
+            int64_t more_ = refuel(x, fuel, n_); \
+            if (more_ < 0) goto trap; \
+            fuel = more_; \
         } \
         fuel -= n_; \
     } while (0)
@@ -499,6 +500,19 @@ static int call_host(wr_exec *x, wr_func *f, wr_cell *cells, wr_instance *inst)
     OP(NAME##_R) { uint64_t a = pc[2].u64, b = fp[W1B]; \
                    fp[W1A] = (EXPR); pc += 3; NEXT(); }
 
+/* Memory-operand forms (_M): b is loaded from the address in w2/w3. */
+#define EA_M(n) \
+    uint64_t ea = (uint64_t)(uint32_t)(R32(W2A) + pc[3].s.a) + W2B; \
+    if (UNLIKELY(ea + (n) > mem_size)) TRAP(TRAP_OOB_MEM)
+#define BIN32M(NAME, EXPR) \
+    OP(NAME##_M) { EA_M(4); uint32_t a = R32(W1B), b; \
+                   memcpy(&b, mem_base + ea, 4); \
+                   PUT32(W1A, EXPR); pc += 4; NEXT(); }
+#define BIN64M(NAME, EXPR) \
+    OP(NAME##_M) { EA_M(8); uint64_t a = fp[W1B], b; \
+                   memcpy(&b, mem_base + ea, 8); \
+                   fp[W1A] = (EXPR); pc += 4; NEXT(); }
+
 /* Division: CHECK may trap before EXPR runs. */
 #define DIV32(NAME, CHECK, EXPR) \
     OP(NAME) { uint32_t a = R32(W1B), b = R32(W2A); CHECK; \
@@ -547,6 +561,14 @@ static int call_host(wr_exec *x, wr_func *f, wr_cell *cells, wr_instance *inst)
     FBIN64(NAME, EXPR) \
     OP(NAME##_R) { double a = f64_of(pc[2].u64), b = f64_of(fp[W1B]); \
                    fp[W1A] = cell_f64(EXPR); pc += 3; NEXT(); }
+#define FBIN32M(NAME, EXPR) \
+    OP(NAME##_M) { EA_M(4); float a = f32_of(fp[W1B]), b; \
+                   memcpy(&b, mem_base + ea, 4); \
+                   fp[W1A] = cell_f32(EXPR); pc += 4; NEXT(); }
+#define FBIN64M(NAME, EXPR) \
+    OP(NAME##_M) { EA_M(8); double a = f64_of(fp[W1B]), b; \
+                   memcpy(&b, mem_base + ea, 8); \
+                   fp[W1A] = cell_f64(EXPR); pc += 4; NEXT(); }
 #define FCMP32(NAME, COND) \
     OP(NAME) { float a = f32_of(fp[W1B]), b = f32_of(fp[W2A]); \
                PUT32(W1A, COND); pc += 3; NEXT(); } \
@@ -865,8 +887,11 @@ dispatch:
     UNOP(I32_CTZ, uint32_t, U32, (uint32_t)(v ? __builtin_ctz(v) : 32))
     UNOP(I32_POPCNT, uint32_t, U32, (uint32_t)__builtin_popcount(v))
     BIN32(I32_ADD, a + b)
+    BIN32M(I32_ADD, a + b)
     BIN32R(I32_SUB, a - b)
+    BIN32M(I32_SUB, a - b)
     BIN32(I32_MUL, a * b)
+    BIN32M(I32_MUL, a * b)
     DIV32(I32_DIV_S,
           if (b == 0) TRAP(TRAP_DIV0);
           if (a == 0x80000000u && b == 0xffffffffu) TRAP(TRAP_OVERFLOW),
@@ -876,8 +901,11 @@ dispatch:
           b == 0xffffffffu ? 0 : (uint32_t)((int32_t)a % (int32_t)b))
     DIV32(I32_REM_U, if (b == 0) TRAP(TRAP_DIV0), a % b)
     BIN32(I32_AND, a & b)
+    BIN32M(I32_AND, a & b)
     BIN32(I32_OR, a | b)
+    BIN32M(I32_OR, a | b)
     BIN32(I32_XOR, a ^ b)
+    BIN32M(I32_XOR, a ^ b)
     BIN32R(I32_SHL, a << (b & 31))
     BIN32(I32_SHR_S, (uint32_t)((int32_t)a >> (b & 31)))
     BIN32(I32_SHR_U, a >> (b & 31))
@@ -900,8 +928,11 @@ dispatch:
     UNOP(I64_CTZ, uint64_t, U64, (uint64_t)(v ? __builtin_ctzll(v) : 64))
     UNOP(I64_POPCNT, uint64_t, U64, (uint64_t)__builtin_popcountll(v))
     BIN64(I64_ADD, a + b)
+    BIN64M(I64_ADD, a + b)
     BIN64R(I64_SUB, a - b)
+    BIN64M(I64_SUB, a - b)
     BIN64(I64_MUL, a * b)
+    BIN64M(I64_MUL, a * b)
     DIV64(I64_DIV_S,
           if (b == 0) TRAP(TRAP_DIV0);
           if (a == 0x8000000000000000u && b == UINT64_MAX) TRAP(TRAP_OVERFLOW),
@@ -911,8 +942,11 @@ dispatch:
           b == UINT64_MAX ? 0 : (uint64_t)((int64_t)a % (int64_t)b))
     DIV64(I64_REM_U, if (b == 0) TRAP(TRAP_DIV0), a % b)
     BIN64(I64_AND, a & b)
+    BIN64M(I64_AND, a & b)
     BIN64(I64_OR, a | b)
+    BIN64M(I64_OR, a | b)
     BIN64(I64_XOR, a ^ b)
+    BIN64M(I64_XOR, a ^ b)
     BIN64R(I64_SHL, a << (b & 63))
     BIN64(I64_SHR_S, (uint64_t)((int64_t)a >> (b & 63)))
     BIN64(I64_SHR_U, a >> (b & 63))
@@ -940,9 +974,13 @@ dispatch:
     UNOP(F32_NEAREST, float, f32_of, cell_f32(nearest32(v)))
     UNOP(F32_SQRT, float, f32_of, cell_f32(sqrt32(v)))
     FBIN32(F32_ADD, a + b)
+    FBIN32M(F32_ADD, a + b)
     FBIN32R(F32_SUB, a - b)
+    FBIN32M(F32_SUB, a - b)
     FBIN32(F32_MUL, a * b)
+    FBIN32M(F32_MUL, a * b)
     FBIN32R(F32_DIV, a / b)
+    FBIN32M(F32_DIV, a / b)
     FBIN32(F32_MIN, fmin32(a, b))
     FBIN32(F32_MAX, fmax32(a, b))
     BIN32(F32_COPYSIGN, (a & 0x7fffffffu) | (b & 0x80000000u))
@@ -954,9 +992,13 @@ dispatch:
     UNOP(F64_NEAREST, double, f64_of, cell_f64(nearest64(v)))
     UNOP(F64_SQRT, double, f64_of, cell_f64(sqrt64(v)))
     FBIN64(F64_ADD, a + b)
+    FBIN64M(F64_ADD, a + b)
     FBIN64R(F64_SUB, a - b)
+    FBIN64M(F64_SUB, a - b)
     FBIN64(F64_MUL, a * b)
+    FBIN64M(F64_MUL, a * b)
     FBIN64R(F64_DIV, a / b)
+    FBIN64M(F64_DIV, a / b)
     FBIN64(F64_MIN, fmin64(a, b))
     FBIN64(F64_MAX, fmax64(a, b))
     BIN64(F64_COPYSIGN, (a & 0x7fffffffffffffffu) | (b & 0x8000000000000000u))

@@ -20,6 +20,9 @@
  *   IBIN/ICMP _I, i32             w1 {dst, a}  w2 {imm32}
  *   IBIN/ICMP _I, i64, FBIN _I    w1 {dst, a}  w2 imm64 (floats: the bits)
  *   _R forms                      w1 {dst, b}  w2 the immediate a, as above
+ *   _M forms                      w1 {dst, a}  w2 {addr, offset}  w3 {imm}:
+ *                                 b is loaded (natural size) from
+ *                                 (u32)(fp[addr] + imm) + offset
  *   CONST                         w1 {dst}     w2 imm64
  *   loads                         w1 {dst, addr} w2 {offset}
  *   stores                        w1 {value, addr} w2 {offset}
@@ -95,7 +98,8 @@ typedef struct wr_code {
 
 /* The ops an opcodes.def row yields, by shape: a binary op has an
  * immediate form (_I) right after it, some a reversed one (_R: the
- * immediate is the first operand) after that, an integer compare the fused
+ * immediate is the first operand) after that, some a memory-operand one
+ * (_M) last, an integer compare the fused
  * compare-and-branch forms, a load or store its slot-plus-immediate
  * address form (_A), in this order (compile.c relies on it). */
 #define WR_GEN_SPEC(X, name)
@@ -104,12 +108,16 @@ typedef struct wr_code {
 #define WR_GEN_FBIN(X, name)  X(name) X(name##_I)
 #define WR_GEN_FBINC(X, name) X(name) X(name##_I)
 #define WR_GEN_FBINR(X, name) X(name) X(name##_I) X(name##_R)
+#define WR_GEN_FBINCM(X, name) X(name) X(name##_I) X(name##_M)
+#define WR_GEN_FBINRM(X, name) X(name) X(name##_I) X(name##_R) X(name##_M)
 #define WR_GEN_FCMP(X, name)  X(name) X(name##_I)
 #define WR_GEN_LOAD(X, name)  X(name) X(name##_A)
 #define WR_GEN_STORE(X, name) X(name) X(name##_A)
 #define WR_GEN_IBIN(X, name)  X(name) X(name##_I)
 #define WR_GEN_IBINC(X, name) X(name) X(name##_I)
 #define WR_GEN_IBINR(X, name) X(name) X(name##_I) X(name##_R)
+#define WR_GEN_IBINCM(X, name) X(name) X(name##_I) X(name##_M)
+#define WR_GEN_IBINRM(X, name) X(name) X(name##_I) X(name##_R) X(name##_M)
 #define WR_GEN_ICMP(X, name)  X(name) X(name##_I) X(BR_##name) X(BR_##name##_I)
 
 /* Every op: WR_XOPS(X) calls X(NAME) once per op, in enum order. */
