@@ -6,6 +6,7 @@
 #   make check            every test suite; ends with "N passed, N failed"
 #   make check SANITIZE=1 the same under ASan + UBSan
 #   make bench            benchmarks, as ratios against a baseline
+#                         (one of them: bench-hash, bench-wasm, bench-index)
 #   make deps             install missing Debian packages (.ci/packages)
 #   make install PREFIX=/usr/local DESTDIR=
 #
@@ -133,6 +134,10 @@ demo: all
 # (docs/performance.md).
 bench: test-build
 	@for b in tests/bench/*.sh; do sh "$$b" $(O) || exit 1; done
+
+# One benchmark alone: make bench-hash, bench-wasm, bench-index.
+bench-%: test-build
+	@sh tests/bench/$*.sh $(O)
 
 deps:
 	@sh .ci/deps.sh

@@ -180,6 +180,14 @@ int wh_atomic_open(wh_atomic *a, const char *path, unsigned mode, wh_err *err)
     a->fd = -1;
     if (strlen(path) + 16 > sizeof a->tmp)
         return wh_fail(err, WH_E_LIMIT, path, -1, "path too long");
+    /* Renaming over a device, directory or socket would replace it with a
+     * regular file (a test once did this to /dev/null): only regular
+     * files, or nothing, may be replaced.  A symlink is replaced itself,
+     * never followed, as rename() does. */
+    struct stat st;
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+        return wh_fail(err, WH_E_IO, path, -1,
+                       "not a regular file; refusing to replace it");
     snprintf(a->path, sizeof a->path, "%s", path);
     /* A dot-prefixed name keeps half-written files out of wh_walk. */
     const char *slash = strrchr(path, '/');

@@ -32,7 +32,9 @@
 int wh_file_read(const char *path, size_t max, char **data, size_t *len,
                  wh_err *err);
 
-/* Atomically replace path with data (permissions mode, e.g. 0644). */
+/* Atomically replace path with data (permissions mode, e.g. 0644).  An
+ * existing path must be a regular file (or a symlink, which is replaced,
+ * not followed): devices and directories are refused with WH_E_IO. */
 int wh_file_write_atomic(const char *path, const void *data, size_t len,
                          unsigned mode, wh_err *err);
 

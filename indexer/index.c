@@ -3,7 +3,7 @@
  * This file implements docs/index-format.md:
  *
  *   ix_index_json   the canonical index.json of the accepted packages
- *   ix_site_place   SITE/packages/<name>/<name>-<version>.<ext> (+ .minisig)
+ *   ix_site_place   SITE/packages/<name>@<version><ext> (+ .minisig)
  *   ix_index_write  keys/repo.pub, index.json.gz, index.json, and last
  *                   index.json.minisig
  *   ix_site_prune   remove what no accepted package placed
@@ -144,7 +144,7 @@ int ix_gzip(const void *data, size_t len, unsigned char **out, size_t *outlen,
     *out = NULL;
     z_stream z;
     memset(&z, 0, sizeof z);
-    /* Level 6: within 2% of level 9 on index JSON, at half the time. */
+    /* Level 6: within 1% of level 9 on index JSON, at half the time. */
     if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return wh_fail(err, WH_E_NOMEM, NULL, -1, "cannot start deflate");
     /* No name, no time, OS "unknown": the header depends on nothing but
@@ -301,10 +301,62 @@ static int copy_file(const char *src, const char *dst, const char *sha256,
     return rc;
 }
 
-/* Hard-link src to dst (replacing it) when want, the stats of what was
- * read, still describes src; 1 if links are impossible here (copy). */
-static int link_file(const char *src, const char *dst, const ix_stat *want,
-                     wh_err *err)
+static int link_impossible(int e)
+{
+    return e == EXDEV || e == EPERM || e == EMLINK || e == ENOTSUP ||
+           e == EOPNOTSUPP || e == EACCES;
+}
+
+/* path was just linked to src: it must be the file that was read (want,
+ * when given), else it is removed.  *got is its stat. */
+static int check_link(const char *path, const char *src, const ix_stat *want,
+                      ix_stat *got, wh_err *err)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0) {
+        int rc = wh_fail_errno(err, errno, path, "cannot stat");
+        unlink(path);
+        return rc;
+    }
+    stat_from(got, &st);
+    if (want && !same_stat(got, want)) {
+        unlink(path);
+        return wh_fail(err, WH_E_IO, src, -1, "file changed while being indexed");
+    }
+    return 0;
+}
+
+static int mkdirs_of(const char *path, wh_err *err)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return 0;
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    return wh_mkdirs(dir, err);
+}
+
+/* Hard-link src to dst, which does not exist: link() itself is atomic
+ * (and its folder is made on demand).  1 if links are impossible here. */
+static int link_new(const char *src, const char *dst, const ix_stat *want,
+                    ix_stat *got, wh_err *err)
+{
+    int r = link(src, dst);
+    if (r < 0 && errno == ENOENT) {
+        int rc = mkdirs_of(dst, err);
+        if (rc)
+            return rc;
+        r = link(src, dst);
+    }
+    if (r < 0)
+        return link_impossible(errno) ? 1 : wh_fail_errno(err, errno, dst, "cannot link");
+    return check_link(dst, src, want, got, err);
+}
+
+/* Hard-link src over an existing dst: link to a temporary name, check it,
+ * rename over dst.  1 if links are impossible here. */
+static int link_replace(const char *src, const char *dst, const ix_stat *want,
+                        ix_stat *got, wh_err *err)
 {
     char tmp[4096];
     const char *slash = strrchr(dst, '/');
@@ -312,31 +364,15 @@ static int link_file(const char *src, const char *dst, const ix_stat *want,
     if (snprintf(tmp, sizeof tmp, "%.*s.%s.link.%ld", dl, dst, dst + dl,
                  (long)getpid()) >= (int)sizeof tmp)
         return wh_fail(err, WH_E_LIMIT, dst, -1, "path too long");
-    unlink(tmp);
-    if (link(src, tmp) < 0) {
-        if (errno == EXDEV || errno == EPERM || errno == EMLINK ||
-            errno == ENOTSUP || errno == EOPNOTSUPP || errno == EACCES)
-            return 1;
-        return wh_fail_errno(err, errno, dst, "cannot link");
-    }
-    struct stat st;
-    ix_stat got;
-    if (lstat(tmp, &st) < 0) {
-        int rc = wh_fail_errno(err, errno, tmp, "cannot stat");
+    unlink(tmp);    /* left by a run that crashed */
+    if (link(src, tmp) < 0)
+        return link_impossible(errno) ? 1 : wh_fail_errno(err, errno, dst, "cannot link");
+    int rc = check_link(tmp, src, want, got, err);
+    if (rc == 0 && rename(tmp, dst) < 0) {
+        rc = wh_fail_errno(err, errno, dst, "cannot rename into place");
         unlink(tmp);
-        return rc;
     }
-    stat_from(&got, &st);
-    if (want && !same_stat(&got, want)) {
-        unlink(tmp);
-        return wh_fail(err, WH_E_IO, src, -1, "file changed while being indexed");
-    }
-    if (rename(tmp, dst) < 0) {
-        int rc = wh_fail_errno(err, errno, dst, "cannot rename into place");
-        unlink(tmp);
-        return rc;
-    }
-    return 0;
+    return rc;
 }
 
 /* Make the links made so far durable before an index names them: one
@@ -368,30 +404,30 @@ static int place_file(const char *src, const char *dst, const ix_stat *src_st,
 {
     struct stat st;
     ix_stat cur = { 0 };
+    int rc;
     *how = 0;
-    if (lstat(dst, &st) == 0 && S_ISREG(st.st_mode)) {
+    if (lstat(dst, &st) == 0) {
         stat_from(&cur, &st);
-        if ((src_st && cur.ino == src_st->ino && same_stat(&cur, src_st)) ||
-            same_stat(&cur, placed)) {
+        if (S_ISREG(st.st_mode) &&
+            ((src_st && same_stat(&cur, src_st)) || same_stat(&cur, placed))) {
             *placed = cur;
             return 0;
         }
+        rc = link_replace(src, dst, src_st, placed, err);
     } else if (errno == ENOENT) {
-        char *slash = strrchr(dst, '/');
-        *slash = '\0';
-        int rc = wh_mkdirs(dst, err);
-        *slash = '/';
-        if (rc)
-            return rc;
+        rc = link_new(src, dst, src_st, placed, err);
+    } else {
+        return wh_fail_errno(err, errno, dst, "cannot stat");
     }
-    int rc = link_file(src, dst, src_st, err);
     *how = 1;
     if (rc == 1) {
-        rc = copy_file(src, dst, sha256, err);
         *how = 2;
+        rc = mkdirs_of(dst, err);
+        if (rc == 0)
+            rc = copy_file(src, dst, sha256, err);
+        if (rc == 0 && lstat(dst, &st) == 0)
+            stat_from(placed, &st);
     }
-    if (rc == 0 && lstat(dst, &st) == 0)
-        stat_from(placed, &st);
     return rc;
 }
 
@@ -435,9 +471,10 @@ int ix_site_place(ix_scan *s, const char *site, size_t *linked,
 /* --- pruning ------------------------------------------------------------------ */
 
 /* Everything below SITE/packages that is not in keep (sorted "packages/..."
- * paths) is removed, and directories left empty with it.  This walk is
- * leaner than wh_walk (no sorting, d_type instead of a stat per file):
- * it runs on every build, over one folder per module. */
+ * paths) is removed, and directories left empty with it (wharf makes none;
+ * an older layout or a hand may have).  This walk is leaner than wh_walk
+ * (no sorting, d_type instead of a stat per file): it runs on every build,
+ * over every package of the site. */
 typedef struct prune {
     char  **keep;
     size_t  nkeep;
@@ -672,19 +709,20 @@ static int check_modules(ix_index *ix, json_t *modules, const char *path,
                          wh_err *err)
 {
     const char *name, *ver;
+    size_t nlen, vlen;     /* keys may hold a NUL (\u0000): check them whole */
     json_t *mod, *rec;
     if (!json_is_object(modules))
         return bad(err, path, NULL, NULL, "'modules' is not an object");
-    json_object_foreach(modules, name, mod) {
+    json_object_keylen_foreach(modules, name, nlen, mod) {
         wh_err e;
-        if (wh_pkg_name_check(name, strlen(name), &e))
+        if (wh_pkg_name_check(name, nlen, &e))
             return bad(err, path, NULL, NULL, e.reason);
         json_t *versions = json_object_get(mod, "versions");
         if (!json_is_object(versions))
             return bad(err, path, name, NULL, "'versions' is not an object");
-        json_object_foreach(versions, ver, rec) {
+        json_object_keylen_foreach(versions, ver, vlen, rec) {
             wh_semver v;
-            if (wh_semver_parse(&v, ver, strlen(ver), &e))
+            if (wh_semver_parse(&v, ver, vlen, &e))
                 return bad(err, path, name, ver, e.reason);
             int rc = check_record(rec, path, name, ver, err);
             if (rc)

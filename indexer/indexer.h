@@ -8,10 +8,12 @@
  *               reading and checking an existing index
  *   progress.c  the progress bar on a terminal
  *
- * A build is: ix_trust_load, ix_scan_list, ix_cache_load, ix_scan_read,
- * ix_scan_judge (duplicates, trust policy), ix_site_place, ix_index_write,
- * ix_cache_save.  Only the scan's reading runs on several threads; every
- * write to SITE happens on the main thread, in the order index-format.md
+ * A build is: ix_trust_load, ix_index_prev_serial, ix_cache_load,
+ * ix_scan_list, ix_scan_read, ix_scan_judge (duplicates, trust policy),
+ * ix_site_place, ix_index_json, ix_index_write, ix_site_prune,
+ * ix_cache_save.  A verify is ix_index_load, then ix_parallel over the
+ * packages.  Only reading and hashing run on several threads; every write
+ * to SITE happens on the main thread, in the order index-format.md
  * promises (packages, key, .gz, index.json, index.json.minisig last).
  */
 #ifndef IX_INDEXER_H
@@ -137,7 +139,7 @@ typedef struct ix_entry {
     wh_pkg   pkg;
     ix_signer signer;
     wh_err   err;
-    char    *site_rel;      /* "packages/<name>/<name>-<version>.<ext>" */
+    char    *site_rel;      /* "packages/<name>@<version><ext>" */
     ix_stat  placed;        /* SITE's copy, as placed (for the cache) */
     json_t  *cached;        /* its cache record, when that answered it all
                              * (borrowed from ix_scan.cache) */
@@ -211,7 +213,7 @@ typedef struct ix_meta {
 int ix_index_json(const ix_scan *s, const ix_meta *m, char **out, size_t *len,
                   wh_err *err);
 
-/* Put every accepted package (and its .minisig) under SITE/packages by
+/* Put every accepted package (and its .minisig) in SITE/packages by
  * hard link, or by copy with its SHA-256 checked; *linked and *copied
  * count what was placed this run. */
 int ix_site_place(ix_scan *s, const char *site, size_t *linked,

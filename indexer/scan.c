@@ -27,7 +27,11 @@
  *     timestamp tick without its stats changing (git's racy-clean
  *     problem; two seconds covers FAT's resolution).
  *   - Refusals are cached only where they cannot change with time: I/O
- *     errors never, and nothing of a PAR (its claims have validity times).
+ *     errors never, and nothing of a PAR (its claims have validity times);
+ *     a cached PAR whose claims expired (or were not yet valid) is read
+ *     again.
+ *   - A record that still holds is written back as it was parsed, so a
+ *     no-op rebuild does not rebuild ten thousand JSON objects.
  *   - The cache also floors the serial (ix_cache_save's serial).
  *
  * READING.  Pending entries are read on --jobs threads: each worker reads
@@ -806,13 +810,15 @@ int ix_scan_judge(ix_scan *s, const ix_trust *t, int require_sigs, wh_err *err)
         if (require_sigs)
             require_signature(e);
         if (e->state == IX_OK) {
-            size_t n = 2 * strlen(e->pkg.name) + strlen(e->pkg.version) + 32;
+            /* '@' is in neither names nor versions: the path is unique
+             * and says which module version it holds. */
+            size_t n = strlen(e->pkg.name) + strlen(e->pkg.version) + 32;
             free(e->site_rel);
             e->site_rel = malloc(n);
             if (!e->site_rel)
                 return wh_fail(err, WH_E_NOMEM, e->path, -1, NULL);
-            snprintf(e->site_rel, n, "packages/%s/%s-%s%s", e->pkg.name,
-                     e->pkg.name, e->pkg.version, e->ext);
+            snprintf(e->site_rel, n, "packages/%s@%s%s", e->pkg.name,
+                     e->pkg.version, e->ext);
         }
     }
     return rc;

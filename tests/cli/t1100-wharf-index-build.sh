@@ -100,7 +100,7 @@ EOF
 check_empty_err
 { sed "s/$id/KEYID/g" site1/index.json; echo; } >got
 cat >want <<'EOF'
-{"expires":1707776000,"format":"wharf-index/1","generated":1700000000,"modules":{"hello":{"versions":{"1.0.0":{"author":"Ada","categories":[],"dependencies":{},"description":"a test module","ferrite":{"checksum":"c54b2274c55f2025bcbf4c67ab1e4d22"},"kind":"ferrpkg","license":"MIT","path":"packages/hello/hello-1.0.0.ferrpkg","sha256":"97603582e4038f464e6fb3bb184ce2399213c4e46b6c14300cf8f5b09286216e","signer":{"status":"unsigned"},"size":197,"tags":[],"wasm":{"exports":[{"kind":"func","name":"run","type":"() -> ()"}],"imports":[]}}}}},"repository":{"key_id":"KEYID","name":"site1"},"serial":1}
+{"expires":1707776000,"format":"wharf-index/1","generated":1700000000,"modules":{"hello":{"versions":{"1.0.0":{"author":"Ada","categories":[],"dependencies":{},"description":"a test module","ferrite":{"checksum":"c54b2274c55f2025bcbf4c67ab1e4d22"},"kind":"ferrpkg","license":"MIT","path":"packages/hello@1.0.0.ferrpkg","sha256":"97603582e4038f464e6fb3bb184ce2399213c4e46b6c14300cf8f5b09286216e","signer":{"status":"unsigned"},"size":197,"tags":[],"wasm":{"exports":[{"kind":"func","name":"run","type":"() -> ()"}],"imports":[]}}}}},"repository":{"key_id":"KEYID","name":"site1"},"serial":1}
 EOF
 check_that "index.json is exact" cmp -s want got
 diff -u want got
@@ -125,25 +125,22 @@ check_out <<'EOF'
 ./keys
 ./keys/repo.pub
 ./packages
-./packages/fake-payments
-./packages/fake-payments/fake-payments-1.0.0.par.gz
-./packages/fmt-md
-./packages/fmt-md/fmt-md-0.3.0.zip
-./packages/hello
-./packages/hello/hello-1.0.0.ferrpkg
+./packages/fake-payments@1.0.0.par.gz
+./packages/fmt-md@0.3.0.zip
+./packages/hello@1.0.0.ferrpkg
 EOF
 check_that "keys/repo.pub is the repository key" cmp -s repo.pub site/keys/repo.pub
-check_that "packages are hard links" test "$(stat -c %i pkgs/fmt-md.zip)" = "$(stat -c %i site/packages/fmt-md/fmt-md-0.3.0.zip)"
+check_that "packages are hard links" test "$(stat -c %i pkgs/fmt-md.zip)" = "$(stat -c %i site/packages/fmt-md@0.3.0.zip)"
 run sh -c 'grep -o "\"path\":\"[^\"]*\"\|\"kind\":\"[a-z]*\",\"license\|\"signer\":{[^}]*}" site/index.json'
 check_out <<EOF
 "kind":"par","license
-"path":"packages/fake-payments/fake-payments-1.0.0.par.gz"
+"path":"packages/fake-payments@1.0.0.par.gz"
 "signer":{"key_id":"$issuer","status":"untrusted"}
 "kind":"bundle","license
-"path":"packages/fmt-md/fmt-md-0.3.0.zip"
+"path":"packages/fmt-md@0.3.0.zip"
 "signer":{"status":"unsigned"}
 "kind":"ferrpkg","license
-"path":"packages/hello/hello-1.0.0.ferrpkg"
+"path":"packages/hello@1.0.0.ferrpkg"
 "signer":{"status":"unsigned"}
 EOF
 run grep -c '"plugin":{"capabilities":{"extensions":\["md","markdown"\],"format_handler":true},"config":{"width":80}' site/index.json
@@ -191,6 +188,16 @@ check_out <<'EOF'
 EOF
 run minisign -Vm site/index.json -p repo.pub
 check_out_has "Trusted comment: wharf-index/1 serial:2 expires:1707776000 sha256:"
+end
+
+begin "a progress bar on a terminal, erased at the end; none with -q"
+run script -qec "wharf-index build pkgs -o ttysite" "$T/typescript"
+check_rc 0
+check_that "bar drawn" grep -q "reading \[########################\] 3/3 files 100%" typescript
+check_that "then erased" grep -q "$(printf '\r\033\[K')" typescript
+run script -qec "wharf-index build pkgs -o ttysite2 -q" "$T/typescript2"
+check_rc 0
+check_that "no bar with -q" test -z "$(grep "reading \[" typescript2)"
 end
 
 begin "--name and --expires"
@@ -305,8 +312,8 @@ check_out <<EOF
 "signer":{"key_id":"$alice","status":"verified"}
 "signer":{"key_id":"$bob","status":"untrusted"}
 EOF
-check_that "hello's .minisig" cmp -s trust/hello-1.0.0.ferrpkg.minisig tsite/packages/hello/hello-1.0.0.ferrpkg.minisig
-check_that "world's .minisig" cmp -s trust/world.ferrpkg.minisig tsite/packages/world/world-1.0.0.ferrpkg.minisig
+check_that "hello's .minisig" cmp -s trust/hello-1.0.0.ferrpkg.minisig tsite/packages/hello@1.0.0.ferrpkg.minisig
+check_that "world's .minisig" cmp -s trust/world.ferrpkg.minisig tsite/packages/world@1.0.0.ferrpkg.minisig
 end
 
 begin "--require-signatures rejects what is not verified, exit 4"
@@ -320,7 +327,7 @@ EOF
 run wharf-index build trust -o tsite -k tk --require-signatures -q
 check_rc 4
 check_err_has "wharf-index build: trust/pay.par.gz: issuer '$issuer' is not a trusted issuer"
-check_that "world's signature pruned" test ! -e tsite/packages/world
+check_that "world and its signature pruned" test ! -e tsite/packages/world@1.0.0.ferrpkg -a ! -e tsite/packages/world@1.0.0.ferrpkg.minisig
 end
 
 begin "a trusted key's signature that does not verify rejects the package"
@@ -367,7 +374,7 @@ run wharf-index build real -o realsite -q
 check_rc 0
 check_empty_err
 check_that "redis 0.0.0" grep -q '"modules":{"redis":{"versions":{"0.0.0":{' realsite/index.json
-check_that "its path" test -f realsite/packages/redis/redis-0.0.0.par.gz
+check_that "its path" test -f realsite/packages/redis@0.0.0.par.gz
 end
 
 begin "content, not the name, makes a package; links are not followed"
@@ -381,7 +388,7 @@ check_err <<'EOF'
 wharf-index build: odd/link.zip: symbolic link not followed
 wharf-index build: rejected 1 of 2 packages
 EOF
-check_that "hello.bin indexed" test -f oddsite/packages/hello/hello-1.0.0.ferrpkg
+check_that "hello.bin indexed" test -f oddsite/packages/hello@1.0.0.ferrpkg
 end
 
 begin "a package removed from PKGDIR leaves the site"
@@ -392,8 +399,7 @@ check_rc 0
 run sh -c 'cd site1/packages && find . | LC_ALL=C sort'
 check_out <<'EOF'
 .
-./other
-./other/other-1.0.0.ferrpkg
+./other@1.0.0.ferrpkg
 EOF
 end
 

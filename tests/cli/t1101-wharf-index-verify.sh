@@ -64,7 +64,7 @@ end
 
 begin "a tampered package: exit 4, naming both digests"
 fresh
-p=site/packages/hello/hello-1.0.0.ferrpkg
+p=site/packages/hello@1.0.0.ferrpkg
 old=$(sha "$p")
 cp "$p" x && rm "$p" && cp x "$p"
 printf 'X' | dd of="$p" bs=1 seek=20 conv=notrunc 2>/dev/null
@@ -72,36 +72,36 @@ run wharf-index verify site -p repo.pub
 check_rc 4
 check_out </dev/null
 check_err <<EOF
-wharf-index verify: site/packages/hello/hello-1.0.0.ferrpkg: sha256 is $(sha "$p"), the index says $old
+wharf-index verify: site/packages/hello@1.0.0.ferrpkg: sha256 is $(sha "$p"), the index says $old
 wharf-index verify: 1 of 3 packages failed verification
 EOF
 end
 
 begin "a truncated package and a missing one: every failure reported, first one's status"
 fresh
-p=site/packages/fake-payments/fake-payments-1.0.0.par
+p=site/packages/fake-payments@1.0.0.par
 size=$(stat -c %s "$p")
 head -c 100 "$p" >x && rm "$p" && mv x "$p"
-rm site/packages/world/world-2.1.0.ferrpkg
+rm site/packages/world@2.1.0.ferrpkg
 run wharf-index verify site -p repo.pub --json
 check_rc 4
 check_err <<EOF
-wharf-index verify: site/packages/fake-payments/fake-payments-1.0.0.par: size is 100 bytes, the index says $size
-wharf-index verify: site/packages/world/world-2.1.0.ferrpkg: cannot open: No such file or directory
+wharf-index verify: site/packages/fake-payments@1.0.0.par: size is 100 bytes, the index says $size
+wharf-index verify: site/packages/world@2.1.0.ferrpkg: cannot open: No such file or directory
 wharf-index verify: 2 of 3 packages failed verification
 EOF
 check_out <<EOF
-{"expires":$((now + 90 * 86400)),"failures":[{"error":"site/packages/fake-payments/fake-payments-1.0.0.par: size is 100 bytes, the index says $size","path":"packages/fake-payments/fake-payments-1.0.0.par","status":4},{"error":"site/packages/world/world-2.1.0.ferrpkg: cannot open: No such file or directory","path":"packages/world/world-2.1.0.ferrpkg","status":6}],"generated":$now,"modules":3,"packages":3,"serial":1,"site":"site","verified":false}
+{"expires":$((now + 90 * 86400)),"failures":[{"error":"site/packages/fake-payments@1.0.0.par: size is 100 bytes, the index says $size","path":"packages/fake-payments@1.0.0.par","status":4},{"error":"site/packages/world@2.1.0.ferrpkg: cannot open: No such file or directory","path":"packages/world@2.1.0.ferrpkg","status":6}],"generated":$now,"modules":3,"packages":3,"serial":1,"site":"site","verified":false}
 EOF
 end
 
 begin "a signed package's .minisig must be there"
 fresh
-rm site/packages/world/world-2.1.0.ferrpkg.minisig
+rm site/packages/world@2.1.0.ferrpkg.minisig
 run wharf-index verify site -p repo.pub
 check_rc 6
 check_err <<'EOF'
-wharf-index verify: site/packages/world/world-2.1.0.ferrpkg.minisig: the package's signature is missing
+wharf-index verify: site/packages/world@2.1.0.ferrpkg.minisig: the package's signature is missing
 wharf-index verify: 1 of 3 packages failed verification
 EOF
 end
@@ -182,12 +182,12 @@ end
 
 begin "an expired index, exit 4 (packages are still checked)"
 SOURCE_DATE_EPOCH=1000000000 wharf-index build pkgs -o old --expires 1 -q
-rm old/packages/hello/hello-1.0.0.ferrpkg
+rm old/packages/hello@1.0.0.ferrpkg
 run wharf-index verify old -p repo.pub
 check_rc 4
 check_err <<'EOF'
 wharf-index verify: old/index.json: the index expired on 2001-09-10
-wharf-index verify: old/packages/hello/hello-1.0.0.ferrpkg: cannot open: No such file or directory
+wharf-index verify: old/packages/hello@1.0.0.ferrpkg: cannot open: No such file or directory
 wharf-index verify: 1 of 3 packages failed verification
 EOF
 end

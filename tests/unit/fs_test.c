@@ -143,6 +143,18 @@ static void test_atomic_dir_fsync_fault_reports(void **state)
     assert_string_equal(e.reason, "cannot fsync directory: Input/output error");
 }
 
+static void test_atomic_refuses_non_regular(void **state)
+{
+    (void)state;
+    wh_err e;
+    assert_int_equal(wh_file_write_atomic("/dev/null", "x", 1, 0644, &e), WH_E_IO);
+    assert_string_equal(e.reason, "not a regular file; refusing to replace it");
+    assert_int_equal(wh_file_write_atomic(tmpdir, "x", 1, 0644, &e), WH_E_IO);
+    struct stat st;
+    assert_int_equal(stat("/dev/null", &st), 0);
+    assert_true(S_ISCHR(st.st_mode));
+}
+
 static void expect_unsafe(const char *rel, size_t n, const char *reason)
 {
     char out[64];
@@ -223,6 +235,7 @@ WH_TEST_MAIN("fs",
     cmocka_unit_test_setup_teardown(test_atomic_write_replaces, setup, teardown),
     cmocka_unit_test_setup_teardown(test_atomic_write_faults, setup, teardown),
     cmocka_unit_test_setup_teardown(test_atomic_dir_fsync_fault_reports, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_atomic_refuses_non_regular, setup, teardown),
     cmocka_unit_test_setup_teardown(test_path_join, setup, teardown),
     cmocka_unit_test_setup_teardown(test_walk_sorted, setup, teardown),
     cmocka_unit_test_setup_teardown(test_walk_missing, setup, teardown))

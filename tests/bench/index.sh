@@ -1,0 +1,122 @@
+#!/bin/sh
+# index.sh BUILD_DIR - wharf-index build on a synthetic repository:
+# BENCH_FERRPKGS .ferrpkg files of about 100 KB (default 10000) and
+# BENCH_PARS provider archives of about 1 MB (default 100, half of them
+# gzipped), made with the test tools mkpkg and mkpar.  Times, best of
+# BENCH_RUNS (default 3):
+#
+#   sha256sum   coreutils over every file: reading and hashing each byte
+#               once, the floor for a tool that must hash everything
+#   full        wharf-index build into a new site (--no-cache)
+#   unchanged   a rebuild with nothing changed (the cache answers)
+#   one         a rebuild after one .ferrpkg changed
+#
+# and prints each with its ratio to sha256sum.  The files are read from
+# the page cache (a first pass warms it), so this measures the work wharf
+# does, not the disk.  Builds use every CPU (--jobs default); sha256sum is
+# one process, as a user would run it.  Record results in
+# docs/performance.md ("Index build").
+set -eu
+O=$(cd "${1:-build}" && pwd)
+nf=${BENCH_FERRPKGS:-10000}
+np=${BENCH_PARS:-100}
+runs=${BENCH_RUNS:-3}
+tools=$O/tests/tools
+wi=$O/bin/wharf-index
+dir=$(mktemp -d "${TMPDIR:-/tmp}/wharf-bench.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+
+die() { echo "bench: $*" >&2; exit 1; }
+[ -x "$wi" ] && [ -x "$tools/mkpkg" ] && [ -x "$tools/mkpar" ] ||
+    die "$wi, $tools/mkpkg and $tools/mkpar are needed (make test-build)"
+
+# --- the repository -----------------------------------------------------------
+
+# A valid module of 100,000 bytes: the 8-byte header and one custom
+# section "pad": id 0, size 99,988 (LEB128 94 8d 06), the name (1 + 3
+# bytes) and 99,984 bytes of content.
+mkpad() {
+    printf '\000asm\001\000\000\000\000\224\215\006\003pad'
+    head -c 99984 /dev/zero | tr '\000' 'w'
+}
+cd "$dir"
+mkdir pkgs
+mkpad >pad.wasm
+[ "$(wc -c <pad.wasm)" = 100000 ] || die "pad.wasm has the wrong size"
+# One template, then each copy gets its own name: "m00000" is patched in
+# place (the checksum covers the module, not the header).
+"$tools/mkpkg" ferrpkg pad.wasm tpl.ferrpkg --set name='"m00000"'
+off=$(grep -boa 'm00000' tpl.ferrpkg | head -1 | cut -d: -f1)
+# Where m00000's patch version digit is, for the "one file changed" run.
+voff=$(($(grep -boa '"version":"1.0.0"' tpl.ferrpkg | head -1 | cut -d: -f1) + 15))
+i=0
+while [ $i -lt "$nf" ]; do
+    f=$(printf 'pkgs/m%05d.ferrpkg' $i)
+    cp tpl.ferrpkg "$f"
+    printf 'm%05d' $i | dd of="$f" bs=1 seek="$off" conv=notrunc 2>/dev/null
+    i=$((i + 1))
+done
+head -c 524288 /dev/urandom >bin.a
+head -c 524288 /dev/urandom >bin.b
+i=0
+while [ $i -lt "$np" ]; do
+    gz=""
+    [ $((i % 2)) = 0 ] && gz=--gzip
+    "$tools/mkpar" "pkgs/p$i.par" $gz --name "Bench Provider $i" --ver 1.0 \
+        --bin x86_64-linux.bin=bin.a --bin aarch64-linux.bin=bin.b --seed "b$i"
+    i=$((i + 1))
+done
+# Old enough for the cache's racy-entry rule (see indexer/scan.c).
+find pkgs -type f -exec touch -d @1600000000 {} +
+"$wi" keygen -W -p repo.pub -s repo.key >/dev/null
+files=$((nf + np))
+mb=$(du -sm pkgs | cut -f1)
+
+# --- timing ---------------------------------------------------------------------
+
+now() { date +%s.%N; }
+best() {    # best COMMAND...: best wall time of $runs runs
+    b=""
+    for _ in $(seq "$runs"); do
+        s=$(now)
+        "$@" >/dev/null 2>"$dir/err" || { cat "$dir/err" >&2; die "$* failed"; }
+        e=$(now)
+        t=$(awk "BEGIN { print $e - $s }")
+        if [ -z "$b" ] || awk "BEGIN { exit !($t < $b) }"; then b=$t; fi
+    done
+    echo "$b"
+}
+hash_all() { find pkgs -type f -print0 | xargs -0 sha256sum >/dev/null; }
+k=0
+full() {    # into a new site each time: removing the last one is not timed
+    k=$((k + 1))
+    "$wi" build pkgs -o "full$k" -s repo.key --no-cache -q
+}
+unchanged() { "$wi" build pkgs -o site -s repo.key -q; }
+patch=0
+one() {     # m00000 becomes 1.0.1, then 1.0.0 again, ...
+    patch=$((1 - patch))
+    printf '%d' $patch | dd of=pkgs/m00000.ferrpkg bs=1 seek="$voff" conv=notrunc 2>/dev/null
+    touch -d "@$((1600000000 + patch))" pkgs/m00000.ferrpkg
+    "$wi" build pkgs -o site -s repo.key -q
+}
+
+hash_all                               # warm the page cache
+base=$(best hash_all)
+tf=$(best full)
+rm -rf full*
+"$wi" build pkgs -o site -s repo.key -q   # the cache now knows every file
+tu=$(best unchanged)
+to=$(best one)
+"$wi" verify site -p repo.pub -q || die "the site does not verify"
+[ "$(grep -o '"m[0-9]*":' site/index.json | wc -l)" = "$nf" ] ||
+    die "not every .ferrpkg was indexed"
+
+awk -v f="$files" -v mb="$mb" -v j="$(nproc)" -v b="$base" -v tf="$tf" \
+    -v tu="$tu" -v to="$to" 'BEGIN {
+    printf "index build, %d files, %d MiB, %d CPUs (best of runs):\n", f, mb, j
+    printf "  sha256sum          %7.3f s  (%.0f MiB/s)\n", b, mb / b
+    printf "  full build         %7.3f s  ratio %.2f\n", tf, tf / b
+    printf "  nothing changed    %7.3f s  ratio %.3f\n", tu, tu / b
+    printf "  one file changed   %7.3f s  ratio %.3f\n", to, to / b
+}'
