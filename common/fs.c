@@ -58,9 +58,16 @@ static int fault_hit(void)
 int wh_file_read(const char *path, size_t max, char **data, size_t *len,
                  wh_err *err)
 {
+    return wh_file_read_stat(path, max, 0, data, len, NULL, err);
+}
+
+int wh_file_read_stat(const char *path, size_t max, unsigned flags,
+                      char **data, size_t *len, struct stat *stp, wh_err *err)
+{
     *data = NULL;
     *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC |
+                        (flags & WH_READ_NOFOLLOW ? O_NOFOLLOW : 0));
     if (fd < 0)
         return wh_fail_errno(err, errno, path, "cannot open");
     struct stat st;
@@ -120,9 +127,15 @@ int wh_file_read(const char *path, size_t max, char **data, size_t *len,
                      "file grew past the limit of %zu bytes", max);
         goto out;
     }
+    if (stp && n != (size_t)st.st_size) {
+        rc = wh_fail(err, WH_E_IO, path, -1, "file changed while being read");
+        goto out;
+    }
     buf[n] = '\0';
     *data = buf;
     *len = n;
+    if (stp)
+        *stp = st;
     buf = NULL;
 out:
     free(buf);

@@ -32,6 +32,15 @@
 int wh_file_read(const char *path, size_t max, char **data, size_t *len,
                  wh_err *err);
 
+/* wh_file_read with options: flags WH_READ_NOFOLLOW refuses a symbolic
+ * link (the open fails); st (if not NULL) receives the fstat of the file
+ * read, taken before reading, for callers that key caches on it.  A file
+ * whose size differs from that stat after reading (it changed meanwhile)
+ * fails with WH_E_IO "file changed while being read". */
+enum { WH_READ_NOFOLLOW = 1 };
+int wh_file_read_stat(const char *path, size_t max, unsigned flags,
+                      char **data, size_t *len, struct stat *st, wh_err *err);
+
 /* Atomically replace path with data (permissions mode, e.g. 0644).  An
  * existing path must be a regular file (or a symlink, which is replaced,
  * not followed): devices and directories are refused with WH_E_IO. */

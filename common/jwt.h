@@ -25,29 +25,11 @@
 
 #include <jansson.h>
 
+#include "common/base64.h"
 #include "common/err.h"
 
 /* Longest token accepted, in bytes. */
 #define WH_JWT_MAX_LEN ((size_t)64 * 1024)
-
-/* Characters wh_base64url_encode writes for n bytes, without the NUL. */
-#define WH_BASE64URL_ENCODED_LEN(n) (((n) * 4 + 2) / 3)
-
-/* Write the unpadded base64url text (RFC 4648 section 5) of in[0..n) and
- * a NUL to out (WH_BASE64URL_ENCODED_LEN(n) + 1 bytes).  Returns the
- * text's length. */
-size_t wh_base64url_encode(char *out, const void *in, size_t n);
-
-/* Decode n characters of unpadded base64url into out (room for outsz
- * bytes), strictly: only A-Z a-z 0-9 - _, no '=', n % 4 != 1, and the
- * bits after the data zero.  WH_E_FORMAT, offset at the bad character:
- *   "invalid base64url character '='"   (non-printables as '\xNN')
- *   "base64url length 5 is not a whole number of bytes"
- *   "non-zero bits after the base64url data"
- *   "base64url data longer than 64 bytes"
- * Nothing is written to out on failure. */
-int wh_base64url_decode(void *out, size_t outsz, size_t *outlen,
-                        const char *in, size_t n, wh_err *err);
 
 typedef struct wh_jwt {
     json_t     *payload;      /* owned: the claims, a JSON object */

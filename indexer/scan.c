@@ -575,59 +575,18 @@ int ix_scan_list(ix_scan *s, const char *pkgdir, const ix_trust *t, wh_err *err)
 
 /* --- reading --------------------------------------------------------------- */
 
-/* Read the whole regular file at path; *st is what was read. */
+/* Read the whole regular file at path (never through a symbolic link);
+ * *st is the stat of what was read, so the cache keys on those bytes. */
 static int read_file(const char *path, uint8_t **data, size_t *len,
                      ix_stat *st, wh_err *err)
 {
-    *data = NULL;
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return wh_fail_errno(err, errno, path, "cannot open");
     struct stat sb;
-    int rc = 0;
-    uint8_t *buf = NULL;
-    if (fstat(fd, &sb) < 0) {
-        rc = wh_fail_errno(err, errno, path, "cannot stat");
-        goto out;
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        rc = wh_fail(err, WH_E_UNSAFE, path, -1, "not a regular file");
-        goto out;
-    }
-    if ((uint64_t)sb.st_size > WH_PKG_MAX_SIZE) {
-        rc = wh_fail(err, WH_E_LIMIT, path, -1, "file is %jd bytes, more than "
-                     "the limit of %zu", (intmax_t)sb.st_size, WH_PKG_MAX_SIZE);
-        goto out;
-    }
-    size_t size = (size_t)sb.st_size, n = 0;
-    buf = malloc(size + 1);   /* + 1: room to see the file grow */
-    if (!buf) {
-        rc = wh_fail(err, WH_E_NOMEM, path, -1, NULL);
-        goto out;
-    }
-    while (n <= size) {
-        ssize_t r = read(fd, buf + n, size + 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            rc = wh_fail_errno(err, errno, path, "read error");
-            goto out;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    if (n != size) {
-        rc = wh_fail(err, WH_E_IO, path, -1, "file changed while being read");
-        goto out;
-    }
-    stat_of(st, &sb);
-    *data = buf;
-    *len = size;
-    buf = NULL;
-out:
-    free(buf);
-    close(fd);
+    char *buf;
+    int rc = wh_file_read_stat(path, WH_PKG_MAX_SIZE, WH_READ_NOFOLLOW, &buf,
+                               len, &sb, err);
+    *data = (uint8_t *)buf;
+    if (rc == 0)
+        stat_of(st, &sb);
     return rc;
 }
 
