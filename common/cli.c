@@ -8,7 +8,9 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <sodium.h>
@@ -170,6 +172,18 @@ int wh_cli_report(const char *prog, const wh_err *err)
     char msg[1024];
     fprintf(stderr, "%s: %s\n", prog, wh_err_format(err, msg, sizeof msg));
     return wh_err_exit(err->code);
+}
+
+long long wh_cli_number(const char *s, long long lo, long long hi)
+{
+    if (!s || *s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v < lo || v > hi)
+        return -1;
+    return v;
 }
 
 /* One line from f into buf without its line break; -1 at EOF or when it

@@ -71,6 +71,11 @@ int wh_cli_usage_error(const wh_cli *c);
 /* Print "PROG: <formatted err>" to stderr; returns its exit status. */
 int wh_cli_report(const char *prog, const wh_err *err);
 
+/* The decimal number s if it lies in [lo, hi] (lo >= 0: no sign
+ * allowed), else -1.  For option arguments and variables such as
+ * SOURCE_DATE_EPOCH. */
+long long wh_cli_number(const char *s, long long lo, long long hi);
+
 /* Read a password: from the terminal with echo off when stdin is one
  * (asking twice when confirm is set), otherwise one line of stdin, as
  * minisign does, so scripts can pipe it.  buf (size n) is NUL-terminated

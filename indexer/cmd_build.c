@@ -69,18 +69,6 @@ typedef struct build {
 } build;
 
 /* A decimal integer in [lo, hi]; -1 if s is not one. */
-static long long parse_num(const char *s, long long lo, long long hi)
-{
-    if (!s || *s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (errno || *end || v < lo || v > hi)
-        return -1;
-    return v;
-}
-
 static int parse_args(build *b, int argc, char **argv)
 {
     memset(b, 0, sizeof *b);
@@ -104,7 +92,7 @@ static int parse_args(build *b, int argc, char **argv)
         case OPT_NO_CACHE: b->no_cache = 1; break;
         case OPT_JSON: b->json = 1; break;
         case 'e':
-            if ((v = parse_num(cli.arg, 1, 36500)) < 0) {
+            if ((v = wh_cli_number(cli.arg, 1, 36500)) < 0) {
                 snprintf(cli.msg, sizeof cli.msg, "--expires '%s' is not a "
                          "number of days from 1 to 36500", cli.arg);
                 return wh_cli_usage_error(&cli);
@@ -112,7 +100,7 @@ static int parse_args(build *b, int argc, char **argv)
             b->expires_days = (int)v;
             break;
         case 'j':
-            if ((v = parse_num(cli.arg, 1, 256)) < 0) {
+            if ((v = wh_cli_number(cli.arg, 1, 256)) < 0) {
                 snprintf(cli.msg, sizeof cli.msg, "--jobs '%s' is not a number "
                          "from 1 to 256", cli.arg);
                 return wh_cli_usage_error(&cli);
@@ -197,7 +185,7 @@ static int64_t build_time(wh_err *err)
     const char *sde = getenv("SOURCE_DATE_EPOCH");
     if (!sde || !*sde)          /* empty counts as unset, as in most tools */
         return (int64_t)time(NULL);
-    long long v = parse_num(sde, 0, 253402300799LL);   /* 9999-12-31 */
+    long long v = wh_cli_number(sde, 0, 253402300799LL);   /* 9999-12-31 */
     if (v < 0)
         return wh_fail(err, WH_E_USAGE, NULL, -1, "SOURCE_DATE_EPOCH '%s' is "
                        "not a number of seconds", sde), -1;

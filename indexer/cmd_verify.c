@@ -188,10 +188,8 @@ static int parse_args(verify *o, int argc, char **argv)
         case 'q': o->quiet = 1; break;
         case OPT_JSON: o->json = 1; break;
         case 'j': {
-            char *end;
-            errno = 0;
-            long v = strtol(cli.arg, &end, 10);
-            if (errno || *end || cli.arg[0] < '0' || cli.arg[0] > '9' || v < 1 || v > 256) {
+            long long v = wh_cli_number(cli.arg, 1, 256);
+            if (v < 0) {
                 snprintf(cli.msg, sizeof cli.msg, "--jobs '%s' is not a number "
                          "from 1 to 256", cli.arg);
                 return wh_cli_usage_error(&cli);
