@@ -17,7 +17,6 @@
  */
 #include "indexer/indexer.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <sodium.h>
 #include <stdio.h>

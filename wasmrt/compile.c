@@ -12,12 +12,14 @@
  *
  * Next to its type, every operand-stack entry records where its value is:
  *
- *   K_SLOT   in its own slot, base + k (base = nparams + nlocals, k its
- *            stack position)
+ *   K_SLOT   in its own slot, base + k (k its stack position; base =
+ *            nparams + nlocals + 1, after the zero cell, exec.c)
  *   K_LOCAL  still in a local: local.get emitted nothing and consumers
  *            read the local's slot
  *   K_CONST  a constant not yet written anywhere: consumers with an
- *            immediate form (the _I ops) take it as an immediate
+ *            immediate form (_I, _R) take it as an immediate, a zero is
+ *            read from the zero cell, a constant address becomes the
+ *            immediate of an _A load or store based on the zero cell
  *   K_ADDI   an i32.add of a constant not yet done: base + imm, where
  *            base is a local or the entry's own slot.  Loads and stores
  *            fold it into their address (the _A forms), local.set writes
@@ -35,13 +37,28 @@
  *   3. Entries below `lowest` are all K_SLOT (a bound on scans).
  *   4. Code that runs only on some paths (branch copies) never changes an
  *      entry's kind.
+ *   5. Materializing (COPY, COPYN, CONST, SUM) never writes the
+ *      accumulator, so it may come between a producer and a consumer
+ *      that reads acc (exec.h).
  *
  * Branches copy their values into the target label's slots (the height
  * of the target frame) and jump; forward jumps are chained through their
- * offset fields and patched at the label.  The result of the last
- * instruction may be retargeted into a local (local.set/tee), and a
- * compare whose result feeds br_if/if is fused into a compare-and-branch.
+ * offset fields and patched at the label (here() marks a label: nothing
+ * merges across it).
  *
+ * PEEPHOLES
+ *
+ * While nothing was emitted after it, the last instruction is known
+ * (last_*), and the next one may change it:
+ *   - local.set/tee retargets its result into the local;
+ *   - br_if/if fuse a compare or eqz into a compare-and-branch, and a
+ *     `local.tee x (x + c)` into SUM_BR_*;
+ *   - an integer op reading it takes it from the accumulator (_X forms);
+ *   - a binary op reading a load absorbs it (_M), and a store of that
+ *     result to the same address turns the op into its _MS form;
+ *   - copies merge into COPYN, sums into SUM2.
+ *
+ * FUEL SEGMENTS
  * FUEL SEGMENTS
  *
  * Instructions are counted per straight-line segment (seg_cost).  A
@@ -71,6 +88,10 @@
 
 #define NONE32            UINT32_MAX
 #define WR_MAX_CODE_WORDS (1u << 26)
+#define WR_CODE_PER_BYTE  32u        /* code words per body byte, at most:
+                                        bounds what a hostile body costs
+                                        (branches carrying many values
+                                        can expand; real code uses ~3) */
 #define WR_LOCAL_SCAN     512u       /* longest scan for one local.set */
 
 enum { SH_SPEC, SH_CONST, SH_UN, SH_IBIN, SH_IBINC, SH_IBINR, SH_IBINCM,
@@ -84,6 +105,8 @@ typedef struct opinfo {
     uint8_t     align;       /* loads/stores: log2 of the access size */
     uint16_t    xop;         /* the internal op (not for SPEC/CONST) */
     uint16_t    xop_m;       /* its memory-operand form, or 0 */
+    uint16_t    xop_x;       /* its first accumulator form (_X), or 0 */
+    bool        has_xb;      /* has a _XB form (b = acc) */
 } opinfo;
 
 #define I32 WR_I32
@@ -127,9 +150,30 @@ typedef struct opinfo {
 #define XOPM_FCMP(n)
 #define XOPM_LOAD(n)
 #define XOPM_STORE(n)
+#define XOPX_(shape, n) XOPX_##shape(n)
+#define XOPX(shape, n) XOPX_(shape, n) + 0
+#define XOPX_UN(n)     WR_X_##n##_X
+#define XOPX_IBIN(n)   WR_X_##n##_X
+#define XOPX_IBINC(n)  WR_X_##n##_X
+#define XOPX_IBINR(n)  WR_X_##n##_X
+#define XOPX_IBINCM(n) WR_X_##n##_X
+#define XOPX_IBINRM(n) WR_X_##n##_X
+#define XOPX_ICMP(n)   WR_X_##n##_X
+#define XOPX_LOAD(n)   WR_X_##n##_X
+#define XOPX_STORE(n)  WR_X_##n##_X
+#define XOPX_SPEC(n)
+#define XOPX_CONST(n)
+#define XOPX_FBIN(n)
+#define XOPX_FBINC(n)
+#define XOPX_FBINR(n)
+#define XOPX_FBINCM(n)
+#define XOPX_FBINRM(n)
+#define XOPX_FCMP(n)
+#define HAS_XB(shape) (SH_##shape == SH_IBIN || SH_##shape == SH_IBINR \
+                       || SH_##shape == SH_IBINRM)
 #define OPINFO(code, name, text, shape, a, b, r, x) \
     [code] = { text, SH_##shape, a, b, r, x, XOP_##shape(name), \
-               XOPM(shape, name) },
+               XOPM(shape, name), XOPX(shape, name), HAS_XB(shape) },
 
 static const opinfo ops_single[256] = {
 #define WR_OP OPINFO
@@ -191,10 +235,11 @@ typedef struct ctl {
 
 /* A branch condition: a value tested for (non)zero, or a fused compare
  * (wop = the wasm compare opcode). */
-enum { CK_NZ32, CK_Z32, CK_NZ64, CK_Z64, CK_CMP };
+enum { CK_NZ32, CK_Z32, CK_NZ64, CK_Z64, CK_CMP, CK_SUM_NZ, CK_SUM_Z };
 typedef struct cond {
     uint8_t  kind, wop;
     bool     imm;
+    bool     acc;            /* the value (or compare's a) is in acc */
     uint32_t a, b;
     uint64_t immv;
 } cond;
@@ -207,6 +252,8 @@ typedef struct cc {
     wr_reader          r;
     long long          at;          /* offset of the current instruction */
     bool               oom, too_big;
+    uint64_t           max_code;    /* words: WR_MAX_CODE_WORDS, or less
+                                       for a small body */
     uintptr_t          ops[WR_X_COUNT];
     uint32_t           nlocals_all; /* params + locals */
     uint32_t           zero;        /* a cell holding 0: nlocals_all */
@@ -236,8 +283,14 @@ typedef struct cc {
     uint32_t  last_a, last_b;
     uint64_t  last_immv;
     uint32_t  copy_pos;             /* a COPY/COPYN last: copies merge */
-    /* When the last instruction is a load of its type's natural size: */
-    uint8_t   last_mtype;           /* the type, 0 otherwise */
+    uint32_t  sum_pos;              /* a SUM last: merges into SUM2, or
+                                       fuses with br_if into SUM_BR_* */
+    bool      last_acc;             /* its result is also in acc */
+    bool      last_xa;              /* a compare: its a came from acc */
+    /* When the last instruction is a load of its type's natural size, or
+     * an _M op (last_ms: its _MS form), its type and memory operand: */
+    uint8_t   last_mtype, last_ms_type;
+    uint16_t  last_ms;
     uint32_t  last_maddr, last_moff, last_mimm;
 } cc;
 
@@ -313,7 +366,7 @@ static int reserve(cc *c, uint32_t n)
 {
     if (c->oom)
         return -1;
-    if ((uint64_t)c->ncode + n > WR_MAX_CODE_WORDS) {
+    if ((uint64_t)c->ncode + n > c->max_code) {
         c->too_big = c->oom = true;
         return -1;
     }
@@ -332,7 +385,7 @@ static int reserve(cc *c, uint32_t n)
 static wr_insn *emit(cc *c, unsigned xop, uint32_t n)
 {
     c->last_pos = NONE32;
-    c->copy_pos = NONE32;
+    c->copy_pos = c->sum_pos = NONE32;
     if (reserve(c, n)) {
         memset(c->scratch, 0, sizeof c->scratch);
         return c->scratch;
@@ -345,12 +398,30 @@ static wr_insn *emit(cc *c, unsigned xop, uint32_t n)
 }
 
 /* Remember the instruction just emitted at pos as writing position k. */
-static void set_last(cc *c, uint32_t pos, uint32_t k)
+static void set_last(cc *c, uint32_t pos, uint32_t k, uint8_t type)
 {
     c->last_pos = pos;
     c->last_k = k;
     c->last_wop = 0;
-    c->last_mtype = 0;
+    c->last_mtype = c->last_ms_type = 0;
+    c->last_acc = type == WR_I32 || type == WR_I64;
+}
+
+/* Whether the popped entry at position k is the result of the last
+ * instruction and in the accumulator (exec.h): then its consumer may
+ * read acc, provided that no code is emitted in between that writes
+ * acc (only producers of results do). */
+static bool is_acc(const cc *c, uint32_t k)
+{
+    return c->last_pos != NONE32 && c->last_acc && c->last_k == k
+           && c->stk[k].kind == K_SLOT;
+}
+
+/* The same for a pending sum whose base is that result. */
+static bool is_acc_base(const cc *c, uint32_t k)
+{
+    return c->last_pos != NONE32 && c->last_acc && c->last_k == k
+           && c->stk[k].kind == K_ADDI && c->stk[k].local == c->base + k;
 }
 
 static uint32_t slot_k(const cc *c, uint32_t k)
@@ -399,7 +470,7 @@ static void set_site(cc *c, uint32_t word, uint32_t seg)
 /* A label is here: no instruction may merge across it. */
 static uint32_t here(cc *c)
 {
-    c->last_pos = c->copy_pos = NONE32;
+    c->last_pos = c->copy_pos = c->sum_pos = NONE32;
     return c->ncode;
 }
 
@@ -478,6 +549,29 @@ static uint32_t seg_start(cc *c, bool falls)
     c->cur = s;
     here(c);
     return s;
+}
+
+/* dst = fp[base] + imm (i32), leaving acc alone; two in a row merge
+ * into a SUM2 (induction variables often move together). */
+static void emit_sum(cc *c, uint32_t dst, uint32_t base, uint32_t imm)
+{
+    uint32_t p = c->sum_pos;
+    if (p != NONE32 && !c->oom && c->code[p].op == c->ops[WR_X_SUM]
+        && !reserve(c, 1)) {
+        c->code[p].op = c->ops[WR_X_SUM2];
+        c->code[p + 2].s.b = dst;
+        c->code[c->ncode].s.a = base;
+        c->code[c->ncode].s.b = imm;
+        c->ncode++;
+        c->sum_pos = NONE32;
+        return;
+    }
+    uint32_t pos = c->ncode;
+    wr_insn *w = emit(c, WR_X_SUM, 3);
+    w[1].s.a = dst;
+    w[1].s.b = base;
+    w[2].s.a = imm;
+    c->sum_pos = pos;
 }
 
 /* dst = a constant: a zero comes from the zero cell (and merges with
@@ -592,10 +686,7 @@ static void write_own_slot(cc *c, const opd *e, uint32_t k)
     if (e->kind == K_LOCAL) {
         emit_copy(c, slot_k(c, k), e->local);
     } else if (e->kind == K_ADDI) {
-        wr_insn *w = emit(c, WR_X_I32_ADD_I, 3);
-        w[1].s.a = slot_k(c, k);
-        w[1].s.b = e->local;
-        w[2].s.a = (uint32_t)e->value;
+        emit_sum(c, slot_k(c, k), e->local, (uint32_t)e->value);
     } else if (e->kind == K_CONST) {
         emit_const(c, slot_k(c, k), e->value);
     }
@@ -789,6 +880,8 @@ static void negate_cond(cond *d)
     case CK_Z32:  d->kind = CK_NZ32; break;
     case CK_NZ64: d->kind = CK_Z64; break;
     case CK_Z64:  d->kind = CK_NZ64; break;
+    case CK_SUM_NZ: d->kind = CK_SUM_Z; break;
+    case CK_SUM_Z:  d->kind = CK_SUM_NZ; break;
     default: {
         uint8_t base = d->wop >= OP_I64_EQ ? OP_I64_EQ : OP_I32_EQ;
         d->wop = (uint8_t)(base + neg[d->wop - base]);
@@ -807,12 +900,15 @@ static uint32_t emit_cond(cc *c, const cond *cd, bool negate)
     unsigned xop;
     uint32_t n = 4;
     switch (d.kind) {
-    case CK_NZ32: xop = WR_X_BR_IF_NZ; break;
-    case CK_Z32:  xop = WR_X_BR_IF_Z; break;
-    case CK_NZ64: xop = WR_X_BR_IF_NZ64; break;
-    case CK_Z64:  xop = WR_X_BR_IF_Z64; break;
+    case CK_NZ32: xop = d.acc ? WR_X_BR_IF_NZ_X : WR_X_BR_IF_NZ; break;
+    case CK_Z32:  xop = d.acc ? WR_X_BR_IF_Z_X : WR_X_BR_IF_Z; break;
+    case CK_NZ64: xop = d.acc ? WR_X_BR_IF_NZ64_X : WR_X_BR_IF_NZ64; break;
+    case CK_Z64:  xop = d.acc ? WR_X_BR_IF_Z64_X : WR_X_BR_IF_Z64; break;
+    case CK_SUM_NZ: xop = WR_X_SUM_BR_NZ; break;
+    case CK_SUM_Z:  xop = WR_X_SUM_BR_Z; break;
     default:
-        xop = ops_single[d.wop].xop + 2u + (d.imm ? 1u : 0u);
+        xop = (d.acc ? ops_single[d.wop].xop_x : ops_single[d.wop].xop)
+              + 2u + (d.imm ? 1u : 0u);
         if (d.imm && d.wop >= OP_I64_EQ)
             n = 5;
     }
@@ -822,6 +918,8 @@ static uint32_t emit_cond(cc *c, const cond *cd, bool negate)
     w[1].s.b = d.b;
     if (n == 5)
         w[4].u64 = d.immv;
+    if (d.kind == CK_SUM_NZ || d.kind == CK_SUM_Z)
+        w[3].s.a = (uint32_t)d.immv;
     return pos;
 }
 
@@ -837,6 +935,7 @@ static void take_cond(cc *c, uint32_t k, cond *d)
         d->kind = d->wop == OP_I32_EQZ ? CK_Z32
                   : d->wop == OP_I64_EQZ ? CK_Z64 : CK_CMP;
         d->imm = c->last_imm;
+        d->acc = c->last_xa;
         d->a = c->last_a;
         d->b = c->last_b;
         d->immv = c->last_immv;
@@ -844,8 +943,24 @@ static void take_cond(cc *c, uint32_t k, cond *d)
         c->last_pos = NONE32;
         return;
     }
+    uint32_t p = c->sum_pos;
+    if (e->kind == K_LOCAL && p != NONE32 && !c->oom
+        && c->code[p].op == c->ops[WR_X_SUM] && c->code[p + 1].s.a == e->local
+        && p + 3 == c->ncode) {
+        /* local.tee x (x + c); br_if: the SUM goes into the branch */
+        d->kind = CK_SUM_NZ;
+        d->a = c->code[p + 1].s.a;
+        d->b = c->code[p + 1].s.b;
+        d->immv = c->code[p + 2].s.a;
+        c->ncode = p;
+        c->sum_pos = NONE32;
+        return;
+    }
     d->kind = CK_NZ32;
-    d->a = use_popped(c, k);
+    if (is_acc(c, k))
+        d->acc = true;
+    else
+        d->a = use_popped(c, k);
 }
 
 /* br_if to frame t: the condition, then the label values at from.. */
@@ -1365,7 +1480,7 @@ static int op_select(cc *c, uint8_t op)
         w[1].s.b = sc;
         w[2].s.a = sa;
         w[2].s.b = sb;
-        set_last(c, pos, k);
+        set_last(c, pos, k, rt);
     }
     return push_slot(c, rt);
 }
@@ -1400,10 +1515,7 @@ static bool write_local(cc *c, uint32_t x, uint32_t k)
     if (e->kind == K_CONST) {
         emit_const(c, x, e->value);
     } else if (e->kind == K_ADDI) {
-        wr_insn *w = emit(c, WR_X_I32_ADD_I, 3);
-        w[1].s.a = x;
-        w[1].s.b = e->local;
-        w[2].s.a = (uint32_t)e->value;
+        emit_sum(c, x, e->local, (uint32_t)e->value);
         return true;
     } else {
         emit_copy(c, x, e->kind == K_LOCAL ? e->local : slot_k(c, k));
@@ -1453,7 +1565,7 @@ static int op_global(cc *c, uint8_t op)
             wr_insn *w = emit(c, WR_X_GLOBAL_GET, 2);
             w[1].s.a = slot_k(c, k);
             w[1].s.b = x;
-            set_last(c, pos, k);
+            set_last(c, pos, k, (uint8_t)g->type);
         }
         return push_slot(c, (uint8_t)g->type);
     }
@@ -1510,16 +1622,17 @@ static int op_load(cc *c, const opinfo *oi)
     if (emitting(c)) {
         const opd *e = &c->stk[k];
         bool sum = e->kind == K_ADDI || e->kind == K_CONST;
+        bool xa = is_acc(c, k) || is_acc_base(c, k);
         uint32_t imm = (uint32_t)e->value;
         uint32_t addr = e->kind == K_ADDI ? e->local
                         : e->kind == K_CONST ? c->zero : use_popped(c, k);
         uint32_t pos = c->ncode;
-        wr_insn *w = emit(c, oi->xop + (sum ? 1u : 0u), 3);
+        wr_insn *w = emit(c, (xa ? oi->xop_x : oi->xop) + (sum ? 1u : 0u), 3);
         w[1].s.a = slot_k(c, k);
         w[1].s.b = addr;
         w[2].s.a = offset;
         w[2].s.b = sum ? imm : 0;
-        set_last(c, pos, k);
+        set_last(c, pos, k, oi->r);
         if (oi->xop == WR_X_I32_LOAD || oi->xop == WR_X_I64_LOAD
             || oi->xop == WR_X_F32_LOAD || oi->xop == WR_X_F64_LOAD) {
             c->last_mtype = oi->r;      /* may become a _M operand */
@@ -1529,6 +1642,26 @@ static int op_load(cc *c, const opinfo *oi)
         }
     }
     return push_slot(c, oi->r);
+}
+
+/* A store of the value the last instruction, an _M op, computed from
+ * the very same memory operand (x[i] += a): that op becomes its _MS form,
+ * which stores the result back, and the store vanishes.  The address
+ * entry is a local, a sum or a constant (addr is never a stack slot the
+ * _M op read, see invariant 1), so equal operands mean equal addresses. */
+static bool store_back(cc *c, const opinfo *oi, uint32_t k, uint32_t addr,
+                       uint32_t offset, uint32_t imm)
+{
+    bool natural = oi->xop == WR_X_I32_STORE || oi->xop == WR_X_I64_STORE
+                   || oi->xop == WR_X_F32_STORE || oi->xop == WR_X_F64_STORE;
+    if (!natural || c->last_pos == NONE32 || c->last_k != k + 1
+        || c->last_ms_type != oi->a || c->stk[k + 1].kind != K_SLOT
+        || c->stk[k].kind == K_SLOT || c->last_maddr != addr
+        || c->last_moff != offset || c->last_mimm != imm || c->oom)
+        return false;
+    c->code[c->last_pos].op = c->ops[c->last_ms];
+    c->last_pos = NONE32;
+    return true;
 }
 
 static int op_store(cc *c, const opinfo *oi)
@@ -1544,8 +1677,11 @@ static int op_store(cc *c, const opinfo *oi)
         uint32_t imm = (uint32_t)e->value;
         uint32_t addr = e->kind == K_ADDI ? e->local
                         : e->kind == K_CONST ? c->zero : use_popped(c, k);
-        uint32_t val = use_popped(c, k + 1);
-        wr_insn *w = emit(c, oi->xop + (sum ? 1u : 0u), 3);
+        if (store_back(c, oi, k, addr, offset, sum ? imm : 0))
+            return 0;
+        bool xv = (oi->a == WR_I32 || oi->a == WR_I64) && is_acc(c, k + 1);
+        uint32_t val = xv ? 0 : use_popped(c, k + 1);
+        wr_insn *w = emit(c, (xv ? oi->xop_x : oi->xop) + (sum ? 1u : 0u), 3);
         w[1].s.a = val;
         w[1].s.b = addr;
         w[2].s.a = offset;
@@ -1568,7 +1704,7 @@ static int op_memory(cc *c, uint8_t op)
                                                   : WR_X_MEMORY_SIZE, 2);
         w[1].s.a = slot_k(c, k);
         w[1].s.b = delta;
-        set_last(c, pos, k);
+        set_last(c, pos, k, WR_I32);
     }
     return push_slot(c, WR_I32);
 }
@@ -1602,7 +1738,7 @@ static int op_table_get_set(cc *c, uint8_t op)
         w[1].s.a = slot_k(c, k);
         w[1].s.b = i;
         w[2].s.a = x;
-        set_last(c, pos, k);
+        set_last(c, pos, k, et);
         return push_slot(c, et);
     }
     uint32_t v = use_popped(c, k + 1);
@@ -1754,7 +1890,7 @@ static int op_table_misc(cc *c, uint32_t sub)
             w = emit(c, WR_X_TABLE_SIZE, 2);
             w[1].s.a = slot_k(c, k);
             w[1].s.b = x;
-            set_last(c, pos, k);
+            set_last(c, pos, k, WR_I32);
         }
         return push_slot(c, WR_I32);
     case OPFC_TABLE_GROW:
@@ -1768,7 +1904,7 @@ static int op_table_misc(cc *c, uint32_t sub)
             w[1].s.b = init;
             w[2].s.a = n;
             w[2].s.b = x;
-            set_last(c, pos, k);
+            set_last(c, pos, k, WR_I32);
         }
         return push_slot(c, WR_I32);
     default: /* fill */
@@ -1837,7 +1973,7 @@ static int op_ref(cc *c, uint8_t op)
             wr_insn *w = emit(c, WR_X_REF_IS_NULL, 2);
             w[1].s.a = slot_k(c, k);
             w[1].s.b = src;
-            set_last(c, pos, k);
+            set_last(c, pos, k, WR_I32);
         }
         return push_slot(c, WR_I32);
     }
@@ -1853,7 +1989,7 @@ static int op_ref(cc *c, uint8_t op)
         wr_insn *w = emit(c, WR_X_REF_FUNC, 2);
         w[1].s.a = slot_k(c, k);
         w[1].s.b = x;
-        set_last(c, pos, k);
+        set_last(c, pos, k, WR_FUNCREF);
     }
     return push_slot(c, WR_FUNCREF);
 }
@@ -1893,15 +2029,17 @@ static int op_unary(cc *c, uint8_t wop, const opinfo *oi)
         return -1;
     uint32_t k = c->nstk;
     if (emitting(c)) {
-        uint32_t src = use_popped(c, k);
+        bool xa = (oi->a == WR_I32 || oi->a == WR_I64) && is_acc(c, k);
+        uint32_t src = xa ? 0 : use_popped(c, k);
         uint32_t pos = c->ncode;
-        wr_insn *w = emit(c, oi->xop, 2);
+        wr_insn *w = emit(c, xa ? oi->xop_x : oi->xop, 2);
         w[1].s.a = slot_k(c, k);
         w[1].s.b = src;
-        set_last(c, pos, k);
+        set_last(c, pos, k, oi->r);
         if (wop == OP_I32_EQZ || wop == OP_I64_EQZ) {
             c->last_wop = wop;
             c->last_imm = false;
+            c->last_xa = xa;
             c->last_a = src;
         }
     }
@@ -1948,7 +2086,70 @@ static bool fuse_load(cc *c, const opinfo *oi, bool swaps, uint32_t k)
     w[2].s.a = addr;
     w[2].s.b = off;
     w[3].s.a = imm;
-    set_last(c, pos, k);
+    set_last(c, pos, k, oi->r);
+    c->last_ms_type = oi->a;              /* a store there may join it */
+    c->last_ms = (uint16_t)(oi->xop_m + 1);
+    c->last_maddr = addr;
+    c->last_moff = off;
+    c->last_mimm = imm;
+    return true;
+}
+
+/* Whether reading a popped entry emits no code (use_popped). */
+static bool free_operand(const opd *e)
+{
+    return e->kind == K_SLOT || e->kind == K_LOCAL
+           || (e->kind == K_CONST && e->value == 0);
+}
+
+/* An integer binary op one of whose operands is the accumulator: the
+ * _X (a = acc), _XI (a = acc, b immediate) or _XB (b = acc) form, when
+ * the other operand needs no code (which could clobber acc).  Returns
+ * true when done. */
+static bool emit_bin_acc(cc *c, uint8_t wop, const opinfo *oi, bool swaps,
+                         uint32_t k)
+{
+    const opd *ea = &c->stk[k], *eb = &c->stk[k + 1];
+    bool wide = oi->a != WR_I32;
+    unsigned form;                     /* 0: _X, 1: _XI, 2: _XB */
+    uint32_t other = 0;                /* the slot operand */
+    uint64_t immv = 0;
+    if (is_acc(c, k) && eb->kind == K_CONST) {
+        form = 1;
+        immv = eb->value;
+    } else if (is_acc(c, k) && free_operand(eb)) {
+        form = 0;
+        other = use_popped(c, k + 1);
+    } else if (is_acc(c, k + 1) && ea->kind == K_CONST && swaps) {
+        form = 1;
+        immv = ea->value;
+    } else if (is_acc(c, k + 1) && free_operand(ea) && (swaps || oi->has_xb)) {
+        form = swaps ? 0 : 2;
+        other = use_popped(c, k);
+    } else {
+        return false;
+    }
+    if (is_acc(c, k + 1) && swaps && oi->shape == SH_ICMP) {
+        wop = mirror_cmp(wop);
+        oi = &ops_single[wop];
+    }
+    uint32_t pos = c->ncode;
+    wr_insn *w = emit(c, oi->xop_x + form, 3);
+    w[1].s.a = slot_k(c, k);
+    w[1].s.b = form == 2 ? other : 0;
+    if (form == 1 && wide)
+        w[2].u64 = immv;
+    else
+        w[2].s.a = form == 1 ? (uint32_t)immv : other;
+    set_last(c, pos, k, oi->r);
+    if (oi->shape == SH_ICMP) {
+        c->last_wop = wop;
+        c->last_xa = true;
+        c->last_imm = form == 1;
+        c->last_a = 0;
+        c->last_b = form == 1 ? (uint32_t)immv : other;
+        c->last_immv = immv;
+    }
     return true;
 }
 
@@ -1959,6 +2160,8 @@ static int defer_add(cc *c, const opd *e, uint32_t pos, uint32_t k,
                      uint32_t imm)
 {
     uint32_t base;
+    /* A base just computed stays in acc for a load's _AX form. */
+    bool keep = pos == k && (is_acc(c, k) || is_acc_base(c, k));
     if (e->kind == K_LOCAL) {
         base = e->local;
     } else if (e->kind == K_SLOT && pos == k) {
@@ -1969,7 +2172,8 @@ static int defer_add(cc *c, const opd *e, uint32_t pos, uint32_t k,
     } else {
         return 0;
     }
-    c->last_pos = NONE32;
+    if (!keep)
+        c->last_pos = NONE32;
     return push(c, WR_I32, K_ADDI, base, imm) ? -1 : 1;
 }
 
@@ -2003,6 +2207,8 @@ static int emit_bin(cc *c, uint8_t wop, const opinfo *oi, uint32_t k)
     }
     if (oi->xop_m && fuse_load(c, oi, swaps, k))
         return 0;
+    if (oi->xop_x && emit_bin_acc(c, wop, oi, swaps, k))
+        return 0;
     if (eb->kind == K_CONST) {
         form = 1;
         immv = eb->value;
@@ -2029,9 +2235,10 @@ static int emit_bin(cc *c, uint8_t wop, const opinfo *oi, uint32_t k)
         w[2].u64 = immv;
     else
         w[2].s.a = b;
-    set_last(c, pos, k);
+    set_last(c, pos, k, oi->r);
     if (oi->shape == SH_ICMP) {
         c->last_wop = wop;
+        c->last_xa = false;
         c->last_imm = form != 0;
         c->last_a = a;
         c->last_b = b;
@@ -2217,8 +2424,7 @@ static int compile_body(cc *c, wr_func_def *def)
 
 /* Skip the immediates of instruction op (one-byte opcodes and 0xfc
  * ones), checking only the binary format. */
-static int scan_immediates(const wr_module *m, wr_reader *r, uint8_t op,
-                           long long at, wr_error *err)
+static int scan_immediates(wr_reader *r, uint8_t op, wr_error *err)
 {
     uint32_t x, n;
     uint8_t b;
@@ -2275,8 +2481,6 @@ static int scan_immediates(const wr_module *m, wr_reader *r, uint8_t op,
             return wr_read_u32(r, &x, err) || wr_read_u32(r, &x, err) ? -1 : 0;
         return 0;
     }
-    (void)m;
-    (void)at;
 }
 
 static int scan_fc(const wr_module *m, wr_reader *r, long long at,
@@ -2367,7 +2571,7 @@ static int scan_body(const wr_module *m, const wr_func_def *def,
             kinds[depth - 1] = 0;
         } else if (op == OP_END) {
             depth--;
-        } else if (scan_immediates(m, &r, op, at, err)) {
+        } else if (scan_immediates(&r, op, err)) {
             goto out;
         }
     }
@@ -2406,10 +2610,13 @@ int wr_compile_func(wr_module *m, uint32_t fidx, wr_error *err)
     c->err = err;
     c->r = wr_reader_at(m->bytes, def->body_offset,
                         m->len - def->body_offset);
+    c->max_code = (uint64_t)def->body_len * WR_CODE_PER_BYTE + 4096;
+    if (c->max_code > WR_MAX_CODE_WORDS)
+        c->max_code = WR_MAX_CODE_WORDS;
     c->nlocals_all = c->ft->nparams + def->nlocals;
     c->zero = c->nlocals_all;
     c->base = c->zero + 1;
-    c->last_pos = c->copy_pos = NONE32;
+    c->last_pos = c->copy_pos = c->sum_pos = NONE32;
     c->lowest = 0;
     wr_exec_opwords(c->ops);
     int rc = -1;

@@ -17,24 +17,38 @@
  *
  *     fp[0 .. nparams)                    parameters
  *     fp[nparams .. nparams+nlocals)      declared locals (zeroed on entry)
- *     fp[nparams+nlocals + k]             operand-stack position k
+ *     fp[nparams+nlocals]                 the zero cell, always 0 (zeroed
+ *                                         with the locals): constant zero
+ *                                         operands and absolute addresses
+ *     fp[nparams+nlocals+1 + k]           operand-stack position k
  *
  * Validation knows the operand-stack height at every instruction, so the
  * compiler addresses operands by slot instead of pushing and popping:
  * `i32.add` becomes {I32_ADD, dst, a, b}.  local.get emits nothing (the
  * consumer reads the local's slot), constants become immediate operands
- * (the _I forms) where an op has one, the result of the last instruction
- * is retargeted straight into a local for local.set/tee, and a compare
- * followed by br_if/if becomes one compare-and-branch.
+ * (the _I and _R forms), `p + 8` folds into the address of a load or
+ * store (_A), a load into the op that reads it (_M), the result of the
+ * last instruction is retargeted straight into a local for
+ * local.set/tee, and a compare followed by br_if/if becomes one
+ * compare-and-branch.  compile.c's PEEPHOLES lists the rest.
  *
  * An i32 (and f32) is stored zero-extended into its cell and read as the
  * low 32 bits; references are pointers.
+ *
+ * THE ACCUMULATOR
+ *
+ * Besides its dst slot, every instruction with an integer result leaves
+ * it in `acc`, a local of run() (a register).  When the next instruction
+ * consumes that value, compile.c picks its _X form, which reads acc
+ * instead of the slot: a dependency chain (x ^ rotl(x, 7) + ...) then
+ * does not wait for a store-to-load round trip per step.  The slot is
+ * still written, so everything else reads slots as before.
  *
  * CALLS
  *
  * Calls between wasm functions never recurse on the C stack.  The caller
  * evaluates the arguments into its operand-stack slots k.., and the
- * callee's frame starts right there (fp' = fp + nparams+nlocals+k): the
+ * callee's frame starts right there (fp' = fp + nparams+nlocals+1+k): the
  * arguments are already the callee's parameters, and the callee leaves its
  * results at fp'[0..), i.e. where the caller expects them.  A wr_frame
  * (return pc, caller fp, caller instance) is pushed on an explicit frame
@@ -52,8 +66,10 @@
  * label and every handler ends with `goto *pc->h` (direct threading, one
  * indirect jump per instruction, each with its own prediction).
  * Otherwise (or with -DWR_NO_COMPUTED_GOTO) the word is the op number and
- * a switch dispatches.  The hot state (pc, fp, fuel, memory base and
- * size, the instance) lives in locals of run(), i.e. in registers.
+ * a switch dispatches.  The hot state (pc, fp, acc, fuel, memory base
+ * and size, the instance) lives in locals of run(), i.e. in registers.
+ * Memory never moves (internal.h), so only its size is reloaded after
+ * calls and memory.grow.
  *
  * FUEL AND DEADLINE
  *
@@ -68,8 +84,8 @@
  * reserve, and checks the deadline, when a slice is used up.  Unlimited
  * fuel without a deadline is a slice of 2^62: one subtract and one
  * never-taken branch per taken branch and call.  With a deadline the
- * slice is WR_FUEL_SLICE instructions, so the clock is read about every
- * millisecond.
+ * slice is WR_FUEL_SLICE instructions, so the clock is read every few
+ * milliseconds.
  *
  * TRAPS
  *
@@ -79,8 +95,8 @@
  * through memcpy; the host must be little-endian (checked below).
  *
  * Tests: the spec suite through tests/spec/ (every numeric, memory,
- * control and call .wast), tests/unit/wasmrt_exec_test.c for fuel,
- * deadline and limits.
+ * control and call .wast); tests/cli/t0013-wasmrt-limits.sh for traps,
+ * fuel, deadline and stack limits.
  */
 #include "exec.h"
 
@@ -129,7 +145,7 @@ typedef struct wr_exec {
     wr_frame    *frames;
     uint32_t     frames_cap, max_depth;
     bool         limited;        /* fuel is finite */
-    int64_t      reserve;        /* fuel beyond the register's slice */
+    uint64_t     reserve;        /* fuel beyond the register's slice */
     bool         has_deadline;
     uint64_t     deadline_ns;    /* CLOCK_MONOTONIC */
 } wr_exec;
@@ -314,7 +330,7 @@ static int64_t fuel_start(wr_exec *x)
     if (!x->limited)
         return slice;
     if (total > (uint64_t)slice) {
-        x->reserve = (int64_t)(total - (uint64_t)slice);
+        x->reserve = total - (uint64_t)slice;
         return slice;
     }
     return (int64_t)total;
@@ -324,7 +340,7 @@ static int64_t fuel_start(wr_exec *x)
 static void fuel_save(wr_exec *x, int64_t fuel)
 {
     if (x->limited)
-        x->entry->fuel = (uint64_t)fuel + (uint64_t)x->reserve;
+        x->entry->fuel = (uint64_t)fuel + x->reserve;
 }
 
 /* fuel (< need) ran out of its slice: check the deadline and move more
@@ -337,17 +353,19 @@ static int64_t refuel(wr_exec *x, int64_t fuel, uint32_t need)
         return -1;
     }
     int64_t slice = fuel_slice(x);
+    if (slice < (int64_t)need)
+        slice = need;
     if (!x->limited)
         return fuel + slice;
-    if (fuel + x->reserve < (int64_t)need) {
+    if (x->reserve < (uint64_t)need - (uint64_t)fuel) {   /* fuel < need */
         x->trap = "out of fuel";
         return -1;
     }
-    int64_t take = slice > (int64_t)need ? slice : (int64_t)need;
+    uint64_t take = (uint64_t)slice;
     if (take > x->reserve)
         take = x->reserve;
     x->reserve -= take;
-    return fuel + take;
+    return fuel + (int64_t)take;
 }
 
 /* --- stacks ------------------------------------------------------------- */
@@ -427,7 +445,9 @@ static int call_host(wr_exec *x, wr_func *f, wr_cell *cells, wr_instance *inst)
 #define W2A (pc[2].s.a)
 #define W2B (pc[2].s.b)
 #define R32(i) ((uint32_t)fp[i])
-#define PUT32(i, v) (fp[i] = (uint32_t)(v))
+/* A result into slot i, and into the accumulator (exec.h). */
+#define PUT32(i, v) (fp[i] = acc = (uint32_t)(v))
+#define PUT64(i, v) (fp[i] = acc = (uint64_t)(v))
 
 #if WR_THREADED
 #define OP(name) L_##name:
@@ -470,78 +490,75 @@ static int call_host(wr_exec *x, wr_func *f, wr_cell *cells, wr_instance *inst)
     } while (0)
 
 /* Effective address of a load/store of n bytes into `ea`, or trap; the
- * _A forms add an immediate to the address operand first (mod 2^32). */
-#define EA(n) \
-    uint64_t ea = (uint64_t)R32(W1B) + W2A; \
-    if (UNLIKELY(ea + (n) > mem_size)) TRAP(TRAP_OOB_MEM)
+ * _A forms add an immediate to the address operand first (mod 2^32),
+ * the _X forms take the address from the accumulator. */
+#define EA_CHECK(n) if (UNLIKELY(ea + (n) > mem_size)) TRAP(TRAP_OOB_MEM)
+#define EA(n) uint64_t ea = (uint64_t)R32(W1B) + W2A; EA_CHECK(n)
 #define EA_A(n) \
-    uint64_t ea = (uint64_t)(uint32_t)(R32(W1B) + W2B) + W2A; \
-    if (UNLIKELY(ea + (n) > mem_size)) TRAP(TRAP_OOB_MEM)
-
-#define BIN32(NAME, EXPR) \
-    OP(NAME) { uint32_t a = R32(W1B), b = R32(W2A); \
-               PUT32(W1A, EXPR); pc += 3; NEXT(); } \
-    OP(NAME##_I) { uint32_t a = R32(W1B), b = W2A; \
-                   PUT32(W1A, EXPR); pc += 3; NEXT(); }
-
-#define BIN64(NAME, EXPR) \
-    OP(NAME) { uint64_t a = fp[W1B], b = fp[W2A]; \
-               fp[W1A] = (EXPR); pc += 3; NEXT(); } \
-    OP(NAME##_I) { uint64_t a = fp[W1B], b = pc[2].u64; \
-                   fp[W1A] = (EXPR); pc += 3; NEXT(); }
-
-/* The same with a reversed immediate form (_R: a is the immediate). */
-#define BIN32R(NAME, EXPR) \
-    BIN32(NAME, EXPR) \
-    OP(NAME##_R) { uint32_t a = W2A, b = R32(W1B); \
-                   PUT32(W1A, EXPR); pc += 3; NEXT(); }
-#define BIN64R(NAME, EXPR) \
-    BIN64(NAME, EXPR) \
-    OP(NAME##_R) { uint64_t a = pc[2].u64, b = fp[W1B]; \
-                   fp[W1A] = (EXPR); pc += 3; NEXT(); }
-
-/* Memory-operand forms (_M): b is loaded from the address in w2/w3. */
+    uint64_t ea = (uint64_t)(uint32_t)(R32(W1B) + W2B) + W2A; EA_CHECK(n)
+#define EA_X(n) uint64_t ea = (uint64_t)(uint32_t)acc + W2A; EA_CHECK(n)
+#define EA_AX(n) \
+    uint64_t ea = (uint64_t)(uint32_t)((uint32_t)acc + W2B) + W2A; \
+    EA_CHECK(n)
+/* The _M forms' memory operand. */
 #define EA_M(n) \
     uint64_t ea = (uint64_t)(uint32_t)(R32(W2A) + pc[3].s.a) + W2B; \
-    if (UNLIKELY(ea + (n) > mem_size)) TRAP(TRAP_OOB_MEM)
-#define BIN32M(NAME, EXPR) \
-    OP(NAME##_M) { EA_M(4); uint32_t a = R32(W1B), b; \
-                   memcpy(&b, mem_base + ea, 4); \
-                   PUT32(W1A, EXPR); pc += 4; NEXT(); }
-#define BIN64M(NAME, EXPR) \
-    OP(NAME##_M) { EA_M(8); uint64_t a = fp[W1B], b; \
-                   memcpy(&b, mem_base + ea, 8); \
-                   fp[W1A] = (EXPR); pc += 4; NEXT(); }
+    EA_CHECK(n)
 
-/* Division: CHECK may trap before EXPR runs. */
-#define DIV32(NAME, CHECK, EXPR) \
-    OP(NAME) { uint32_t a = R32(W1B), b = R32(W2A); CHECK; \
-               PUT32(W1A, EXPR); pc += 3; NEXT(); } \
-    OP(NAME##_I) { uint32_t a = R32(W1B), b = W2A; CHECK; \
-                   PUT32(W1A, EXPR); pc += 3; NEXT(); }
+/* Integer operands by width W (32 or 64): a slot, the immediate of an
+ * _I form, the accumulator, the immediate of a fused compare. */
+#define GET32(i) R32(i)
+#define GET64(i) (fp[i])
+#define IMM32 W2A
+#define IMM64 (pc[2].u64)
+#define ACC32 ((uint32_t)acc)
+#define ACC64 acc
+#define BRIMM32 W1B
+#define BRIMM64 (pc[4].u64)
+#define BRLEN32 4
+#define BRLEN64 5
 
-#define DIV64(NAME, CHECK, EXPR) \
-    OP(NAME) { uint64_t a = fp[W1B], b = fp[W2A]; CHECK; \
-               fp[W1A] = (EXPR); pc += 3; NEXT(); } \
-    OP(NAME##_I) { uint64_t a = fp[W1B], b = pc[2].u64; CHECK; \
-                   fp[W1A] = (EXPR); pc += 3; NEXT(); }
+/* One integer op: a, b of type T from A_ and B_; CHECK may trap first;
+ * PUT stores EXPR. */
+#define IOP(NAME, T, A_, B_, CHECK, PUT, EXPR) \
+    OP(NAME) { T a = (A_), b = (B_); CHECK; PUT(W1A, EXPR); pc += 3; \
+               NEXT(); }
 
-#define CMP32(NAME, COND) \
-    BIN32(NAME, COND) \
-    OP(BR_##NAME) { uint32_t a = R32(W1A), b = R32(W1B); \
-                    COND_BRANCH(COND, 4); NEXT(); } \
-    OP(BR_##NAME##_I) { uint32_t a = R32(W1A), b = W1B; \
-                        COND_BRANCH(COND, 4); NEXT(); }
+/* Binary integer op: NAME, _I, _X, _XI (exec.h); the others apart. */
+#define IBIN(W, NAME, CHECK, EXPR) \
+    IOP(NAME, uint##W##_t, GET##W(W1B), GET##W(W2A), CHECK, PUT##W, EXPR) \
+    IOP(NAME##_I, uint##W##_t, GET##W(W1B), IMM##W, CHECK, PUT##W, EXPR) \
+    IOP(NAME##_X, uint##W##_t, ACC##W, GET##W(W2A), CHECK, PUT##W, EXPR) \
+    IOP(NAME##_XI, uint##W##_t, ACC##W, IMM##W, CHECK, PUT##W, EXPR)
+#define IBIN_XB(W, NAME, CHECK, EXPR) \
+    IOP(NAME##_XB, uint##W##_t, GET##W(W1B), ACC##W, CHECK, PUT##W, EXPR)
+#define IBIN_R(W, NAME, EXPR) \
+    IOP(NAME##_R, uint##W##_t, IMM##W, GET##W(W1B), , PUT##W, EXPR)
+#define IBIN_M(W, NAME, EXPR) \
+    OP(NAME##_M) { EA_M(W / 8); uint##W##_t a = GET##W(W1B), b; \
+                   memcpy(&b, mem_base + ea, W / 8); \
+                   PUT##W(W1A, EXPR); pc += 4; NEXT(); } \
+    OP(NAME##_MS) { EA_M(W / 8); uint##W##_t a = GET##W(W1B), b; \
+                    memcpy(&b, mem_base + ea, W / 8); b = (EXPR); \
+                    memcpy(mem_base + ea, &b, W / 8); pc += 4; NEXT(); }
+/* Integer ops on float bits (copysign): NAME, _I. */
+#define FBITS(W, NAME, EXPR) \
+    IOP(NAME, uint##W##_t, GET##W(W1B), GET##W(W2A), , PUT##W, EXPR) \
+    IOP(NAME##_I, uint##W##_t, GET##W(W1B), IMM##W, , PUT##W, EXPR)
 
-#define CMP64(NAME, COND) \
-    OP(NAME) { uint64_t a = fp[W1B], b = fp[W2A]; \
-               PUT32(W1A, COND); pc += 3; NEXT(); } \
-    OP(NAME##_I) { uint64_t a = fp[W1B], b = pc[2].u64; \
-                   PUT32(W1A, COND); pc += 3; NEXT(); } \
-    OP(BR_##NAME) { uint64_t a = fp[W1A], b = fp[W1B]; \
-                    COND_BRANCH(COND, 4); NEXT(); } \
-    OP(BR_##NAME##_I) { uint64_t a = fp[W1A], b = pc[4].u64; \
-                        COND_BRANCH(COND, 5); NEXT(); }
+/* Compare, and compare-and-branch (words at pc+2, pc+3). */
+#define BRCMP(NAME, T, A_, B_, COND, LEN) \
+    OP(NAME) { T a = (A_), b = (B_); COND_BRANCH(COND, LEN); NEXT(); }
+#define ICMP(W, NAME, COND) \
+    IOP(NAME, uint##W##_t, GET##W(W1B), GET##W(W2A), , PUT32, COND) \
+    IOP(NAME##_I, uint##W##_t, GET##W(W1B), IMM##W, , PUT32, COND) \
+    IOP(NAME##_X, uint##W##_t, ACC##W, GET##W(W2A), , PUT32, COND) \
+    IOP(NAME##_XI, uint##W##_t, ACC##W, IMM##W, , PUT32, COND) \
+    BRCMP(BR_##NAME, uint##W##_t, GET##W(W1A), GET##W(W1B), COND, 4) \
+    BRCMP(BR_##NAME##_I, uint##W##_t, GET##W(W1A), BRIMM##W, COND, \
+          BRLEN##W) \
+    BRCMP(BR_##NAME##_X, uint##W##_t, ACC##W, GET##W(W1B), COND, 4) \
+    BRCMP(BR_##NAME##_XI, uint##W##_t, ACC##W, BRIMM##W, COND, BRLEN##W)
 
 #define FBIN32(NAME, EXPR) \
     OP(NAME) { float a = f32_of(fp[W1B]), b = f32_of(fp[W2A]); \
@@ -554,21 +571,25 @@ static int call_host(wr_exec *x, wr_func *f, wr_cell *cells, wr_instance *inst)
     OP(NAME##_I) { double a = f64_of(fp[W1B]), b = f64_of(pc[2].u64); \
                    fp[W1A] = cell_f64(EXPR); pc += 3; NEXT(); }
 #define FBIN32R(NAME, EXPR) \
-    FBIN32(NAME, EXPR) \
     OP(NAME##_R) { float a = f32_of(pc[2].u64), b = f32_of(fp[W1B]); \
                    fp[W1A] = cell_f32(EXPR); pc += 3; NEXT(); }
 #define FBIN64R(NAME, EXPR) \
-    FBIN64(NAME, EXPR) \
     OP(NAME##_R) { double a = f64_of(pc[2].u64), b = f64_of(fp[W1B]); \
                    fp[W1A] = cell_f64(EXPR); pc += 3; NEXT(); }
 #define FBIN32M(NAME, EXPR) \
     OP(NAME##_M) { EA_M(4); float a = f32_of(fp[W1B]), b; \
                    memcpy(&b, mem_base + ea, 4); \
-                   fp[W1A] = cell_f32(EXPR); pc += 4; NEXT(); }
+                   fp[W1A] = cell_f32(EXPR); pc += 4; NEXT(); } \
+    OP(NAME##_MS) { EA_M(4); float a = f32_of(fp[W1B]), b; \
+                    memcpy(&b, mem_base + ea, 4); b = (EXPR); \
+                    memcpy(mem_base + ea, &b, 4); pc += 4; NEXT(); }
 #define FBIN64M(NAME, EXPR) \
     OP(NAME##_M) { EA_M(8); double a = f64_of(fp[W1B]), b; \
                    memcpy(&b, mem_base + ea, 8); \
-                   fp[W1A] = cell_f64(EXPR); pc += 4; NEXT(); }
+                   fp[W1A] = cell_f64(EXPR); pc += 4; NEXT(); } \
+    OP(NAME##_MS) { EA_M(8); double a = f64_of(fp[W1B]), b; \
+                    memcpy(&b, mem_base + ea, 8); b = (EXPR); \
+                    memcpy(mem_base + ea, &b, 8); pc += 4; NEXT(); }
 #define FCMP32(NAME, COND) \
     OP(NAME) { float a = f32_of(fp[W1B]), b = f32_of(fp[W2A]); \
                PUT32(W1A, COND); pc += 3; NEXT(); } \
@@ -580,29 +601,42 @@ static int call_host(wr_exec *x, wr_func *f, wr_cell *cells, wr_instance *inst)
     OP(NAME##_I) { double a = f64_of(fp[W1B]), b = f64_of(pc[2].u64); \
                    PUT32(W1A, COND); pc += 3; NEXT(); }
 
-/* Unary: v is the operand read by GET; the cell gets RESULT. */
+/* Unary: v is the operand read by GET (from its slot, or acc for _X);
+ * the cell gets RESULT. */
 #define UNOP(NAME, T, GET, RESULT) \
-    OP(NAME) { T v = GET(fp[W1B]); fp[W1A] = (RESULT); pc += 2; NEXT(); }
+    OP(NAME) { T v = GET(fp[W1B]); fp[W1A] = acc = (RESULT); pc += 2; \
+               NEXT(); } \
+    OP(NAME##_X) { T v = GET(acc); fp[W1A] = acc = (RESULT); pc += 2; \
+                   NEXT(); }
 #define U32(c) ((uint32_t)(c))
 #define U64(c) ((uint64_t)(c))
 
 /* Trapping float-to-int: v in (lo, hi) exclusive, else trap. */
-#define TRUNC(NAME, GET, T, UT, lo, hi) \
-    OP(NAME) { double v = GET(fp[W1B]); \
+#define TRUNC1(NAME, SRC, GET, T, UT, lo, hi) \
+    OP(NAME) { double v = GET(SRC); \
                if (v != v) TRAP(TRAP_CONV); \
                if (!(v > (lo) && v < (hi))) TRAP(TRAP_OVERFLOW); \
-               fp[W1A] = (UT)(T)v; pc += 2; NEXT(); }
+               fp[W1A] = acc = (UT)(T)v; pc += 2; NEXT(); }
+#define TRUNC(NAME, GET, T, UT, lo, hi) \
+    TRUNC1(NAME, fp[W1B], GET, T, UT, lo, hi) \
+    TRUNC1(NAME##_X, acc, GET, T, UT, lo, hi)
 
+#define LOAD1(NAME, EA_, N, T, RESULT) \
+    OP(NAME) { EA_(N); T v; memcpy(&v, mem_base + ea, N); \
+               fp[W1A] = acc = (RESULT); pc += 3; NEXT(); }
 #define LOAD(NAME, N, T, RESULT) \
-    OP(NAME) { EA(N); T v; memcpy(&v, mem_base + ea, N); \
-               fp[W1A] = (RESULT); pc += 3; NEXT(); } \
-    OP(NAME##_A) { EA_A(N); T v; memcpy(&v, mem_base + ea, N); \
-                   fp[W1A] = (RESULT); pc += 3; NEXT(); }
+    LOAD1(NAME, EA, N, T, RESULT) \
+    LOAD1(NAME##_A, EA_A, N, T, RESULT) \
+    LOAD1(NAME##_X, EA_X, N, T, RESULT) \
+    LOAD1(NAME##_AX, EA_AX, N, T, RESULT)
+#define STORE1(NAME, EA_, N, T, SRC) \
+    OP(NAME) { EA_(N); T v = (T)(SRC); memcpy(mem_base + ea, &v, N); \
+               pc += 3; NEXT(); }
 #define STORE(NAME, N, T) \
-    OP(NAME) { EA(N); T v = (T)fp[W1A]; memcpy(mem_base + ea, &v, N); \
-               pc += 3; NEXT(); } \
-    OP(NAME##_A) { EA_A(N); T v = (T)fp[W1A]; memcpy(mem_base + ea, &v, N); \
-                   pc += 3; NEXT(); }
+    STORE1(NAME, EA, N, T, fp[W1A]) \
+    STORE1(NAME##_A, EA_A, N, T, fp[W1A]) \
+    STORE1(NAME##_X, EA, N, T, acc) \
+    STORE1(NAME##_AX, EA_A, N, T, acc)
 
 /* Run f with its arguments in stack[0..) until it returns (0) or traps
  * (-1, x->trap or x->err set).  With f NULL, only store the handler
@@ -652,6 +686,7 @@ static int run(wr_exec *x, wr_func *f, uintptr_t *table_out)
     wr_frame *frames = x->frames;
     uint32_t frames_cap = x->frames_cap, depth = 0;
     int64_t fuel = fuel_start(x);
+    uint64_t acc = 0;                /* the accumulator (exec.h) */
     int rc = -1;
 
     /* Enter f as if called from the halt instruction. */
@@ -674,6 +709,10 @@ dispatch:
     OP(BR_IF_Z) { COND_BRANCH(R32(W1A) == 0, 4); NEXT(); }
     OP(BR_IF_NZ64) { COND_BRANCH(fp[W1A] != 0, 4); NEXT(); }
     OP(BR_IF_Z64) { COND_BRANCH(fp[W1A] == 0, 4); NEXT(); }
+    OP(BR_IF_NZ_X) { COND_BRANCH((uint32_t)acc != 0, 4); NEXT(); }
+    OP(BR_IF_Z_X) { COND_BRANCH((uint32_t)acc == 0, 4); NEXT(); }
+    OP(BR_IF_NZ64_X) { COND_BRANCH(acc != 0, 4); NEXT(); }
+    OP(BR_IF_Z64_X) { COND_BRANCH(acc == 0, 4); NEXT(); }
     OP(BR_TABLE) {
         uint32_t i = R32(W1A), n = W1B;
         if (i > n)
@@ -737,8 +776,35 @@ dispatch:
         NEXT();
     }
     OP(CONST) { fp[W1A] = pc[2].u64; pc += 3; NEXT(); }
-    OP(SELECT) { fp[W1A] = R32(W1B) ? fp[W2A] : fp[W2B]; pc += 3; NEXT(); }
-    OP(GLOBAL_GET) { fp[W1A] = inst->globals[W1B]->value; pc += 2; NEXT(); }
+    OP(SUM) { fp[W1A] = (uint32_t)(R32(W1B) + W2A); pc += 3; NEXT(); }
+    OP(SUM2) {
+        fp[W1A] = (uint32_t)(R32(W1B) + W2A);
+        fp[W2B] = (uint32_t)(R32(pc[3].s.a) + pc[3].s.b);
+        pc += 4;
+        NEXT();
+    }
+    OP(SUM_BR_NZ) {
+        uint32_t v = R32(W1B) + pc[3].s.a;
+        fp[W1A] = v;
+        COND_BRANCH(v != 0, 4);
+        NEXT();
+    }
+    OP(SUM_BR_Z) {
+        uint32_t v = R32(W1B) + pc[3].s.a;
+        fp[W1A] = v;
+        COND_BRANCH(v == 0, 4);
+        NEXT();
+    }
+    OP(SELECT) {
+        fp[W1A] = acc = R32(W1B) ? fp[W2A] : fp[W2B];
+        pc += 3;
+        NEXT();
+    }
+    OP(GLOBAL_GET) {
+        fp[W1A] = acc = inst->globals[W1B]->value;
+        pc += 2;
+        NEXT();
+    }
     OP(GLOBAL_SET) { inst->globals[W1B]->value = fp[W1A]; pc += 2; NEXT(); }
 
     /* --- memory --- */
@@ -873,85 +939,110 @@ dispatch:
 
     /* --- i32 --- */
     UNOP(I32_EQZ, uint32_t, U32, (uint32_t)(v == 0))
-    CMP32(I32_EQ, a == b)
-    CMP32(I32_NE, a != b)
-    CMP32(I32_LT_S, (int32_t)a < (int32_t)b)
-    CMP32(I32_LT_U, a < b)
-    CMP32(I32_GT_S, (int32_t)a > (int32_t)b)
-    CMP32(I32_GT_U, a > b)
-    CMP32(I32_LE_S, (int32_t)a <= (int32_t)b)
-    CMP32(I32_LE_U, a <= b)
-    CMP32(I32_GE_S, (int32_t)a >= (int32_t)b)
-    CMP32(I32_GE_U, a >= b)
+    ICMP(32, I32_EQ, a == b)
+    ICMP(32, I32_NE, a != b)
+    ICMP(32, I32_LT_S, (int32_t)a < (int32_t)b)
+    ICMP(32, I32_LT_U, a < b)
+    ICMP(32, I32_GT_S, (int32_t)a > (int32_t)b)
+    ICMP(32, I32_GT_U, a > b)
+    ICMP(32, I32_LE_S, (int32_t)a <= (int32_t)b)
+    ICMP(32, I32_LE_U, a <= b)
+    ICMP(32, I32_GE_S, (int32_t)a >= (int32_t)b)
+    ICMP(32, I32_GE_U, a >= b)
     UNOP(I32_CLZ, uint32_t, U32, (uint32_t)(v ? __builtin_clz(v) : 32))
     UNOP(I32_CTZ, uint32_t, U32, (uint32_t)(v ? __builtin_ctz(v) : 32))
     UNOP(I32_POPCNT, uint32_t, U32, (uint32_t)__builtin_popcount(v))
-    BIN32(I32_ADD, a + b)
-    BIN32M(I32_ADD, a + b)
-    BIN32R(I32_SUB, a - b)
-    BIN32M(I32_SUB, a - b)
-    BIN32(I32_MUL, a * b)
-    BIN32M(I32_MUL, a * b)
-    DIV32(I32_DIV_S,
-          if (b == 0) TRAP(TRAP_DIV0);
-          if (a == 0x80000000u && b == 0xffffffffu) TRAP(TRAP_OVERFLOW),
-          (uint32_t)((int32_t)a / (int32_t)b))
-    DIV32(I32_DIV_U, if (b == 0) TRAP(TRAP_DIV0), a / b)
-    DIV32(I32_REM_S, if (b == 0) TRAP(TRAP_DIV0),
-          b == 0xffffffffu ? 0 : (uint32_t)((int32_t)a % (int32_t)b))
-    DIV32(I32_REM_U, if (b == 0) TRAP(TRAP_DIV0), a % b)
-    BIN32(I32_AND, a & b)
-    BIN32M(I32_AND, a & b)
-    BIN32(I32_OR, a | b)
-    BIN32M(I32_OR, a | b)
-    BIN32(I32_XOR, a ^ b)
-    BIN32M(I32_XOR, a ^ b)
-    BIN32R(I32_SHL, a << (b & 31))
-    BIN32(I32_SHR_S, (uint32_t)((int32_t)a >> (b & 31)))
-    BIN32(I32_SHR_U, a >> (b & 31))
-    BIN32(I32_ROTL, rotl32(a, b))
-    BIN32(I32_ROTR, rotr32(a, b))
+    IBIN(32, I32_ADD, , a + b)
+    IBIN_M(32, I32_ADD, a + b)
+    IBIN(32, I32_SUB, , a - b)
+    IBIN_R(32, I32_SUB, a - b)
+    IBIN_M(32, I32_SUB, a - b)
+    IBIN_XB(32, I32_SUB, , a - b)
+    IBIN(32, I32_MUL, , a * b)
+    IBIN_M(32, I32_MUL, a * b)
+#define DIV0_32 if (b == 0) TRAP(TRAP_DIV0)
+#define DIVS_32 DIV0_32; if (a == 0x80000000u && b == 0xffffffffu) TRAP(TRAP_OVERFLOW)
+#define DIVS_EXPR32 (uint32_t)((int32_t)a / (int32_t)b)
+#define REMS_EXPR32 b == 0xffffffffu ? 0 : (uint32_t)((int32_t)a % (int32_t)b)
+    IBIN(32, I32_DIV_S, DIVS_32, DIVS_EXPR32)
+    IBIN_XB(32, I32_DIV_S, DIVS_32, DIVS_EXPR32)
+    IBIN(32, I32_DIV_U, DIV0_32, a / b)
+    IBIN_XB(32, I32_DIV_U, DIV0_32, a / b)
+    IBIN(32, I32_REM_S, DIV0_32, REMS_EXPR32)
+    IBIN_XB(32, I32_REM_S, DIV0_32, REMS_EXPR32)
+    IBIN(32, I32_REM_U, DIV0_32, a % b)
+    IBIN_XB(32, I32_REM_U, DIV0_32, a % b)
+    IBIN(32, I32_AND, , a & b)
+    IBIN_M(32, I32_AND, a & b)
+    IBIN(32, I32_OR, , a | b)
+    IBIN_M(32, I32_OR, a | b)
+    IBIN(32, I32_XOR, , a ^ b)
+    IBIN_M(32, I32_XOR, a ^ b)
+    IBIN(32, I32_SHL, , a << (b & 31))
+    IBIN_R(32, I32_SHL, a << (b & 31))
+    IBIN_XB(32, I32_SHL, , a << (b & 31))
+    IBIN(32, I32_SHR_S, , (uint32_t)((int32_t)a >> (b & 31)))
+    IBIN_XB(32, I32_SHR_S, , (uint32_t)((int32_t)a >> (b & 31)))
+    IBIN(32, I32_SHR_U, , a >> (b & 31))
+    IBIN_XB(32, I32_SHR_U, , a >> (b & 31))
+    IBIN(32, I32_ROTL, , rotl32(a, b))
+    IBIN_XB(32, I32_ROTL, , rotl32(a, b))
+    IBIN(32, I32_ROTR, , rotr32(a, b))
+    IBIN_XB(32, I32_ROTR, , rotr32(a, b))
 
     /* --- i64 --- */
     UNOP(I64_EQZ, uint64_t, U64, (uint32_t)(v == 0))
-    CMP64(I64_EQ, a == b)
-    CMP64(I64_NE, a != b)
-    CMP64(I64_LT_S, (int64_t)a < (int64_t)b)
-    CMP64(I64_LT_U, a < b)
-    CMP64(I64_GT_S, (int64_t)a > (int64_t)b)
-    CMP64(I64_GT_U, a > b)
-    CMP64(I64_LE_S, (int64_t)a <= (int64_t)b)
-    CMP64(I64_LE_U, a <= b)
-    CMP64(I64_GE_S, (int64_t)a >= (int64_t)b)
-    CMP64(I64_GE_U, a >= b)
+    ICMP(64, I64_EQ, a == b)
+    ICMP(64, I64_NE, a != b)
+    ICMP(64, I64_LT_S, (int64_t)a < (int64_t)b)
+    ICMP(64, I64_LT_U, a < b)
+    ICMP(64, I64_GT_S, (int64_t)a > (int64_t)b)
+    ICMP(64, I64_GT_U, a > b)
+    ICMP(64, I64_LE_S, (int64_t)a <= (int64_t)b)
+    ICMP(64, I64_LE_U, a <= b)
+    ICMP(64, I64_GE_S, (int64_t)a >= (int64_t)b)
+    ICMP(64, I64_GE_U, a >= b)
     UNOP(I64_CLZ, uint64_t, U64, (uint64_t)(v ? __builtin_clzll(v) : 64))
     UNOP(I64_CTZ, uint64_t, U64, (uint64_t)(v ? __builtin_ctzll(v) : 64))
     UNOP(I64_POPCNT, uint64_t, U64, (uint64_t)__builtin_popcountll(v))
-    BIN64(I64_ADD, a + b)
-    BIN64M(I64_ADD, a + b)
-    BIN64R(I64_SUB, a - b)
-    BIN64M(I64_SUB, a - b)
-    BIN64(I64_MUL, a * b)
-    BIN64M(I64_MUL, a * b)
-    DIV64(I64_DIV_S,
-          if (b == 0) TRAP(TRAP_DIV0);
-          if (a == 0x8000000000000000u && b == UINT64_MAX) TRAP(TRAP_OVERFLOW),
-          (uint64_t)((int64_t)a / (int64_t)b))
-    DIV64(I64_DIV_U, if (b == 0) TRAP(TRAP_DIV0), a / b)
-    DIV64(I64_REM_S, if (b == 0) TRAP(TRAP_DIV0),
-          b == UINT64_MAX ? 0 : (uint64_t)((int64_t)a % (int64_t)b))
-    DIV64(I64_REM_U, if (b == 0) TRAP(TRAP_DIV0), a % b)
-    BIN64(I64_AND, a & b)
-    BIN64M(I64_AND, a & b)
-    BIN64(I64_OR, a | b)
-    BIN64M(I64_OR, a | b)
-    BIN64(I64_XOR, a ^ b)
-    BIN64M(I64_XOR, a ^ b)
-    BIN64R(I64_SHL, a << (b & 63))
-    BIN64(I64_SHR_S, (uint64_t)((int64_t)a >> (b & 63)))
-    BIN64(I64_SHR_U, a >> (b & 63))
-    BIN64(I64_ROTL, rotl64(a, b))
-    BIN64(I64_ROTR, rotr64(a, b))
+    IBIN(64, I64_ADD, , a + b)
+    IBIN_M(64, I64_ADD, a + b)
+    IBIN(64, I64_SUB, , a - b)
+    IBIN_R(64, I64_SUB, a - b)
+    IBIN_M(64, I64_SUB, a - b)
+    IBIN_XB(64, I64_SUB, , a - b)
+    IBIN(64, I64_MUL, , a * b)
+    IBIN_M(64, I64_MUL, a * b)
+#define DIV0_64 if (b == 0) TRAP(TRAP_DIV0)
+#define DIVS_64 DIV0_64; \
+    if (a == 0x8000000000000000u && b == UINT64_MAX) TRAP(TRAP_OVERFLOW)
+#define DIVS_EXPR64 (uint64_t)((int64_t)a / (int64_t)b)
+#define REMS_EXPR64 b == UINT64_MAX ? 0 : (uint64_t)((int64_t)a % (int64_t)b)
+    IBIN(64, I64_DIV_S, DIVS_64, DIVS_EXPR64)
+    IBIN_XB(64, I64_DIV_S, DIVS_64, DIVS_EXPR64)
+    IBIN(64, I64_DIV_U, DIV0_64, a / b)
+    IBIN_XB(64, I64_DIV_U, DIV0_64, a / b)
+    IBIN(64, I64_REM_S, DIV0_64, REMS_EXPR64)
+    IBIN_XB(64, I64_REM_S, DIV0_64, REMS_EXPR64)
+    IBIN(64, I64_REM_U, DIV0_64, a % b)
+    IBIN_XB(64, I64_REM_U, DIV0_64, a % b)
+    IBIN(64, I64_AND, , a & b)
+    IBIN_M(64, I64_AND, a & b)
+    IBIN(64, I64_OR, , a | b)
+    IBIN_M(64, I64_OR, a | b)
+    IBIN(64, I64_XOR, , a ^ b)
+    IBIN_M(64, I64_XOR, a ^ b)
+    IBIN(64, I64_SHL, , a << (b & 63))
+    IBIN_R(64, I64_SHL, a << (b & 63))
+    IBIN_XB(64, I64_SHL, , a << (b & 63))
+    IBIN(64, I64_SHR_S, , (uint64_t)((int64_t)a >> (b & 63)))
+    IBIN_XB(64, I64_SHR_S, , (uint64_t)((int64_t)a >> (b & 63)))
+    IBIN(64, I64_SHR_U, , a >> (b & 63))
+    IBIN_XB(64, I64_SHR_U, , a >> (b & 63))
+    IBIN(64, I64_ROTL, , rotl64(a, b))
+    IBIN_XB(64, I64_ROTL, , rotl64(a, b))
+    IBIN(64, I64_ROTR, , rotr64(a, b))
+    IBIN_XB(64, I64_ROTR, , rotr64(a, b))
 
     /* --- floats --- */
     FCMP32(F32_EQ, a == b)
@@ -975,15 +1066,17 @@ dispatch:
     UNOP(F32_SQRT, float, f32_of, cell_f32(sqrt32(v)))
     FBIN32(F32_ADD, a + b)
     FBIN32M(F32_ADD, a + b)
+    FBIN32(F32_SUB, a - b)
     FBIN32R(F32_SUB, a - b)
     FBIN32M(F32_SUB, a - b)
     FBIN32(F32_MUL, a * b)
     FBIN32M(F32_MUL, a * b)
+    FBIN32(F32_DIV, a / b)
     FBIN32R(F32_DIV, a / b)
     FBIN32M(F32_DIV, a / b)
     FBIN32(F32_MIN, fmin32(a, b))
     FBIN32(F32_MAX, fmax32(a, b))
-    BIN32(F32_COPYSIGN, (a & 0x7fffffffu) | (b & 0x80000000u))
+    FBITS(32, F32_COPYSIGN, (a & 0x7fffffffu) | (b & 0x80000000u))
     UNOP(F64_ABS, uint64_t, U64, v & 0x7fffffffffffffffu)
     UNOP(F64_NEG, uint64_t, U64, v ^ 0x8000000000000000u)
     UNOP(F64_CEIL, double, f64_of, cell_f64(ceil64(v)))
@@ -993,15 +1086,18 @@ dispatch:
     UNOP(F64_SQRT, double, f64_of, cell_f64(sqrt64(v)))
     FBIN64(F64_ADD, a + b)
     FBIN64M(F64_ADD, a + b)
+    FBIN64(F64_SUB, a - b)
     FBIN64R(F64_SUB, a - b)
     FBIN64M(F64_SUB, a - b)
     FBIN64(F64_MUL, a * b)
     FBIN64M(F64_MUL, a * b)
+    FBIN64(F64_DIV, a / b)
     FBIN64R(F64_DIV, a / b)
     FBIN64M(F64_DIV, a / b)
     FBIN64(F64_MIN, fmin64(a, b))
     FBIN64(F64_MAX, fmax64(a, b))
-    BIN64(F64_COPYSIGN, (a & 0x7fffffffffffffffu) | (b & 0x8000000000000000u))
+    FBITS(64, F64_COPYSIGN,
+          (a & 0x7fffffffffffffffu) | (b & 0x8000000000000000u))
 
     /* --- conversions --- */
     UNOP(I32_WRAP_I64, uint64_t, U64, (uint32_t)v)

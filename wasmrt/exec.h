@@ -23,6 +23,27 @@
  *   _M forms                      w1 {dst, a}  w2 {addr, offset}  w3 {imm}:
  *                                 b is loaded (natural size) from
  *                                 (u32)(fp[addr] + imm) + offset
+ *   _MS forms                     as _M, the result goes back to memory
+ *                                 at the same address (x[i] += a)
+ *   _X, _XI, _XB forms            as NAME / _I, the operand named is
+ *                                 taken from the accumulator instead of
+ *                                 its slot (the slot field is unused)
+ *   SUM                           w1 {dst, a}  w2 {imm32}: an i32.add
+ *                                 that leaves the accumulator alone
+ *   SUM2                          w1 {dst, a}  w2 {imm, dst2}  w3 {a2, imm2}:
+ *                                 two SUMs, in this order
+ *   SUM_BR_NZ / _Z                w1 {dst, a}  w2 {off, cost}  w3 {imm, cost
+ *                                 if not taken}: a SUM, then branch if
+ *                                 its result is (not) zero
+ *   BR_IF_*_X                     as BR_IF_*, the condition is acc
+ *
+ * THE ACCUMULATOR: every instruction that produces an i32 or i64 result
+ * into its dst slot also leaves it in acc, a register of exec.c's loop;
+ * the _X forms read the previous instruction's result from there, not
+ * through memory (a store-to-load round trip on the critical path).
+ * Only such producers write acc: COPY, COPYN, CONST and SUM (the code
+ * compile.c emits to materialize values) never do, so they may sit
+ * between a producer and its consumer.
  *   CONST                         w1 {dst}     w2 imm64
  *   loads                         w1 {dst, addr} w2 {offset}
  *   stores                        w1 {value, addr} w2 {offset}
@@ -89,36 +110,51 @@ typedef struct wr_code {
 /* Ops without a row of their own in opcodes.def. */
 #define WR_XOPS_SPECIAL(X) \
     X(UNREACHABLE) X(HALT) X(BR) X(BR_IF_NZ) X(BR_IF_Z) X(BR_IF_NZ64) \
-    X(BR_IF_Z64) X(BR_TABLE) X(RETURN) X(RETURN1) X(CALL) \
+    X(BR_IF_Z64) X(BR_IF_NZ_X) X(BR_IF_Z_X) X(BR_IF_NZ64_X) X(BR_IF_Z64_X) \
+    X(SUM) X(SUM2) X(SUM_BR_NZ) X(SUM_BR_Z) X(BR_TABLE) X(RETURN) X(RETURN1) X(CALL) \
     X(CALL_INTERNAL) X(CALL_INDIRECT) X(COPY) X(COPYN) X(CONST) X(SELECT) \
     X(GLOBAL_GET) X(GLOBAL_SET) X(MEMORY_SIZE) X(MEMORY_GROW) \
     X(MEMORY_INIT) X(DATA_DROP) X(MEMORY_COPY) X(MEMORY_FILL) X(TABLE_GET) \
     X(TABLE_SET) X(TABLE_SIZE) X(TABLE_GROW) X(TABLE_FILL) X(TABLE_COPY) \
     X(TABLE_INIT) X(ELEM_DROP) X(REF_IS_NULL) X(REF_FUNC)
 
-/* The ops an opcodes.def row yields, by shape: a binary op has an
- * immediate form (_I) right after it, some a reversed one (_R: the
- * immediate is the first operand) after that, some a memory-operand one
- * (_M) last, an integer compare the fused
- * compare-and-branch forms, a load or store its slot-plus-immediate
- * address form (_A), in this order (compile.c relies on it). */
+/* The ops an opcodes.def row yields, by shape, in this order (compile.c
+ * relies on it):
+ *   binary ops      NAME, _I (b immediate), _R (a immediate; some),
+ *                   _M (b from memory; some) and _MS (the same, the
+ *                   result stored back there), then for integers the
+ *                   accumulator forms _X (a = acc), _XI (a = acc, b
+ *                   immediate), _XB (b = acc; ops that do not commute)
+ *   integer compare NAME, _I, BR_NAME, BR_NAME_I (compare and branch),
+ *                   then _X, _XI, BR_NAME_X, BR_NAME_XI
+ *   unary ops       NAME, _X (operand = acc)
+ *   loads, stores   NAME, _A (address = slot + immediate), _X (load:
+ *                   address = acc; store: value = acc), _AX (both) */
 #define WR_GEN_SPEC(X, name)
 #define WR_GEN_CONST(X, name)
-#define WR_GEN_UN(X, name)    X(name)
+#define WR_GEN_UN(X, name)    X(name) X(name##_X)
 #define WR_GEN_FBIN(X, name)  X(name) X(name##_I)
 #define WR_GEN_FBINC(X, name) X(name) X(name##_I)
 #define WR_GEN_FBINR(X, name) X(name) X(name##_I) X(name##_R)
-#define WR_GEN_FBINCM(X, name) X(name) X(name##_I) X(name##_M)
-#define WR_GEN_FBINRM(X, name) X(name) X(name##_I) X(name##_R) X(name##_M)
+#define WR_GEN_FBINCM(X, name) X(name) X(name##_I) X(name##_M) X(name##_MS)
+#define WR_GEN_FBINRM(X, name) \
+    X(name) X(name##_I) X(name##_R) X(name##_M) X(name##_MS)
 #define WR_GEN_FCMP(X, name)  X(name) X(name##_I)
-#define WR_GEN_LOAD(X, name)  X(name) X(name##_A)
-#define WR_GEN_STORE(X, name) X(name) X(name##_A)
-#define WR_GEN_IBIN(X, name)  X(name) X(name##_I)
-#define WR_GEN_IBINC(X, name) X(name) X(name##_I)
-#define WR_GEN_IBINR(X, name) X(name) X(name##_I) X(name##_R)
-#define WR_GEN_IBINCM(X, name) X(name) X(name##_I) X(name##_M)
-#define WR_GEN_IBINRM(X, name) X(name) X(name##_I) X(name##_R) X(name##_M)
-#define WR_GEN_ICMP(X, name)  X(name) X(name##_I) X(BR_##name) X(BR_##name##_I)
+#define WR_GEN_LOAD(X, name)  X(name) X(name##_A) X(name##_X) X(name##_AX)
+#define WR_GEN_STORE(X, name) X(name) X(name##_A) X(name##_X) X(name##_AX)
+#define WR_GEN_IBIN(X, name) \
+    X(name) X(name##_I) X(name##_X) X(name##_XI) X(name##_XB)
+#define WR_GEN_IBINC(X, name) X(name) X(name##_I) X(name##_X) X(name##_XI)
+#define WR_GEN_IBINR(X, name) \
+    X(name) X(name##_I) X(name##_R) X(name##_X) X(name##_XI) X(name##_XB)
+#define WR_GEN_IBINCM(X, name) \
+    X(name) X(name##_I) X(name##_M) X(name##_MS) X(name##_X) X(name##_XI)
+#define WR_GEN_IBINRM(X, name) \
+    X(name) X(name##_I) X(name##_R) X(name##_M) X(name##_MS) X(name##_X) \
+    X(name##_XI) X(name##_XB)
+#define WR_GEN_ICMP(X, name) \
+    X(name) X(name##_I) X(BR_##name) X(BR_##name##_I) X(name##_X) \
+    X(name##_XI) X(BR_##name##_X) X(BR_##name##_XI)
 
 /* Every op: WR_XOPS(X) calls X(NAME) once per op, in enum order. */
 #define WR_XOPS_ROW(X, code, name, text, shape, a, b, r, x) \
