@@ -122,6 +122,7 @@
 #define WR_STACK_START    4096u            /* cells */
 #define WR_FRAMES_START   64u
 #define WR_MAX_NESTING    64u              /* wr_exec_call within host calls */
+#define WR_BULK_CHECK     65536u           /* bytes or elements (BULK) */
 
 static const char TRAP_OOB_MEM[] = "out of bounds memory access";
 static const char TRAP_OOB_TABLE[] = "out of bounds table access";
@@ -468,6 +469,15 @@ static int call_host(wr_exec *x, wr_func *f, wr_cell *cells, wr_instance *inst)
             fuel = more_; \
         } \
         fuel -= n_; \
+    } while (0)
+
+/* A bulk operation of n units costs one instruction of fuel, so a loop
+ * of large ones could outrun the deadline between fuel slices: check
+ * the clock before a large one. */
+#define BULK(n) do { \
+        if (UNLIKELY((n) >= WR_BULK_CHECK) && x->has_deadline \
+            && now_ns() >= x->deadline_ns) \
+            TRAP("deadline exceeded"); \
     } while (0)
 
 /* Take the branch word at w. */
@@ -843,6 +853,7 @@ dispatch:
     OP(MEMORY_INIT) {
         const wr_data_inst *seg = &inst->datas[W1A];
         uint32_t d = R32(W1B), s = R32(W2A), n = R32(W2B);
+        BULK(n);
         if ((uint64_t)s + n > seg->len || (uint64_t)d + n > mem_size)
             TRAP(TRAP_OOB_MEM);
         if (n)
@@ -853,6 +864,7 @@ dispatch:
     OP(DATA_DROP) { inst->datas[W1A].len = 0; pc += 2; NEXT(); }
     OP(MEMORY_COPY) {
         uint32_t d = R32(W1A), s = R32(W1B), n = R32(W2A);
+        BULK(n);
         if ((uint64_t)s + n > mem_size || (uint64_t)d + n > mem_size)
             TRAP(TRAP_OOB_MEM);
         if (n)
@@ -862,6 +874,7 @@ dispatch:
     }
     OP(MEMORY_FILL) {
         uint32_t d = R32(W1A), n = R32(W2A);
+        BULK(n);
         if ((uint64_t)d + n > mem_size)
             TRAP(TRAP_OOB_MEM);
         if (n)
@@ -899,6 +912,7 @@ dispatch:
     OP(TABLE_FILL) {
         wr_table *t = inst->tables[W2B];
         uint32_t i = R32(W1A), n = R32(W2A);
+        BULK(n);
         wr_cell v = fp[W1B];
         if ((uint64_t)i + n > t->size)
             TRAP(TRAP_OOB_TABLE);
@@ -911,6 +925,7 @@ dispatch:
         wr_table *td = inst->tables[pc[3].s.a];
         const wr_table *ts = inst->tables[pc[3].s.b];
         uint32_t d = R32(W1A), s = R32(W1B), n = R32(W2A);
+        BULK(n);
         if ((uint64_t)s + n > ts->size || (uint64_t)d + n > td->size)
             TRAP(TRAP_OOB_TABLE);
         if (n)
@@ -922,6 +937,7 @@ dispatch:
         wr_table *t = inst->tables[pc[3].s.a];
         const wr_elem_inst *seg = &inst->elems[W2B];
         uint32_t d = R32(W1A), s = R32(W1B), n = R32(W2A);
+        BULK(n);
         if ((uint64_t)s + n > seg->count || (uint64_t)d + n > t->size)
             TRAP(TRAP_OOB_TABLE);
         if (n)
