@@ -85,7 +85,8 @@
  * fuel without a deadline is a slice of 2^62: one subtract and one
  * never-taken branch per taken branch and call.  With a deadline the
  * slice is WR_FUEL_SLICE instructions, so the clock is read every few
- * milliseconds.
+ * milliseconds; bulk memory and table operations of WR_BULK_CHECK units
+ * or more read it themselves (one such instruction can take long).
  *
  * TRAPS
  *
