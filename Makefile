@@ -127,7 +127,7 @@ check: test-build
 	@sh tests/run.sh $(O)
 
 # The end-to-end job, as far as it exists (examples/demo.sh says what not).
-demo: all
+demo: all test-build
 	@sh examples/demo.sh $(O)
 
 # Benchmarks print ratios against a baseline measured in the same run

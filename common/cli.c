@@ -4,6 +4,10 @@
  * per command and permutes operands to the end, because wharf's commands
  * are written "wharf-index build DIR -o SITE" as often as the other way.
  *
+ * Every line printed here that can hold someone else's bytes (a file
+ * name, an operand) goes through wh_quote (common/err.h, QUOTING): a
+ * name cannot forge a line or send terminal escapes.
+ *
  * Tests: tests/unit/cli_test.c and every tests/cli script.
  */
 #include "cli.h"
@@ -13,8 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
-#include <sodium.h>
 #include <unistd.h>
+
+#include "common/minisign.h"
 
 void wh_cli_init(wh_cli *c, const char *prog, int argc, char **argv)
 {
@@ -163,13 +168,15 @@ void wh_cli_help(FILE *f, const char *usage, const char *description,
 
 int wh_cli_usage_error(const wh_cli *c)
 {
-    fprintf(stderr, "%s: %s\ntry '%s --help'\n", c->prog, c->msg, c->prog);
+    char q[4 * sizeof c->msg];
+    wh_quote(q, sizeof q, c->msg, strnlen(c->msg, sizeof c->msg));
+    fprintf(stderr, "%s: %s\ntry '%s --help'\n", c->prog, q, c->prog);
     return WH_EXIT_USAGE;
 }
 
 int wh_cli_report(const char *prog, const wh_err *err)
 {
-    char msg[1024];
+    char msg[WH_ERR_LINE_MAX];
     fprintf(stderr, "%s: %s\n", prog, wh_err_format(err, msg, sizeof msg));
     return wh_err_exit(err->code);
 }
@@ -237,11 +244,11 @@ int wh_cli_password(const char *prompt, int confirm, char *buf, size_t n,
             char again[1024];
             r = tty_read(tty, "Password (one more time): ", again, sizeof again);
             if (r == 0 && strcmp(again, buf) != 0) {
-                sodium_memzero(again, sizeof again);
+                wh_memzero(again, sizeof again);
                 fclose(tty);
                 return wh_fail(err, WH_E_USAGE, NULL, -1, "passwords don't match");
             }
-            sodium_memzero(again, sizeof again);
+            wh_memzero(again, sizeof again);
         }
         fclose(tty);
     }
@@ -251,6 +258,24 @@ int wh_cli_password(const char *prompt, int confirm, char *buf, size_t n,
     if (buf[0] == '\0')
         return wh_fail(err, WH_E_USAGE, NULL, -1, "empty password");
     return 0;
+}
+
+int wh_cli_seckey_load(wh_minisign_seckey **sk, const char *path,
+                       wh_err *err)
+{
+    char password[1024];
+    int rc = wh_minisign_seckey_load(sk, path, err);
+    if (rc || !wh_minisign_seckey_encrypted(*sk))
+        return rc;
+    rc = wh_cli_password("Password: ", 0, password, sizeof password, err);
+    if (rc == 0)
+        rc = wh_minisign_seckey_decrypt(*sk, password, path, err);
+    wh_memzero(password, sizeof password);
+    if (rc) {
+        wh_minisign_seckey_free(*sk);
+        *sk = NULL;
+    }
+    return rc;
 }
 
 static void list_commands(FILE *f, const char *prog, const char *description,
@@ -292,7 +317,9 @@ int wh_cli_dispatch(const char *prog, const char *description,
             if (strcmp(c->name, name) == 0)
                 return c->run(argc - 1, argv + 1);
     }
+    const char *what = argc > 2 && strcmp(name, "help") == 0 ? argv[2] : name;
+    char q[256];
     fprintf(stderr, "%s: '%s' is not a %s command\ntry '%s --help'\n", prog,
-            argc > 2 && strcmp(name, "help") == 0 ? argv[2] : name, prog, prog);
+            wh_quote(q, sizeof q, what, strlen(what)), prog, prog);
     return WH_EXIT_USAGE;
 }

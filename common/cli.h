@@ -30,6 +30,7 @@
 #include <stdio.h>
 
 #include "common/err.h"
+#include "common/minisign.h"
 
 #define WH_CLI_HELP 'h'
 
@@ -64,11 +65,12 @@ int wh_cli_next(wh_cli *c, const wh_opt *opts);
 void wh_cli_help(FILE *f, const char *usage, const char *description,
                  const wh_opt *opts);
 
-/* Print "PROG: MSG" and "try 'PROG --help'" to stderr; returns
- * WH_EXIT_USAGE. */
+/* Print "PROG: MSG" and "try 'PROG --help'" to stderr, MSG quoted with
+ * wh_quote (it may hold an operand); returns WH_EXIT_USAGE. */
 int wh_cli_usage_error(const wh_cli *c);
 
-/* Print "PROG: <formatted err>" to stderr; returns its exit status. */
+/* Print "PROG: <formatted err>" to stderr (wh_err_format: path and
+ * reason quoted, never cut); returns its exit status. */
 int wh_cli_report(const char *prog, const wh_err *err);
 
 /* The decimal number s if it lies in [lo, hi] (lo >= 0: no sign
@@ -84,6 +86,14 @@ long long wh_cli_number(const char *s, long long lo, long long hi);
  * likewise. */
 int wh_cli_password(const char *prompt, int confirm, char *buf, size_t n,
                     wh_err *err);
+
+/* Load the minisign secret key at path and, when it is encrypted, ask
+ * for its password ("Password: ", once: wh_cli_password) and decrypt it;
+ * the password is wiped.  On success *sk is the decrypted key (free with
+ * wh_minisign_seckey_free); on failure *sk is NULL, and a wrong password
+ * is WH_E_PASSWORD "wrong password or corrupted secret key". */
+int wh_cli_seckey_load(wh_minisign_seckey **sk, const char *path,
+                       wh_err *err);
 
 /* A subcommand of a program with several (git style). */
 typedef struct wh_cmd {

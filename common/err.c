@@ -1,6 +1,14 @@
-/* err.c - filling and formatting wh_err (see err.h for the convention). */
+/* err.c - filling and formatting wh_err (see err.h for the convention).
+ *
+ * Formatting quotes the path and the reason with wh_quote, each from its
+ * raw bytes and once (err.h, QUOTING): the place between them is made of
+ * digits and fixed words, so the whole line is printable ASCII.
+ *
+ * Tests: tests/unit/err_test.c
+ */
 #include "err.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -98,23 +106,53 @@ int wh_err_prefix(wh_err *err, const char *fmt, ...)
     return err->code;
 }
 
+/* Bytes wh_quote writes for byte c. */
+static size_t quoted_len(unsigned char c)
+{
+    return c >= 0x20 && c < 0x7f ? 1 : 4;
+}
+
+char *wh_quote(char *buf, size_t n, const void *s, size_t len)
+{
+    assert(n > 4);
+    const unsigned char *p = s;
+    size_t total = 0;
+    for (size_t i = 0; i < len && total < n; i++)
+        total += quoted_len(p[i]);
+    /* Cut when the whole does not fit, keeping room for "...". */
+    size_t room = total < n ? n - 1 : n - 4, o = 0;
+    for (size_t i = 0; i < len && o + quoted_len(p[i]) <= room; i++) {
+        if (quoted_len(p[i]) == 1)
+            buf[o++] = (char)p[i];
+        else
+            o += (size_t)snprintf(buf + o, 5, "\\x%02x", p[i]);
+    }
+    strcpy(buf + o, total < n ? "" : "...");
+    return buf;
+}
+
 char *wh_err_format(const wh_err *err, char *buf, size_t n)
 {
     if (!buf || n == 0)
         return buf;
-    const char *reason = err->reason[0] ? err->reason : wh_err_str(err->code);
+    /* Big enough for the whole of either field: nothing is cut here, only
+     * by the final snprintf into buf. */
+    char path[4 * sizeof err->path + 1], reason[4 * sizeof err->reason + 1];
+    const char *r = err->reason[0] ? err->reason : wh_err_str(err->code);
+    wh_quote(path, sizeof path, err->path, strnlen(err->path, sizeof err->path));
+    wh_quote(reason, sizeof reason, r, strnlen(r, sizeof err->reason));
     const char *sep = err->path[0] ? ": " : "";
     if (err->line > 0 && err->col > 0)
-        snprintf(buf, n, "%s%s%d:%d: %s", err->path, err->path[0] ? ":" : "line ",
+        snprintf(buf, n, "%s%s%d:%d: %s", path, err->path[0] ? ":" : "line ",
                  err->line, err->col, reason);
     else if (err->line > 0)
-        snprintf(buf, n, "%s%s%d: %s", err->path, err->path[0] ? ":" : "line ",
+        snprintf(buf, n, "%s%s%d: %s", path, err->path[0] ? ":" : "line ",
                  err->line, reason);
     else if (err->offset >= 0)
-        snprintf(buf, n, "%s%soffset 0x%llx: %s", err->path, sep,
+        snprintf(buf, n, "%s%soffset 0x%llx: %s", path, sep,
                  (unsigned long long)err->offset, reason);
     else
-        snprintf(buf, n, "%s%s%s", err->path, sep, reason);
+        snprintf(buf, n, "%s%s%s", path, sep, reason);
     return buf;
 }
 

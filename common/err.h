@@ -14,6 +14,29 @@
  * prints, in main, as
  *
  *     wharf: a.ferrpkg: offset 0x1a: wasm_size 12 does not match ...
+ *
+ * QUOTING.  Paths and reasons often carry bytes an attacker chose: the
+ * name of a file in a package folder, of an entry inside an archive, a
+ * value read from a manifest.  Printed raw, a newline in a file name
+ * forges a second message line and "ESC [" starts a terminal control
+ * sequence.  So wh_err_format writes the path and the reason through
+ * wh_quote, the one quoting rule of wharf's messages: bytes 0x20..0x7e
+ * as they are, every other byte (controls, DEL, and every byte >= 0x80,
+ * so also UTF-8) as "\xNN".  A formatted line therefore holds printable
+ * ASCII only and cannot end early or drive the terminal.
+ *
+ * The backslash itself is NOT escaped.  That keeps the rule idempotent:
+ * quoting text that is already quoted (a reader's wh_quote of an entry
+ * name, embedded in a reason) changes nothing, so nothing is escaped
+ * twice however many layers a message passes through.  The price is that
+ * a name which literally contains the four characters "\x0a" prints like
+ * one holding a newline; messages are for people, and --json output
+ * carries the exact file names (its "error" text is this same quoted
+ * line).  Each field is quoted once, from its raw
+ * bytes, when the line is formatted: err->path and err->reason keep the
+ * raw bytes (callers compare and store them).
+ *
+ * Tests: tests/unit/err_test.c, tests/cli/t1104-wharf-index-hostile-names.sh
  */
 #ifndef WH_ERR_H
 #define WH_ERR_H
@@ -68,9 +91,19 @@ int wh_fail_at(wh_err *err, int code, const char *path, int line, int col,
 int wh_fail_errno(wh_err *err, int errnum, const char *path, const char *what);
 
 /* "path: offset 0x1a: reason", "path:3:7: reason" ("path:3: reason" when
- * col is 0), "path: reason" or "reason"; always NUL-terminated, truncated
- * to n. Returns buf. */
+ * col is 0), "path: reason" or "reason"; path and reason quoted with
+ * wh_quote (see QUOTING above), so the result is printable ASCII; always
+ * NUL-terminated, truncated to n.  WH_ERR_LINE_MAX holds any line whole.
+ * Returns buf. */
+#define WH_ERR_LINE_MAX (4 * (512 + 256) + 64)
 char *wh_err_format(const wh_err *err, char *buf, size_t n);
+
+/* Write len bytes of untrusted s into buf (size n > 4) for a message:
+ * bytes 0x20..0x7e as they are, any other byte as \xNN (the backslash
+ * stays as it is: see QUOTING).  When the whole does not fit it is cut at
+ * a character boundary, never inside a \xNN, and ends with "...".
+ * Returns buf.  n >= 4 * len + 1 always holds the whole. */
+char *wh_quote(char *buf, size_t n, const void *s, size_t len);
 
 /* Default reason of a code ("malformed input"); "unknown error" if none. */
 const char *wh_err_str(int code);

@@ -9,6 +9,16 @@
  * power cut).  Any failure unlinks the temporary and leaves the target as
  * it was.
  *
+ * Reading never blocks on what sits in place of a file.  Every open for
+ * reading passes O_NONBLOCK: a FIFO (or a device) named like a key, a
+ * signature or an index then opens at once instead of waiting for a
+ * writer, and the fstat that follows refuses it as "not a regular file".
+ * The flag is cleared again once the file is known to be regular, so
+ * reads keep their ordinary blocking meaning on every file system.
+ * Symbolic links are followed unless the caller says otherwise
+ * (WH_READ_NOFOLLOW): a key named on the command line may well be a link,
+ * a signature found beside a package must not be.
+ *
  * Fault injection.  Every write, fsync and rename goes through fault_hit(),
  * which can be armed to fail the n-th call.  Tests raise n from 1 until a
  * run completes, proving each failure point leaves the old state intact.
@@ -20,6 +30,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,24 +44,47 @@
 /* --- fault injection ---------------------------------------------------- */
 
 static long fault_countdown;
+static int  fault_kills;        /* "N:kill": SIGKILL instead of EIO */
 
 void wh_fs_fault_arm(long n)
 {
+    fault_kills = 0;
     if (n < 0) {
         const char *s = getenv("WHARF_FS_FAULT");
-        n = s ? strtol(s, NULL, 10) : 0;
+        char *end = NULL;
+        n = s ? strtol(s, &end, 10) : 0;
+        fault_kills = end && strcmp(end, ":kill") == 0;
     }
     fault_countdown = n > 0 ? n : 0;
 }
 
-/* True when the armed fault fires now; sets errno like a failing call. */
+/* True when the armed fault fires now; sets errno like a failing call.
+ * In kill mode the process dies here instead, as under kill -9 at that
+ * moment: nothing after this point of the operation happens. */
 static int fault_hit(void)
 {
     if (fault_countdown > 0 && --fault_countdown == 0) {
+        if (fault_kills)
+            raise(SIGKILL);
         errno = EIO;
         return 1;
     }
     return 0;
+}
+
+int wh_fs_link(const char *from, const char *to)
+{
+    return fault_hit() ? -1 : link(from, to);
+}
+
+int wh_fs_rename(const char *from, const char *to)
+{
+    return fault_hit() ? -1 : rename(from, to);
+}
+
+int wh_fs_unlink(const char *path)
+{
+    return fault_hit() ? -1 : unlink(path);
 }
 
 /* --- reading ------------------------------------------------------------ */
@@ -61,26 +95,54 @@ int wh_file_read(const char *path, size_t max, char **data, size_t *len,
     return wh_file_read_stat(path, max, 0, data, len, NULL, err);
 }
 
+/* A failed open: with O_NOFOLLOW, ELOOP usually means the last component
+ * is a link, which gets the same words as a link in a package folder. */
+static int open_failed(const char *path, unsigned flags, int errnum,
+                       wh_err *err)
+{
+    struct stat st;
+    if ((flags & WH_READ_NOFOLLOW) && errnum == ELOOP &&
+        lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+        return wh_fail(err, WH_E_UNSAFE, path, -1, "symbolic link not followed");
+    return wh_fail_errno(err, errnum, path, "cannot open");
+}
+
+/* Open path for reading without blocking, and make sure it is a regular
+ * file before anything is read: *fd is then open (O_NONBLOCK cleared) and
+ * *st is its fstat.  Returns 0 or a WH_E_* code with *fd = -1. */
+static int open_regular(const char *path, unsigned flags, int *fd,
+                        struct stat *st, wh_err *err)
+{
+    int rc = 0, fl;
+    *fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY |
+                     (flags & WH_READ_NOFOLLOW ? O_NOFOLLOW : 0));
+    if (*fd < 0)
+        return open_failed(path, flags, errno, err);
+    if (fstat(*fd, st) < 0)
+        rc = wh_fail_errno(err, errno, path, "cannot stat");
+    else if (!S_ISREG(st->st_mode))
+        rc = wh_fail(err, WH_E_IO, path, -1, "not a regular file");
+    else if ((fl = fcntl(*fd, F_GETFL)) < 0 ||
+             fcntl(*fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+        rc = wh_fail_errno(err, errno, path, "cannot open");
+    if (rc) {
+        close(*fd);
+        *fd = -1;
+    }
+    return rc;
+}
+
 int wh_file_read_stat(const char *path, size_t max, unsigned flags,
                       char **data, size_t *len, struct stat *stp, wh_err *err)
 {
     *data = NULL;
     *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC |
-                        (flags & WH_READ_NOFOLLOW ? O_NOFOLLOW : 0));
-    if (fd < 0)
-        return wh_fail_errno(err, errno, path, "cannot open");
     struct stat st;
-    int rc = 0;
+    int fd;
+    int rc = open_regular(path, flags, &fd, &st, err);
+    if (rc)
+        return rc;
     char *buf = NULL;
-    if (fstat(fd, &st) < 0) {
-        rc = wh_fail_errno(err, errno, path, "cannot stat");
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = wh_fail(err, WH_E_IO, path, -1, "not a regular file");
-        goto out;
-    }
     if ((uintmax_t)st.st_size > max) {
         rc = wh_fail(err, WH_E_LIMIT, path, -1,
                      "file is %jd bytes, more than the limit of %zu",
@@ -178,7 +240,7 @@ static int fsync_dir(const char *path)
 {
     char dir[4096];
     dir_of(path, dir, sizeof dir);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return -1;
     int r = fault_hit() ? -1 : fsync(fd);
@@ -238,7 +300,7 @@ int wh_atomic_commit(wh_atomic *a, wh_err *err)
         what = "close failed";
     } else {
         a->fd = -1;
-        if (fault_hit() || rename(a->tmp, a->path) < 0)
+        if (wh_fs_rename(a->tmp, a->path) < 0)
             what = "cannot rename temporary file into place";
     }
     if (what) {

@@ -12,7 +12,8 @@
  *   built from it are deterministic.
  *
  * Fault injection (tests only): wh_fs_fault_arm(n) makes the n-th
- * following write, fsync or rename done by this file fail with EIO; the
+ * following write, fsync, rename, link or unlink done through this file
+ * fail with EIO (or kill the process); the
  * commands read WHARF_FS_FAULT=N at start-up to arm it.  It is the one
  * piece of process-wide state in common/, and exists so tests can prove
  * that every failure point leaves the previous state intact.
@@ -28,12 +29,18 @@
 
 /* Read all of path into a malloc'd, NUL-terminated buffer (*len excludes
  * the NUL).  A file larger than max bytes fails with WH_E_LIMIT before
- * anything is read.  On failure *data is NULL. */
+ * anything is read.  On failure *data is NULL.  Only a regular file is
+ * read: anything else (a FIFO, a device, a directory) fails at once with
+ * WH_E_IO "not a regular file": the open never waits (O_NONBLOCK), so a
+ * FIFO named like a key or a signature cannot hang the command.  A
+ * symbolic link is followed (keys named on the command line may be links). */
 int wh_file_read(const char *path, size_t max, char **data, size_t *len,
                  wh_err *err);
 
 /* wh_file_read with options: flags WH_READ_NOFOLLOW refuses a symbolic
- * link (the open fails); st (if not NULL) receives the fstat of the file
+ * link without opening what it points to (WH_E_UNSAFE "symbolic link not
+ * followed"), for files found beside others in a folder someone else
+ * fills; st (if not NULL) receives the fstat of the file
  * read, taken before reading, for callers that key caches on it.  A file
  * whose size differs from that stat after reading (it changed meanwhile)
  * fails with WH_E_IO "file changed while being read". */
@@ -84,8 +91,18 @@ typedef int (*wh_walk_fn)(const char *path, const char *rel,
  * non-zero value, or a WH_E_* code with err filled. */
 int wh_walk(const char *root, wh_walk_fn fn, void *ctx, wh_err *err);
 
-/* Test hook: fail the n-th following write/fsync/rename (n >= 1);
- * 0 disarms.  Reads WHARF_FS_FAULT when called with n < 0. */
+/* Test hook: fail the n-th following write/fsync/rename/link/unlink
+ * (n >= 1); 0 disarms.  Reads WHARF_FS_FAULT when called with n < 0:
+ * "N" fails the N-th call with EIO, "N:kill" kills the process with
+ * SIGKILL at that moment instead (a crash, for the tests that prove
+ * every write leaves a usable state). */
 void wh_fs_fault_arm(long n);
+
+/* link, rename and unlink through the fault hook: every change wharf
+ * makes to a site or an install root goes through these or the atomic
+ * writer, so a test can stop it at each one in turn. */
+int wh_fs_link(const char *from, const char *to);
+int wh_fs_rename(const char *from, const char *to);
+int wh_fs_unlink(const char *path);
 
 #endif

@@ -34,3 +34,13 @@ int wh_hex_decode(uint8_t *out, size_t n, const char *s, size_t slen)
     }
     return 0;
 }
+
+int wh_hex_is_lower(const char *s, size_t n)
+{
+    if (!s)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return s[n] == '\0';
+}

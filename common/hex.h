@@ -12,4 +12,8 @@ void wh_hex_encode(char *out, const uint8_t *in, size_t n, int upper);
  * Returns 0, or -1 when s is not exactly that. */
 int wh_hex_decode(uint8_t *out, size_t n, const char *s, size_t slen);
 
+/* 1 when s (NUL-terminated, may be NULL) is exactly n lower-case hex
+ * digits, the form of every digest wharf writes; else 0. */
+int wh_hex_is_lower(const char *s, size_t n);
+
 #endif

@@ -26,6 +26,10 @@
  * copies holding secrets are sodium_malloc'd or wiped.  Prehashed
  * signatures stream the file through BLAKE2b-512 in 1 MiB reads.
  *
+ * Files are opened without blocking (common/fs.c's rule): a FIFO named
+ * like a key, a signature or a file to sign is refused as "not a regular
+ * file" instead of hanging the command.
+ *
  * Tests: tests/unit/minisign_test.c (round trips, every parse error,
  * RFC 8032 and RFC 4648 vectors), tests/cli/t0100-minisign-interop.sh
  * (against /usr/bin/minisign, through tests/tools/wh-sign.c).
@@ -40,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -93,6 +98,21 @@ static int ready(wh_err *err)
         return wh_fail(err, WH_E_INTERNAL, NULL, -1,
                        "cannot initialise libsodium");
     return 0;
+}
+
+void wh_memzero(void *p, size_t n)
+{
+    if (n > 0)
+        sodium_memzero(p, n);
+}
+
+int wh_ed25519_verify(const unsigned char sig[WH_MINISIGN_SIG_BYTES],
+                      const void *msg, size_t len,
+                      const unsigned char pk[WH_MINISIGN_PK_BYTES])
+{
+    if (ready(NULL))
+        return -1;
+    return crypto_sign_verify_detached(sig, msg, len, pk) == 0 ? 0 : -1;
 }
 
 /* Two algorithm bytes for a message: 'Xy', or '\x00\x01'. */
@@ -732,9 +752,17 @@ int wh_minisign_seckey_save(const wh_minisign_seckey *sk, const char *password,
 
 int wh_minisign_sig_load(wh_minisign_sig *sig, const char *path, wh_err *err)
 {
+    return wh_minisign_sig_load_flags(sig, path, 0, err);
+}
+
+int wh_minisign_sig_load_flags(wh_minisign_sig *sig, const char *path,
+                               unsigned flags, wh_err *err)
+{
     char *data;
     size_t len;
-    int rc = wh_file_read(path, WH_MINISIGN_FILE_MAX, &data, &len, err);
+    int rc = wh_file_read_stat(path, WH_MINISIGN_FILE_MAX,
+                               flags & WH_MINISIGN_NOFOLLOW ? WH_READ_NOFOLLOW : 0,
+                               &data, &len, NULL, err);
     if (rc)
         return rc;
     rc = wh_minisign_sig_parse(sig, data, len, path, err);
@@ -771,15 +799,40 @@ int wh_minisign_default_trusted(char *out, const char *path,
     return 0;
 }
 
+/* Open the file to hash as wh_file_read does: a regular file only, and
+ * without waiting on a FIFO (O_NONBLOCK, cleared once it is known to be
+ * regular).  Returns the fd, or -1 with err filled (*rc its code). */
+static int open_data(const char *path, int *rc, wh_err *err)
+{
+    struct stat sb;
+    int fl, fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    *rc = 0;
+    if (fd < 0) {
+        *rc = wh_fail_errno(err, errno, path, "cannot open");
+        return -1;
+    }
+    if (fstat(fd, &sb) < 0)
+        *rc = wh_fail_errno(err, errno, path, "cannot stat");
+    else if (!S_ISREG(sb.st_mode))
+        *rc = wh_fail(err, WH_E_IO, path, -1, "not a regular file");
+    else if ((fl = fcntl(fd, F_GETFL)) < 0 ||
+             fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+        *rc = wh_fail_errno(err, errno, path, "cannot open");
+    if (*rc) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 /* BLAKE2b-512 of the file, streamed. */
 static int hash_file(const char *path, unsigned char h[crypto_generichash_BYTES_MAX],
                      wh_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int rc, fd = open_data(path, &rc, err);
     if (fd < 0)
-        return wh_fail_errno(err, errno, path, "cannot open");
+        return rc;
     unsigned char *buf = malloc(HASH_BLOCK);
-    int rc = 0;
     crypto_generichash_state st;
     if (!buf) {
         rc = wh_fail(err, WH_E_NOMEM, path, -1, NULL);
@@ -914,15 +967,12 @@ static int verify_pre(const wh_minisign_sig *sig, const wh_minisign_pubkey *pk,
     return 0;
 }
 
-static int verify_message(const wh_minisign_sig *sig,
-                          const wh_minisign_pubkey *pk,
-                          const unsigned char *msg, size_t len,
-                          const char *sig_path, wh_err *err)
+/* The global signature: over sig->sig || the trusted comment. */
+static int verify_global(const wh_minisign_sig *sig,
+                         const wh_minisign_pubkey *pk, const char *sig_path,
+                         wh_err *err)
 {
     unsigned char gm[WH_MINISIGN_SIG_BYTES + WH_MINISIGN_TRUSTED_MAX];
-    if (crypto_sign_verify_detached(sig->sig, msg, len, pk->pk) != 0)
-        return wh_fail(err, WH_E_VERIFY, sig_path, -1,
-                       "signature verification failed");
     size_t tl = strlen(sig->trusted);
     assert(tl <= WH_MINISIGN_TRUSTED_MAX);
     memcpy(gm, sig->sig, sizeof sig->sig);
@@ -932,6 +982,25 @@ static int verify_message(const wh_minisign_sig *sig,
         return wh_fail(err, WH_E_VERIFY, sig_path, -1,
                        "trusted comment verification failed");
     return 0;
+}
+
+static int verify_message(const wh_minisign_sig *sig,
+                          const wh_minisign_pubkey *pk,
+                          const unsigned char *msg, size_t len,
+                          const char *sig_path, wh_err *err)
+{
+    if (crypto_sign_verify_detached(sig->sig, msg, len, pk->pk) != 0)
+        return wh_fail(err, WH_E_VERIFY, sig_path, -1,
+                       "signature verification failed");
+    return verify_global(sig, pk, sig_path, err);
+}
+
+int wh_minisign_verify_comment(const wh_minisign_sig *sig,
+                               const wh_minisign_pubkey *pk, const char *path,
+                               wh_err *err)
+{
+    int rc = verify_pre(sig, pk, path, 0, err);
+    return rc ? rc : verify_global(sig, pk, path, err);
 }
 
 int wh_minisign_verify_buffer(const wh_minisign_sig *sig,

@@ -31,6 +31,10 @@
  *
  * Functions that need libsodium initialise it themselves (sodium_init is
  * idempotent), failing with WH_E_INTERNAL if it cannot be.
+ *
+ * This is wharf's only door to libsodium: the rest of common/ and the
+ * commands use wh_memzero and wh_ed25519_verify below, so the crypto
+ * library could be swapped in one file.  (Test tools may call it.)
  */
 #ifndef WH_MINISIGN_H
 #define WH_MINISIGN_H
@@ -97,11 +101,27 @@ typedef struct wh_minisign_sig {
     char          trusted[WH_MINISIGN_TRUSTED_MAX + 1];
 } wh_minisign_sig;
 
-/* Flags of sign and verify. */
+/* Flags of sign, verify and load. */
 enum {
     WH_MINISIGN_LEGACY = 1,         /* sign: make an "Ed" signature */
     WH_MINISIGN_PREHASHED_ONLY = 2, /* verify: refuse "Ed" (minisign -H) */
+    WH_MINISIGN_NOFOLLOW = 4,       /* load: refuse a symbolic link */
 };
+
+/* ---- primitives for the rest of wharf -------------------------------- */
+
+/* Wipe n bytes at p (passwords, key text) so that the compiler cannot
+ * drop the stores as dead (sodium_memzero).  NULL with n == 0 is fine. */
+void wh_memzero(void *p, size_t n);
+
+/* Check a plain Ed25519 signature (RFC 8032, no prehash) of msg[0..len)
+ * by the public key pk.  Returns 0 when it is valid, -1 otherwise;
+ * should libsodium be unusable it fails closed (-1).  For signatures in
+ * other formats than minisign's (wascap tokens, common/jwt.c). */
+int wh_ed25519_verify(const unsigned char sig[WH_MINISIGN_SIG_BYTES],
+                      const void *msg, size_t len,
+                      const unsigned char pk[WH_MINISIGN_PK_BYTES])
+    __attribute__((warn_unused_result));
 
 /* ---- keys ------------------------------------------------------------ */
 
@@ -155,7 +175,7 @@ int wh_minisign_pubkey_from_base64(wh_minisign_pubkey *pk, const char *b64,
  * kdf's limits (NULL: minisign's defaults; out of the MIN..MAX range:
  * WH_E_USAGE).  comment NULL: "minisign encrypted secret key" or
  * "minisign unencrypted secret key".  sk must be decrypted.  out holds
- * the secret: wipe it (sodium_memzero) after use. */
+ * the secret: wipe it (wh_memzero) after use. */
 int wh_minisign_seckey_format(const wh_minisign_seckey *sk,
                               const char *password, const wh_minisign_kdf *kdf,
                               const char *comment,
@@ -188,6 +208,12 @@ int wh_minisign_seckey_save(const wh_minisign_seckey *sk, const char *password,
                             const wh_minisign_kdf *kdf, const char *comment,
                             const char *path, wh_err *err);
 int wh_minisign_sig_load(wh_minisign_sig *sig, const char *path, wh_err *err);
+/* wh_minisign_sig_load with flags WH_MINISIGN_NOFOLLOW: a symbolic link
+ * is refused without opening its target (WH_E_UNSAFE "symbolic link not
+ * followed"), for FILE.minisig found beside FILE in a folder that others
+ * fill.  Like every load it never waits on a FIFO ("not a regular file"). */
+int wh_minisign_sig_load_flags(wh_minisign_sig *sig, const char *path,
+                               unsigned flags, wh_err *err);
 int wh_minisign_sig_save(const wh_minisign_sig *sig, const char *path,
                          wh_err *err);
 
@@ -228,5 +254,18 @@ int wh_minisign_verify_buffer(const wh_minisign_sig *sig,
 int wh_minisign_verify_file(const wh_minisign_sig *sig,
                             const wh_minisign_pubkey *pk, const char *path,
                             const char *sig_path, unsigned flags, wh_err *err);
+
+/* Verify only the trusted comment: that sig names pk's key id and that
+ * its global signature covers sig->sig || sig->trusted, without the
+ * signed data.  This proves that pk's holder wrote this trusted comment
+ * for this signature, not that the signature matches any file: for
+ * reading what a signature says (the serial of a previous index) when
+ * its file is not at hand.  Failures are WH_E_VERIFY with path (the
+ * signature file, may be NULL) and the reasons
+ *   "signature key id <X> does not match public key <Y>"
+ *   "trusted comment verification failed" */
+int wh_minisign_verify_comment(const wh_minisign_sig *sig,
+                               const wh_minisign_pubkey *pk, const char *path,
+                               wh_err *err);
 
 #endif

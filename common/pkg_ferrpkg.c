@@ -24,9 +24,19 @@
  * header text, see key_offset), the module's start for a size or checksum
  * mismatch.  Errors inside the module carry the offset within it.
  *
- * Ferrite's checksum (wh_ferrite_checksum) is two 64-bit FNV-1a hashes
- * with different offset bases and primes, each finished by folding in the
- * length; it detects accidents, not attacks (SHA-256 and signatures do).
+ * The checksum key has two forms, told apart by length (checksum_forms):
+ * 32 lower-case hex digits are Ferrite's own checksum (wh_ferrite_checksum:
+ * two 64-bit FNV-1a hashes with different offset bases and primes, each
+ * finished by folding in the length), which detects accidents, not
+ * attacks; 64 are the SHA-256 of the module, the form Ferrite documents
+ * and plans to switch to.  Both are verified.  A Ferrite that knows only
+ * the first (every release when this was written) refuses the second, so
+ * a package with it is accepted with a warning in the record
+ * ("warnings", an array of reasons the indexer prints), and the record
+ * names the form ("ferrite.checksum_algorithm") either way.
+ * Upper-case digits are refused in both forms, as they always were in the
+ * first: Ferrite writes lower case, and one spelling per digest keeps the
+ * record canonical.
  *
  * Tests: tests/unit/pkg_test.c, tests/cli/t1011-ferrpkg.sh.
  */
@@ -43,6 +53,21 @@
 
 #define FERRPKG_PREAMBLE   8
 #define FERRPKG_MAX_HEADER ((uint32_t)1 << 20)
+
+/* The forms of the checksum key: digits, the name the record gives it,
+ * and the warning (NULL: none) a package using it gets. */
+typedef struct checksum_form {
+    size_t      digits;
+    const char *algorithm;
+    const char *warning;
+} checksum_form;
+
+static const checksum_form checksum_forms[] = {
+    { 32, "fnv1a-double", NULL },
+    { 64, "sha256", "checksum is a 64-digit sha256, which ferrite versions "
+                    "that verify only the 32-digit double fnv-1a checksum "
+                    "refuse" },
+};
 
 /* --- the checksum -------------------------------------------------------- */
 
@@ -161,6 +186,7 @@ typedef struct hdr_ctx {
     const char *text;   /* the header's JSON */
     size_t      len;
     json_t     *json;   /* parsed */
+    const checksum_form *form;   /* of "checksum", once checked */
 } hdr_ctx;
 
 /* File offset of key's value (header start if not found). */
@@ -258,8 +284,27 @@ static int check_version(const hdr_ctx *h, const char *key, const json_t *v,
     return 0;
 }
 
+/* Which form the checksum is in (h->form), or why it is in neither. */
+static int check_checksum(hdr_ctx *h, wh_err *err)
+{
+    const json_t *v = json_object_get(h->json, "checksum");
+    for (size_t i = 0; i < sizeof checksum_forms / sizeof checksum_forms[0];
+         i++) {
+        if (is_lower_hex(v, checksum_forms[i].digits)) {
+            h->form = &checksum_forms[i];
+            return 0;
+        }
+    }
+    char q[100];
+    return wh_fail(err, WH_E_FORMAT, h->path, at_key(h, "checksum"),
+                   "checksum '%s' is neither 32 lower-case hex digits "
+                   "(double fnv-1a) nor 64 (sha256)",
+                   wh_pkg_quote(q, sizeof q, json_string_value(v),
+                                json_string_length(v)));
+}
+
 /* The fixed keys into pkg; their values are checked. */
-static int read_required(const hdr_ctx *h, size_t wasm_len, wh_pkg *pkg,
+static int read_required(hdr_ctx *h, size_t wasm_len, wh_pkg *pkg,
                          wh_err *err)
 {
     static const char *const keys[] = {
@@ -296,15 +341,7 @@ static int read_required(const hdr_ctx *h, size_t wasm_len, wh_pkg *pkg,
         return rc;
     memcpy(pkg->version, json_string_value(v), json_string_length(v) + 1);
 
-    v = json_object_get(h->json, "checksum");
-    if (!is_lower_hex(v, 32)) {
-        char q[100];
-        return wh_fail(err, WH_E_FORMAT, h->path, at_key(h, "checksum"),
-                       "checksum '%s' is not 32 lower-case hex digits",
-                       wh_pkg_quote(q, sizeof q, json_string_value(v),
-                                    json_string_length(v)));
-    }
-    return 0;
+    return check_checksum(h, err);
 }
 
 /* categories or tags: a sorted copy into rec, [] when absent. */
@@ -400,29 +437,45 @@ static int read_optional(const hdr_ctx *h, json_t *rec, json_t *ferrite,
 
 /* --- verifying the module ------------------------------------------------ */
 
+/* The SHA-256 of the module as lower-case hex. */
+static int module_sha256(const uint8_t *wasm, size_t len,
+                         char hex[WH_SHA256_HEX], wh_err *err)
+{
+    uint8_t d[WH_SHA256_BYTES];
+    int rc = wh_sha256_buf(wasm, len, d, err);
+    if (rc)
+        return rc;
+    wh_hex_encode(hex, d, sizeof d, 0);
+    return 0;
+}
+
+/* The checksum in its form, then the optional sha256 key; the SHA-256 is
+ * computed once for both.  The mismatch message names the form only for
+ * sha256, so the double fnv-1a one reads as it always did. */
 static int verify_wasm(const hdr_ctx *h, const uint8_t *wasm, size_t len,
                        wh_err *err)
 {
     long long at = FERRPKG_PREAMBLE + (long long)h->len;
-    char sum[33];
-    wh_ferrite_checksum(wasm, len, sum);
     const char *want = json_string_value(json_object_get(h->json, "checksum"));
-    if (strcmp(sum, want) != 0)
-        return wh_fail(err, WH_E_VERIFY, h->path, at, "checksum mismatch: "
-                       "header says %s, the module hashes to %s", want, sum);
     const json_t *v = json_object_get(h->json, "sha256");
-    if (v) {
-        uint8_t d[WH_SHA256_BYTES];
-        char hex[WH_SHA256_HEX];
-        int rc = wh_sha256_buf(wasm, len, d, err);
+    int by_sha = h->form->digits == 64;
+    char sum[33], hex[WH_SHA256_HEX] = "";
+    if (by_sha || v) {
+        int rc = module_sha256(wasm, len, hex, err);
         if (rc)
             return rc;
-        wh_hex_encode(hex, d, sizeof d, 0);
-        if (strcmp(hex, json_string_value(v)) != 0)
-            return wh_fail(err, WH_E_VERIFY, h->path, at, "sha256 mismatch: "
-                           "header says %s, the module hashes to %s",
-                           json_string_value(v), hex);
     }
+    if (!by_sha)
+        wh_ferrite_checksum(wasm, len, sum);
+    const char *got = by_sha ? hex : sum;
+    if (strcmp(got, want) != 0)
+        return wh_fail(err, WH_E_VERIFY, h->path, at, "%schecksum mismatch: "
+                       "header says %s, the module hashes to %s",
+                       by_sha ? "sha256 " : "", want, got);
+    if (v && strcmp(hex, json_string_value(v)) != 0)
+        return wh_fail(err, WH_E_VERIFY, h->path, at, "sha256 mismatch: "
+                       "header says %s, the module hashes to %s",
+                       json_string_value(v), hex);
     return 0;
 }
 
@@ -431,6 +484,26 @@ static int verify_wasm(const hdr_ctx *h, const uint8_t *wasm, size_t len,
 static int set_copy(json_t *rec, const hdr_ctx *h, const char *key)
 {
     return json_object_set(rec, key, json_object_get(h->json, key));
+}
+
+/* Append reason to the record's "warnings", made on the first one, so a
+ * record without warnings has no such key. */
+static int add_warning(json_t *rec, const char *reason)
+{
+    json_t *w = json_object_get(rec, "warnings");
+    if (!w && json_object_set_new(rec, "warnings", w = json_array()))
+        return -1;
+    return json_array_append_new(w, json_string(reason));
+}
+
+/* The checksum, its algorithm, and the warning its form brings. */
+static int record_checksum(json_t *rec, json_t *ferrite, const hdr_ctx *h)
+{
+    if (set_copy(ferrite, h, "checksum") ||
+        json_object_set_new(ferrite, "checksum_algorithm",
+                            json_string(h->form->algorithm)))
+        return -1;
+    return h->form->warning ? add_warning(rec, h->form->warning) : 0;
 }
 
 /* Everything after the preamble: header, checks, record. */
@@ -445,7 +518,7 @@ static int read_body(hdr_ctx *h, const uint8_t *wasm, size_t wasm_len,
     rec = json_object();
     ferrite = json_object();
     if (!rec || !ferrite || json_object_set(rec, "ferrite", ferrite) ||
-        set_copy(ferrite, h, "checksum") || set_copy(rec, h, "description") ||
+        record_checksum(rec, ferrite, h) || set_copy(rec, h, "description") ||
         set_copy(rec, h, "author") || set_copy(rec, h, "license")) {
         rc = wh_fail(err, WH_E_NOMEM, h->path, -1, NULL);
         goto out;
@@ -488,7 +561,8 @@ int wh_ferrpkg_read(const char *path, const uint8_t *data, size_t len,
         return wh_fail(err, WH_E_FORMAT, path, 4, "truncated: header length %"
                        PRIu32 " but only %zu bytes follow", hlen,
                        len - FERRPKG_PREAMBLE);
-    hdr_ctx h = { path, (const char *)data + FERRPKG_PREAMBLE, hlen, NULL };
+    hdr_ctx h = { path, (const char *)data + FERRPKG_PREAMBLE, hlen, NULL,
+                  NULL };
     int rc = read_body(&h, data + FERRPKG_PREAMBLE + hlen,
                        len - FERRPKG_PREAMBLE - hlen, pkg, err);
     json_decref(h.json);

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -105,10 +106,14 @@ int wh_sha256_fd(int fd, const char *path, uint8_t out[WH_SHA256_BYTES],
 int wh_sha256_file(const char *path, uint8_t out[WH_SHA256_BYTES],
                    uint64_t *size, wh_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Never block on a FIFO or device: only a regular file is hashed. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return wh_fail_errno(err, errno, path, "cannot open");
-    int rc = wh_sha256_fd(fd, path, out, size, err);
+    struct stat st;
+    int rc = fstat(fd, &st) < 0 ? wh_fail_errno(err, errno, path, "cannot stat")
+             : !S_ISREG(st.st_mode) ? wh_fail(err, WH_E_IO, path, -1, "not a regular file")
+             : wh_sha256_fd(fd, path, out, size, err);
     close(fd);
     return rc;
 }

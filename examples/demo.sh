@@ -1,24 +1,35 @@
 #!/bin/sh
 # demo.sh BUILD_DIR - what `make demo` runs: the end-to-end job, as far as
-# it exists.  Today that is a repository key, a signed file and minisign
-# checking the signature; the index build, catalogue and install join it
-# as they are built (steps 3 to 6), and the list at the end says which
-# parts are still missing.
+# it exists.  Today: a repository key, a signed package, a site built from
+# it and verified, and stock minisign checking that site's index.  The
+# packer (`wharf pack`), the catalogue and install/run join it in steps 5
+# to 7; the list at the end says which parts are still missing.  Until
+# `wharf pack` exists, the package is made by the test tool mkpkg (built
+# by `make test-build`, which `make demo` runs).
 set -eu
 O=${1:-build}
 bin="$(cd "$O/bin" && pwd)"
+tools="$(cd "$O/tests/tools" && pwd)"
 work=$(mktemp -d "${TMPDIR:-/tmp}/wharf-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
 echo "== wharf-index keygen -W (an unattended repository key)"
 "$bin/wharf-index" keygen -W
-echo "== wharf-index sign a file"
-printf 'not yet a real module\n' >hello.txt
-"$bin/wharf-index" sign -s repo.key -t "demo" hello.txt
-echo "== minisign checks wharf's signature"
-minisign -Vm hello.txt -p repo.pub
+echo "== a package: a module exporting run() in a .ferrpkg, signed"
+printf '\000asm\001\000\000\000\001\004\001\140\000\000\003\002\001\000\007\007\001\003run\000\000\012\004\001\002\000\013' >run.wasm
+mkdir packages
+"$tools/mkpkg" ferrpkg run.wasm packages/hello-1.0.0.ferrpkg
+"$bin/wharf-index" sign -s repo.key packages/hello-1.0.0.ferrpkg
+echo "== wharf-index build packages -o site"
+"$bin/wharf-index" build packages -o site -s repo.key -k . -q
+find site -type f ! -name '.*' | LC_ALL=C sort
+echo "== wharf-index verify site"
+"$bin/wharf-index" verify site -p repo.pub
+echo "== minisign checks the index the signature names"
+h=$(sed -n 's/^trusted comment: .* sha256:\([0-9a-f]*\)$/\1/p' site/index.json.minisig)
+minisign -Vm "site/by-hash/$h.json" -p repo.pub
 echo
 echo "Not built yet, so not part of this demo:"
-echo "  wasmrt (step 2), wharf-index build (step 3), the catalogue (step 4),"
-echo "  wharf trust/install/run (steps 5 and 6)."
+echo "  the HTML catalogue (step 5), wharf trust/install (step 6),"
+echo "  wharf pack/run and the example modules (step 7)."

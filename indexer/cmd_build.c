@@ -2,12 +2,15 @@
  * of packages into a signed static site.
  *
  * The steps (indexer.h has the pieces): load the key and the trust lists;
- * check the previous signature in SITE (its serial is the floor of ours,
- * and it must be this key's); list PKGDIR, answering unchanged
- * files from the cache; read the rest in parallel; reject duplicates and,
- * with --require-signatures, whatever is not verified; report every
- * rejected file in PKGDIR's sorted order; then, unless --strict found a
- * bad package, write the site and the cache.
+ * take SITE's lock (one build at a time: --wait, or exit 7 naming the
+ * holder) and remove what a killed build left; check the previous
+ * signature in SITE (its serial is the floor of ours, and it must be this
+ * key's); list PKGDIR, answering unchanged files from the cache; read the
+ * rest in parallel within a memory budget; reject duplicates and, with
+ * --require-signatures, whatever is not verified; report every rejected
+ * file and every warning in PKGDIR's sorted order; then, unless --strict
+ * found a bad package, write the site (site.c: by hash, then the
+ * signature, then the copies) and the cache.
  *
  * A bad package never stops the run.  The exit status is that of the
  * first rejection (docs/exit-codes.md), so a script sees "3" for a
@@ -17,8 +20,9 @@
  */
 #include "indexer/indexer.h"
 
+#include <errno.h>
 #include <limits.h>
-#include <sodium.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +38,7 @@ enum {
     OPT_JSON,
     OPT_NO_CACHE,
     OPT_REQUIRE,
+    OPT_WAIT,
 };
 
 static const wh_opt opts[] = {
@@ -47,6 +52,7 @@ static const wh_opt opts[] = {
     { OPT_STRICT, "strict", NULL, "write nothing when any package is rejected" },
     { 'j', "jobs", "N", "read and verify on N threads (default: the CPUs)" },
     { OPT_NO_CACHE, "no-cache", NULL, "read every file, ignoring the cache" },
+    { OPT_WAIT, "wait", NULL, "wait for another build of SITE to finish (default: exit 7)" },
     { 'q', "quiet", NULL, "no progress bar and no summary" },
     { OPT_JSON, "json", NULL, "print a JSON summary on stdout" },
     { 0, NULL, NULL, NULL }
@@ -55,19 +61,20 @@ static const wh_opt opts[] = {
 static const char usage[] = "wharf-index build PKGDIR -o SITE [-s KEY] [options]";
 static const char description[] =
     "Read every package in PKGDIR (.ferrpkg, PAR, plugin bundle), verify it,\n"
-    "and write SITE: index.json signed with the repository key, its .gz,\n"
-    "the packages under packages/, and keys/repo.pub. Rejected packages are\n"
-    "reported and left out; the exit status is the first rejection's.\n"
-    "Unchanged files are not read again (SITE/.wharf-cache.json).";
+    "and write SITE: the index under its hash in by-hash/, its signature\n"
+    "index.json.minisig by the repository key, the copies index.json and\n"
+    "index.json.gz, the packages under packages/, and keys/repo.pub.\n"
+    "Rejected packages are reported and left out; the exit status is the\n"
+    "first rejection's. Unchanged files are not read again\n"
+    "(SITE/.wharf-cache.json). One build at a time writes SITE.";
 
 #define PROG "wharf-index build"
 
 typedef struct build {
     const char *pkgdir, *site, *key_path, *name, *keys_dir, *issuers;
-    int expires_days, jobs, strict, quiet, json, no_cache, require_sigs;
+    int expires_days, jobs, strict, quiet, json, no_cache, require_sigs, wait;
 } build;
 
-/* A decimal integer in [lo, hi]; -1 if s is not one. */
 static int parse_args(build *b, int argc, char **argv)
 {
     memset(b, 0, sizeof *b);
@@ -90,6 +97,7 @@ static int parse_args(build *b, int argc, char **argv)
         case OPT_STRICT: b->strict = 1; break;
         case OPT_NO_CACHE: b->no_cache = 1; break;
         case OPT_JSON: b->json = 1; break;
+        case OPT_WAIT: b->wait = 1; break;
         case 'e':
             if ((v = wh_cli_number(cli.arg, 1, 36500)) < 0) {
                 snprintf(cli.msg, sizeof cli.msg, "--expires '%s' is not a "
@@ -99,12 +107,8 @@ static int parse_args(build *b, int argc, char **argv)
             b->expires_days = (int)v;
             break;
         case 'j':
-            if ((v = wh_cli_number(cli.arg, 1, 256)) < 0) {
-                snprintf(cli.msg, sizeof cli.msg, "--jobs '%s' is not a number "
-                         "from 1 to 256", cli.arg);
-                return wh_cli_usage_error(&cli);
-            }
-            b->jobs = (int)v;
+            if (ix_jobs_arg(&cli, &b->jobs))
+                return WH_EXIT_USAGE;
             break;
         case WH_CLI_HELP:
             wh_cli_help(stdout, usage, description, opts);
@@ -123,62 +127,6 @@ static int parse_args(build *b, int argc, char **argv)
     return 0;
 }
 
-static int load_key(const char *path, wh_minisign_seckey **sk, wh_err *err)
-{
-    int rc = wh_minisign_seckey_load(sk, path, err);
-    if (rc || !wh_minisign_seckey_encrypted(*sk))
-        return rc;
-    char password[1024];
-    rc = wh_cli_password("Password: ", 0, password, sizeof password, err);
-    if (rc == 0)
-        rc = wh_minisign_seckey_decrypt(*sk, password, path, err);
-    sodium_memzero(password, sizeof password);
-    return rc;
-}
-
-/* The site's default repository name: its folder's name. */
-static void default_name(const char *site, char *out, size_t n)
-{
-    char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", site);
-    size_t len = strlen(buf);
-    while (len > 1 && buf[len - 1] == '/')
-        buf[--len] = '\0';
-    const char *base = strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
-    char real[PATH_MAX];
-    if ((!*base || !strcmp(base, ".") || !strcmp(base, "..")) && realpath(buf, real)) {
-        base = strrchr(real, '/') ? strrchr(real, '/') + 1 : real;
-    }
-    if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
-        base = "wharf";
-    size_t len2 = strlen(base) < n ? strlen(base) : n - 1;
-    memcpy(out, base, len2);
-    out[len2] = '\0';
-}
-
-/* SITE inside PKGDIR would index its own packages the next time. */
-static int check_site_outside(const char *pkgdir, const char *site, wh_err *err)
-{
-    char p[PATH_MAX], s[PATH_MAX], parent[PATH_MAX];
-    if (!realpath(pkgdir, p))
-        return 0;   /* ix_scan_list says why */
-    if (!realpath(site, s)) {
-        snprintf(parent, sizeof parent, "%s", site);
-        char *slash = strrchr(parent, '/');
-        if (slash && slash != parent)
-            *slash = '\0';
-        else
-            snprintf(parent, sizeof parent, "%s", slash ? "/" : ".");
-        if (!realpath(parent, s))
-            return 0;
-    }
-    size_t n = strlen(p);
-    if (strcmp(s, p) == 0 || (strncmp(s, p, n) == 0 && (s[n] == '/' || n == 1)))
-        return wh_fail(err, WH_E_USAGE, site, -1, "the site is inside the "
-                       "package directory '%s'", pkgdir);
-    return 0;
-}
-
 static int64_t build_time(wh_err *err)
 {
     const char *sde = getenv("SOURCE_DATE_EPOCH");
@@ -191,8 +139,23 @@ static int64_t build_time(wh_err *err)
     return v;
 }
 
-/* Report each rejected file in order; returns the first one's status. */
-static int report_rejections(const ix_scan *s, size_t *total, size_t *rejected)
+/* Print each warning a package's reader left in its record ("warnings":
+ * accepted, but worth saying), quoted like an error. */
+static void report_warnings(const ix_entry *e)
+{
+    json_t *w, *ws = json_object_get(e->pkg.record, "warnings");
+    size_t i;
+    json_array_foreach(ws, i, w) {
+        wh_err we;
+        char msg[WH_ERR_LINE_MAX];
+        wh_fail(&we, WH_E_FORMAT, e->path, -1, "%s", json_string_value(w));
+        fprintf(stderr, PROG ": warning: %s\n", wh_err_format(&we, msg, sizeof msg));
+    }
+}
+
+/* Report each rejected file and each warning in order; returns the first
+ * rejection's status. */
+static int report_packages(const ix_scan *s, size_t *total, size_t *rejected)
 {
     int status = WH_EXIT_OK;
     *total = *rejected = 0;
@@ -201,8 +164,10 @@ static int report_rejections(const ix_scan *s, size_t *total, size_t *rejected)
         if (e->state == IX_SKIP)
             continue;
         (*total)++;
-        if (e->state != IX_BAD)
+        if (e->state == IX_OK) {
+            report_warnings(e);
             continue;
+        }
         (*rejected)++;
         int st = wh_cli_report(PROG, &e->err);
         if (status == WH_EXIT_OK)
@@ -211,8 +176,26 @@ static int report_rejections(const ix_scan *s, size_t *total, size_t *rejected)
     return status;
 }
 
+/* A SITE this run made but wrote nothing to (--strict refused, or a
+ * failure before the commit) is taken away again, lock file and all: the
+ * lock file is unlinked while still held, so a build that opens the name
+ * afterwards locks a new file, and rmdir fails harmlessly if it did. */
+static void untake_site(const char *site)
+{
+    char *lock = ix_join(site, "/", IX_LOCK_NAME);
+    if (lock && unlink(lock) == 0)
+        rmdir(site);
+    free(lock);
+}
+
+/* What a build did to SITE besides the index, for the summary. */
+typedef struct outcome {
+    size_t modules, removed, temporaries;
+    int    written;
+} outcome;
+
 static void print_json(const build *b, const ix_scan *s, const ix_meta *m,
-                       size_t modules, int written)
+                       const outcome *o)
 {
     json_t *rej = json_array();
     size_t total = 0, accepted = 0, nread = 0;
@@ -224,18 +207,20 @@ static void print_json(const build *b, const ix_scan *s, const ix_meta *m,
         accepted += e->state == IX_OK;
         nread += e->was_read;
         if (e->state == IX_BAD) {
-            char msg[1024];
+            char msg[WH_ERR_LINE_MAX];
             json_array_append_new(rej, json_pack("{sssssi}", "file", e->path,
                 "error", wh_err_format(&e->err, msg, sizeof msg),
                 "status", wh_err_exit(e->err.code)));
         }
     }
-    json_t *j = json_pack("{sssIsIsIsIsIsIsIsIsosb}", "site", b->site,
+    json_t *j = json_pack("{sssIsIsIsIsIsIsIsIsosbsIsI}", "site", b->site,
         "serial", (json_int_t)m->serial, "generated", (json_int_t)m->generated,
         "expires", (json_int_t)m->expires, "packages", (json_int_t)total,
-        "accepted", (json_int_t)accepted, "modules", (json_int_t)modules,
+        "accepted", (json_int_t)accepted, "modules", (json_int_t)o->modules,
         "read", (json_int_t)nread, "unchanged", (json_int_t)(total - nread),
-        "rejected", rej, "written", written);
+        "rejected", rej, "written", o->written,
+        "removed", (json_int_t)o->removed,
+        "temporaries", (json_int_t)o->temporaries);
     char *text;
     size_t len;
     if (j && wh_json_canon(j, &text, &len, NULL) == 0) {
@@ -243,6 +228,27 @@ static void print_json(const build *b, const ix_scan *s, const ix_meta *m,
         free(text);
     }
     json_decref(j);
+}
+
+static void print_summary(const build *b, const ix_scan *s, const ix_meta *m,
+                          size_t total, size_t rejected, const outcome *o)
+{
+    size_t nread = 0;
+    for (size_t i = 0; i < s->n; i++)
+        nread += s->v[i].was_read;
+    char date[32];
+    ix_date(m->expires, date);
+    if (o->temporaries)
+        printf("removed %zu temporary file%s left by an interrupted build\n",
+               o->temporaries, o->temporaries == 1 ? "" : "s");
+    printf("read %zu file%s, %zu unchanged\n", nread, nread == 1 ? "" : "s",
+           total - nread);
+    printf("wrote '%s': %zu package%s in %zu module%s, serial %lld, expires %s\n",
+           b->site, total - rejected, total - rejected == 1 ? "" : "s",
+           o->modules, o->modules == 1 ? "" : "s", (long long)m->serial, date);
+    if (o->removed)
+        printf("removed %zu file%s no longer listed\n", o->removed,
+               o->removed == 1 ? "" : "s");
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -267,25 +273,24 @@ static size_t count_modules(const ix_scan *s)
     return distinct;
 }
 
-/* Write SITE; every failure here is fatal for the run. */
+/* Write SITE (the lock is held); every failure here is fatal for the run. */
 static int write_site(const build *b, ix_scan *s, const ix_meta *m,
-                      const wh_minisign_seckey *sk, const wh_minisign_pubkey *pk,
-                      wh_err *err)
+                      const wh_index_head *prev, const wh_minisign_seckey *sk,
+                      const wh_minisign_pubkey *pk, outcome *o, wh_err *err)
 {
-    char *json = NULL;
-    size_t len, linked, copied, removed;
-    int rc = wh_mkdirs(b->site, err);
-    if (rc == 0)
-        rc = ix_site_place(s, b->site, &linked, &copied, err);
+    char *json = NULL, sha256[WH_SHA256_HEX];
+    size_t len, linked, copied;
+    int rc = ix_site_place(s, b->site, &linked, &copied, err);
     if (rc == 0)
         rc = ix_index_json(s, m, &json, &len, err);
     if (rc == 0)
-        rc = ix_index_write(b->site, json, len, m, sk, pk, err);
+        rc = ix_site_publish(b->site, json, len, m, sk, pk, sha256, err);
     if (rc == 0)
-        rc = ix_site_prune(s, b->site, &removed, err);
+        rc = ix_site_prune(s, b->site, sha256, prev->sha256, &o->removed, err);
     if (rc == 0)
         rc = ix_cache_save(s, b->site, m->serial, sk, err);
     free(json);
+    o->written = rc == 0;
     return rc;
 }
 
@@ -297,17 +302,37 @@ static void read_packages(const build *b, ix_scan *s, const ix_trust *t)
     ix_progress p;
     json_object_seed(0);   /* before the threads: jansson seeds lazily */
     ix_progress_start(&p, "reading", files, bytes, ix_progress_wanted(b->quiet));
-    ix_scan_read(s, t, b->jobs, (int64_t)time(NULL), &p);
+    ix_scan_read(s, t, b->jobs, (int64_t)time(NULL), 0, &p);
     ix_progress_end(&p);
 }
 
-/* The serial this build gets: one more than the previous signature's
- * (which must be this key's) and than the cache's. */
-static int next_serial(const build *b, const wh_minisign_pubkey *pk,
-                       int64_t *serial, wh_err *err)
+/* Take SITE (made if missing: *created) for this build and clear what a
+ * killed build left; prev is the current signature's head. */
+static int take_site(const build *b, const wh_minisign_pubkey *pk, wh_lock *l,
+                     wh_index_head *prev, outcome *o, int *created, wh_err *err)
 {
-    int rc = ix_index_prev_serial(b->site, pk, serial, err);
-    return rc ? wh_err_prefix(err, "previous index") : 0;
+    struct stat st;
+    *created = lstat(b->site, &st) < 0 && errno == ENOENT;
+    int rc = wh_mkdirs(b->site, err);
+    if (rc == 0)
+        rc = ix_site_lock(b->site, b->wait, b->quiet || b->json, l, err);
+    if (rc == 0)
+        rc = ix_site_clean(b->site, &o->temporaries, err);
+    if (rc == 0 && (rc = ix_site_prev(b->site, pk, prev, err)) != 0)
+        wh_err_prefix(err, "previous index");
+    return rc;
+}
+
+static void set_meta(const build *b, const ix_scan *s, const wh_index_head *prev,
+                     const wh_minisign_pubkey *pk, ix_meta *m)
+{
+    m->serial = (prev->serial > s->cache_serial ? prev->serial : s->cache_serial) + 1;
+    m->expires = m->generated + (int64_t)b->expires_days * 86400;
+    wh_minisign_keyid_hex(pk->key_id, m->key_id);
+    if (b->name)
+        snprintf(m->name, sizeof m->name, "%s", b->name);
+    else
+        ix_site_default_name(b->site, m->name, sizeof m->name);
 }
 
 int cmd_build(int argc, char **argv)
@@ -323,17 +348,20 @@ int cmd_build(int argc, char **argv)
     ix_trust *trust = NULL;
     ix_scan scan = { 0 };
     ix_meta meta = { 0 };
-    int status = WH_EXIT_OK;
+    wh_index_head prev;
+    wh_lock lock = { -1 };
+    outcome o = { 0 };
+    int status = WH_EXIT_OK, created = 0;
     size_t total, rejected;
     char why[1200];
 
     if ((meta.generated = build_time(&err)) < 0 ||
-        check_site_outside(b.pkgdir, b.site, &err) ||
-        load_key(b.key_path, &sk, &err) ||
+        ix_site_check_outside(b.pkgdir, b.site, &err) ||
+        wh_cli_seckey_load(&sk, b.key_path, &err) ||
         ix_trust_load(&trust, b.keys_dir, b.issuers, &err))
         goto fail;
     wh_minisign_seckey_public(sk, &pk);
-    if (next_serial(&b, &pk, &meta.serial, &err))
+    if (take_site(&b, &pk, &lock, &prev, &o, &created, &err))
         goto fail;
     if (!b.no_cache) {
         ix_cache_load(&scan, b.site, &pk, why, sizeof why);
@@ -345,49 +373,28 @@ int cmd_build(int argc, char **argv)
     read_packages(&b, &scan, trust);
     if (ix_scan_judge(&scan, trust, b.require_sigs, &err))
         goto fail;
+    set_meta(&b, &scan, &prev, &pk, &meta);
+    o.modules = count_modules(&scan);
 
-    if (meta.serial < scan.cache_serial)
-        meta.serial = scan.cache_serial;
-    meta.serial++;
-    meta.expires = meta.generated + (int64_t)b.expires_days * 86400;
-    wh_minisign_keyid_hex(pk.key_id, meta.key_id);
-    if (b.name)
-        snprintf(meta.name, sizeof meta.name, "%s", b.name);
-    else
-        default_name(b.site, meta.name, sizeof meta.name);
-
-    status = report_rejections(&scan, &total, &rejected);
+    status = report_packages(&scan, &total, &rejected);
     if (rejected)
         fprintf(stderr, PROG ": rejected %zu of %zu package%s%s\n", rejected,
                 total, total == 1 ? "" : "s",
                 b.strict ? "; nothing written (--strict)" : "");
-    size_t modules = count_modules(&scan);
-    if (rejected && b.strict) {
-        if (b.json)
-            print_json(&b, &scan, &meta, modules, 0);
-        goto out;
-    }
-    if (write_site(&b, &scan, &meta, sk, &pk, &err))
+    if (!(rejected && b.strict) &&
+        write_site(&b, &scan, &meta, &prev, sk, &pk, &o, &err))
         goto fail;
-    if (b.json) {
-        print_json(&b, &scan, &meta, modules, 1);
-    } else if (!b.quiet) {
-        size_t nread = 0;
-        for (size_t i = 0; i < scan.n; i++)
-            nread += scan.v[i].was_read;
-        char date[32];
-        ix_date(meta.expires, date);
-        printf("read %zu file%s, %zu unchanged\n", nread, nread == 1 ? "" : "s",
-               total - nread);
-        printf("wrote '%s': %zu package%s in %zu module%s, serial %lld, "
-               "expires %s\n", b.site, total - rejected,
-               total - rejected == 1 ? "" : "s", modules, modules == 1 ? "" : "s",
-               (long long)meta.serial, date);
-    }
+    if (b.json)
+        print_json(&b, &scan, &meta, &o);
+    else if (!b.quiet && o.written)
+        print_summary(&b, &scan, &meta, total, rejected, &o);
     goto out;
 fail:
     status = wh_cli_report(PROG, &err);
 out:
+    if (created && !o.written && lock.fd >= 0)
+        untake_site(b.site);
+    wh_lock_release(&lock);
     ix_scan_free(&scan);
     ix_trust_free(trust);
     wh_minisign_seckey_free(sk);

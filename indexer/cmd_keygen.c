@@ -8,7 +8,6 @@
  */
 #include "indexer/indexer.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -83,7 +82,7 @@ int cmd_keygen(int argc, char **argv)
                                      comment, sec, &err);
     if (rc == 0)
         rc = wh_minisign_pubkey_save(&pk, NULL, pub, &err);
-    sodium_memzero(password, sizeof password);
+    wh_memzero(password, sizeof password);
     wh_minisign_seckey_free(sk);
     if (rc)
         return wh_cli_report(prog, &err);

@@ -7,7 +7,6 @@
  */
 #include "indexer/indexer.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,19 +25,6 @@ static const char description[] =
     "Sign each FILE with a minisign secret key, writing FILE.minisig. An\n"
     "encrypted key's password is read from the terminal, or one line of\n"
     "standard input.";
-
-static int load_key(const char *path, wh_minisign_seckey **sk, wh_err *err)
-{
-    int rc = wh_minisign_seckey_load(sk, path, err);
-    if (rc || !wh_minisign_seckey_encrypted(*sk))
-        return rc;
-    char password[1024];
-    rc = wh_cli_password("Password: ", 0, password, sizeof password, err);
-    if (rc == 0)
-        rc = wh_minisign_seckey_decrypt(*sk, password, path, err);
-    sodium_memzero(password, sizeof password);
-    return rc;
-}
 
 static int sign_one(const wh_minisign_seckey *sk, const char *file,
                     const char *sigpath, const char *trusted, wh_err *err)
@@ -83,10 +69,8 @@ int cmd_sign(int argc, char **argv)
     }
     wh_err err;
     wh_minisign_seckey *sk = NULL;
-    if (load_key(key, &sk, &err)) {
-        wh_minisign_seckey_free(sk);
+    if (wh_cli_seckey_load(&sk, key, &err))
         return wh_cli_report(prog, &err);
-    }
     int status = WH_EXIT_OK;
     for (int i = 0; i < cli.argc; i++) {
         if (sign_one(sk, cli.argv[i], sigpath, trusted, &err)) {

@@ -1,15 +1,18 @@
 /* cmd_verify.c - `wharf-index verify SITE -p REPO.pub`: check a site as an
  * installer would, before or after publishing it.
  *
- * In order: index.json's signature by the repository key, its trusted
- * comment (serial, expiry and the index's SHA-256), the format
- * (docs/index-format.md) and canonical form (ix_index_load); then that
- * the index has not expired, that index.json.gz holds the same bytes, and
- * every package's size and SHA-256 (on --jobs threads) and the presence
- * of its .minisig when the index says it was signed.  A bad signature
- * stops at once, since nothing else can then be believed; every other
- * failure is reported and the rest still checked.  The exit status is the
- * first failure's (docs/exit-codes.md).
+ * In order: the index the signature names, through common/index.c
+ * (wh_index_load: signature by the repository key, trusted comment,
+ * SHA-256, format, canonical form); then that it has not expired, that
+ * its by-hash .gz holds the same bytes, that the copies index.json and
+ * index.json.gz are this index or an older signed one (a build that was
+ * killed after its commit leaves them one generation behind, which is
+ * said but is not a failure: readers go by hash), and every package's
+ * size and SHA-256 (on --jobs threads) and the presence of its .minisig
+ * when the index says it was signed.  A bad signature stops at once,
+ * since nothing else can then be believed; every other failure is
+ * reported and the rest still checked.  The exit status is the first
+ * failure's (docs/exit-codes.md).
  */
 #include "indexer/indexer.h"
 
@@ -24,6 +27,7 @@
 
 #include "common/cli.h"
 #include "common/fs.h"
+#include "common/gzip.h"
 #include "common/hex.h"
 #include "common/json.h"
 #include "common/sha256.h"
@@ -46,122 +50,120 @@ static const char description[] =
 
 #define PROG "wharf-index verify"
 
-/* One package the index lists. */
-typedef struct pkg_check {
-    const char *module, *version, *rel, *sha256;
-    uint64_t    size;
-    int         signed_file;    /* a .minisig must be next to it */
-    wh_err      err;            /* code 0: good */
-} pkg_check;
-
 typedef struct verify_ctx {
-    const char  *site;
-    pkg_check   *v;
-    size_t       n;
-    ix_progress *progress;
+    const char   *site;
+    wh_index_pkg *v;
+    wh_err       *errs;
+    ix_progress  *progress;
 } verify_ctx;
-
-static int check_file(const char *site, pkg_check *c, wh_err *err)
-{
-    char path[4096];
-    int rc = wh_path_join(path, sizeof path, site, c->rel, strlen(c->rel), err);
-    if (rc)
-        return rc;
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return wh_fail_errno(err, errno, path, "cannot open");
-    struct stat st;
-    uint8_t d[WH_SHA256_BYTES];
-    char hex[WH_SHA256_HEX];
-    uint64_t size = 0;
-    if (fstat(fd, &st) < 0)
-        rc = wh_fail_errno(err, errno, path, "cannot stat");
-    else if ((uint64_t)st.st_size != c->size)
-        rc = wh_fail(err, WH_E_VERIFY, path, -1, "size is %jd bytes, the index "
-                     "says %ju", (intmax_t)st.st_size, (uintmax_t)c->size);
-    else
-        rc = wh_sha256_fd(fd, path, d, &size, err);
-    close(fd);
-    if (rc)
-        return rc;
-    wh_hex_encode(hex, d, sizeof d, 0);
-    if (size != c->size || strcmp(hex, c->sha256) != 0)
-        return wh_fail(err, WH_E_VERIFY, path, -1, "sha256 is %s, the index "
-                       "says %s", hex, c->sha256);
-    if (c->signed_file) {
-        strncat(path, ".minisig", sizeof path - strlen(path) - 1);
-        if (lstat(path, &st) < 0)
-            return wh_fail(err, WH_E_NOTFOUND, path, -1, "the package's "
-                           "signature is missing");
-    }
-    return 0;
-}
 
 static void check_one(size_t i, void *ctx)
 {
     verify_ctx *c = ctx;
-    check_file(c->site, &c->v[i], &c->v[i].err);
+    wh_err_clear(&c->errs[i]);
+    wh_index_pkg_check(&c->v[i], c->site, &c->errs[i]);
     ix_progress_add(c->progress, c->v[i].size);
 }
 
-/* The packages of a checked index (ix_index_load vouched for the types). */
-static pkg_check *list_packages(json_t *index, size_t *n, uint64_t *bytes)
+/* path (a file of the site) into bytes, inflated when gz. */
+static int read_copy(const char *path, int gz, char **bytes, size_t *len,
+                     wh_err *err)
 {
-    const char *mname, *ver;
-    json_t *mod, *rec;
-    size_t count = 0, i = 0;
-    *bytes = 0;
-    json_object_foreach(json_object_get(index, "modules"), mname, mod)
-        count += json_object_size(json_object_get(mod, "versions"));
-    pkg_check *v = calloc(count ? count : 1, sizeof *v);
-    if (!v)
-        return NULL;
-    json_object_foreach(json_object_get(index, "modules"), mname, mod) {
-        json_object_foreach(json_object_get(mod, "versions"), ver, rec) {
-            pkg_check *c = &v[i++];
-            const char *status = json_string_value(
-                json_object_get(json_object_get(rec, "signer"), "status"));
-            c->module = mname;
-            c->version = ver;
-            c->rel = json_string_value(json_object_get(rec, "path"));
-            c->sha256 = json_string_value(json_object_get(rec, "sha256"));
-            c->size = (uint64_t)json_integer_value(json_object_get(rec, "size"));
-            c->signed_file = strcmp(status, "unsigned") != 0 &&
-                strcmp(json_string_value(json_object_get(rec, "kind")), "par") != 0;
-            wh_err_clear(&c->err);
-            *bytes += c->size;
-        }
+    char *raw;
+    size_t rlen;
+    int rc = wh_file_read_stat(path, WH_INDEX_MAX, WH_READ_NOFOLLOW, &raw, &rlen,
+                               NULL, err);
+    if (rc || !gz) {
+        *bytes = raw;
+        *len = rlen;
+        return rc;
     }
-    *n = count;
-    return v;
+    rc = wh_gunzip(raw, rlen, WH_INDEX_MAX, (unsigned char **)bytes, len, err);
+    free(raw);
+    if (rc)
+        snprintf(err->path, sizeof err->path, "%.*s", (int)sizeof err->path - 1, path);
+    return rc;
 }
 
-/* index.json.gz must inflate to index.json's bytes. */
-static int check_gz(const char *site, const ix_index *ix, wh_err *err)
+/* by-hash/HEX.json.gz (rel) must inflate to the index's bytes; a site
+ * written before by-hash existed has neither. */
+static int check_gz(const char *site, const char *rel, const wh_index *ix,
+                    wh_err *err)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/index.json.gz", site);
-    char *z;
-    size_t zlen, len;
-    unsigned char *plain = NULL;
-    int rc = wh_file_read(path, IX_INDEX_MAX, &z, &zlen, err);
+    char path[4096], *bytes;
+    size_t len;
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%.*s", site, (int)strlen(rel) - 3, rel);
+    if (lstat(path, &st) < 0 && errno == ENOENT)
+        return 0;
+    snprintf(path, sizeof path, "%s/%s", site, rel);
+    int rc = read_copy(path, 1, &bytes, &len, err);
+    if (rc == 0 && (len != ix->len || memcmp(bytes, ix->bytes, len) != 0))
+        rc = wh_fail(err, WH_E_VERIFY, path, -1, "does not hold the bytes of the index");
+    free(bytes);
+    return rc;
+}
+
+/* The serial of an older generation that bytes (sha256 hex) are: its
+ * by-hash signature must sign them.  0 if there is none. */
+static int64_t older_generation(const char *site, const char *hex,
+                                const wh_minisign_pubkey *pk, char *bytes,
+                                size_t len)
+{
+    char rel[128], sig_path[4096];
+    wh_minisign_sig sig;
+    wh_index ix;
+    wh_index_byhash(rel, sizeof rel, hex, ".minisig");
+    snprintf(sig_path, sizeof sig_path, "%s/%s", site, rel);
+    if (wh_minisign_sig_load(&sig, sig_path, NULL)) {
+        free(bytes);
+        return 0;
+    }
+    if (wh_index_verify(&ix, &sig, pk, bytes, len, sig_path, sig_path, NULL))
+        return 0;
+    int64_t serial = ix.head.serial;
+    wh_index_free(&ix);
+    return serial;
+}
+
+/* index.json (or its .gz) must hold the signed index, or, one build
+ * behind, an older signed one (*behind says which serial), or, when the
+ * first build was killed after its commit, be missing (*behind -1). */
+static int check_copy(const char *site, const char *name, int gz,
+                      const wh_index *ix, const wh_minisign_pubkey *pk,
+                      int64_t *behind, wh_err *err)
+{
+    char path[4096], hex[WH_SHA256_HEX];
+    uint8_t d[WH_SHA256_BYTES];
+    char *bytes;
+    size_t len;
+    *behind = 0;
+    snprintf(path, sizeof path, "%s/%s", site, name);
+    int rc = read_copy(path, gz, &bytes, &len, err);
+    if (rc == WH_E_NOTFOUND && ix->head.serial == 1) {
+        *behind = -1;      /* a first build killed after its commit */
+        return 0;
+    }
     if (rc)
         return rc;
-    rc = ix_gunzip(z, zlen, IX_INDEX_MAX, &plain, &len, err);
-    if (rc) {
-        snprintf(err->path, sizeof err->path, "%.*s",
-                 (int)sizeof err->path - 1, path);
-    } else if (len != ix->len || memcmp(plain, ix->bytes, len) != 0) {
-        rc = wh_fail(err, WH_E_VERIFY, path, -1, "does not hold the bytes of index.json");
+    wh_sha256_buf(bytes, len, d, NULL);
+    wh_hex_encode(hex, d, sizeof d, 0);
+    if (strcmp(hex, ix->head.sha256) == 0) {
+        free(bytes);
+        return 0;
     }
-    free(z);
-    free(plain);
-    return rc;
+    int64_t serial = older_generation(site, hex, pk, bytes, len);  /* frees */
+    if (serial > 0 && serial < ix->head.serial) {
+        *behind = serial;
+        return 0;
+    }
+    return wh_fail(err, WH_E_VERIFY, path, -1, "is not the signed index: it has "
+                   "sha256 %s, the signature names %s", hex, ix->head.sha256);
 }
 
 static void note(int *status, const wh_err *e, json_t *failures, const char *rel)
 {
-    char msg[1024];
+    char msg[WH_ERR_LINE_MAX];
     int st = wh_cli_report(PROG, e);
     if (*status == WH_EXIT_OK)
         *status = st;
@@ -187,16 +189,10 @@ static int parse_args(verify *o, int argc, char **argv)
         case 'p': o->pub = cli.arg; break;
         case 'q': o->quiet = 1; break;
         case OPT_JSON: o->json = 1; break;
-        case 'j': {
-            long long v = wh_cli_number(cli.arg, 1, 256);
-            if (v < 0) {
-                snprintf(cli.msg, sizeof cli.msg, "--jobs '%s' is not a number "
-                         "from 1 to 256", cli.arg);
-                return wh_cli_usage_error(&cli);
-            }
-            o->jobs = (int)v;
+        case 'j':
+            if (ix_jobs_arg(&cli, &o->jobs))
+                return WH_EXIT_USAGE;
             break;
-        }
         case WH_CLI_HELP:
             wh_cli_help(stdout, usage, description, opts);
             return -1;
@@ -213,12 +209,12 @@ static int parse_args(verify *o, int argc, char **argv)
     return 0;
 }
 
-static void print_json(const verify *o, const ix_index *ix, json_t *failures,
+static void print_json(const verify *o, const wh_index *ix, json_t *failures,
                        int status)
 {
     json_t *j = json_pack("{sssIsIsIsIsIsOsb}", "site", o->site,
-        "serial", (json_int_t)ix->serial, "generated", (json_int_t)ix->generated,
-        "expires", (json_int_t)ix->expires, "packages", (json_int_t)ix->packages,
+        "serial", (json_int_t)ix->head.serial, "generated", (json_int_t)ix->generated,
+        "expires", (json_int_t)ix->head.expires, "packages", (json_int_t)ix->packages,
         "modules", (json_int_t)ix->modules, "failures", failures,
         "verified", status == WH_EXIT_OK);
     char *text;
@@ -230,6 +226,77 @@ static void print_json(const verify *o, const ix_index *ix, json_t *failures,
     json_decref(j);
 }
 
+/* The index's own checks: expiry, its by-hash .gz, the two copies. */
+static void check_index(const verify *o, const wh_index *ix,
+                        const wh_minisign_pubkey *pk, int *status,
+                        json_t *failures)
+{
+    static const struct { const char *name; int gz; } copies[] = {
+        { WH_INDEX_JSON, 0 }, { WH_INDEX_GZ, 1 },
+    };
+    char path[4096], rel[128], date[32];
+    int64_t behind;
+    wh_err err;
+    if (ix->head.expires <= (int64_t)time(NULL)) {
+        ix_date(ix->head.expires, date);
+        snprintf(path, sizeof path, "%s/" WH_INDEX_JSON, o->site);
+        wh_fail(&err, WH_E_EXPIRED, path, -1, "the index expired on %s", date);
+        note(status, &err, failures, WH_INDEX_JSON);
+    }
+    wh_index_byhash(rel, sizeof rel, ix->head.sha256, ".gz");
+    if (check_gz(o->site, rel, ix, &err))
+        note(status, &err, failures, rel);
+    for (size_t i = 0; i < sizeof copies / sizeof copies[0]; i++) {
+        if (check_copy(o->site, copies[i].name, copies[i].gz, ix, pk, &behind, &err))
+            note(status, &err, failures, copies[i].name);
+        else if (behind > 0 && !o->json)
+            fprintf(stderr, PROG ": note: %s/%s: serial %lld, one build behind "
+                    "the signature's %lld (a build was interrupted; the next one "
+                    "replaces it)\n", o->site, copies[i].name, (long long)behind,
+                    (long long)ix->head.serial);
+        else if (behind < 0 && !o->json)
+            fprintf(stderr, PROG ": note: %s/%s: not written yet (the first "
+                    "build was interrupted; the next one writes it)\n", o->site,
+                    copies[i].name);
+    }
+}
+
+/* Every package the index lists, on --jobs threads; *bad counts failures. */
+static void check_packages(const verify *o, const wh_index *ix, int *status,
+                           json_t *failures, size_t *bad)
+{
+    wh_index_pkg *v = NULL;
+    size_t n = 0;
+    uint64_t bytes = 0;
+    wh_err err;
+    wh_err *errs = NULL;
+    *bad = 0;
+    if (wh_index_packages(ix, &v, &n, &err) ||
+        !(errs = calloc(n ? n : 1, sizeof *errs))) {
+        wh_fail(&err, WH_E_NOMEM, o->site, -1, NULL);
+        note(status, &err, failures, WH_INDEX_JSON);
+        free(v);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        bytes += v[i].size;
+    ix_progress p;
+    ix_progress_start(&p, "hashing", n, bytes, ix_progress_wanted(o->quiet || o->json));
+    verify_ctx c = { o->site, v, errs, &p };
+    ix_parallel(n, o->jobs, check_one, &c);
+    ix_progress_end(&p);
+    for (size_t i = 0; i < n; i++)
+        if (errs[i].code) {
+            (*bad)++;
+            note(status, &errs[i], failures, v[i].path);
+        }
+    if (*bad)
+        fprintf(stderr, PROG ": %zu of %zu package%s failed verification\n",
+                *bad, n, n == 1 ? "" : "s");
+    free(errs);
+    free(v);
+}
+
 int cmd_verify(int argc, char **argv)
 {
     verify o;
@@ -238,54 +305,25 @@ int cmd_verify(int argc, char **argv)
         return rc < 0 ? WH_EXIT_OK : rc;
     wh_err err;
     wh_minisign_pubkey pk;
-    ix_index ix;
+    wh_index ix;
     if (wh_minisign_pubkey_load(&pk, o.pub, &err) ||
-        ix_index_load(&ix, o.site, &pk, &err))
+        wh_index_load(&ix, o.site, &pk, &err))
         return wh_cli_report(PROG, &err);
-
     int status = WH_EXIT_OK;
+    size_t bad;
     json_t *failures = json_array();
-    int64_t now = (int64_t)time(NULL);
+    check_index(&o, &ix, &pk, &status, failures);
+    check_packages(&o, &ix, &status, failures, &bad);
     char date[32];
-    ix_date(ix.expires, date);
-    if (ix.expires <= now) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/index.json", o.site);
-        wh_fail(&err, WH_E_VERIFY, path, -1, "the index expired on %s", date);
-        note(&status, &err, failures, "index.json");
-    }
-    if (check_gz(o.site, &ix, &err))
-        note(&status, &err, failures, "index.json.gz");
-
-    size_t n = 0, bad = 0;
-    uint64_t bytes;
-    pkg_check *v = list_packages(ix.json, &n, &bytes);
-    if (!v) {
-        wh_fail(&err, WH_E_NOMEM, o.site, -1, NULL);
-        note(&status, &err, failures, "index.json");
-    } else {
-        ix_progress p;
-        ix_progress_start(&p, "hashing", n, bytes, ix_progress_wanted(o.quiet || o.json));
-        verify_ctx c = { o.site, v, n, &p };
-        ix_parallel(n, o.jobs, check_one, &c);
-        ix_progress_end(&p);
-        for (size_t i = 0; i < n; i++)
-            if (v[i].err.code) {
-                bad++;
-                note(&status, &v[i].err, failures, v[i].rel);
-            }
-    }
-    if (bad)
-        fprintf(stderr, PROG ": %zu of %zu package%s failed verification\n",
-                bad, n, n == 1 ? "" : "s");
+    ix_date(ix.head.expires, date);
     if (o.json)
         print_json(&o, &ix, failures, status);
     else if (!o.quiet && status == WH_EXIT_OK)
         printf("verified '%s': %zu package%s in %zu module%s, serial %lld, "
                "expires %s\n", o.site, ix.packages, ix.packages == 1 ? "" : "s",
-               ix.modules, ix.modules == 1 ? "" : "s", (long long)ix.serial, date);
-    free(v);
+               ix.modules, ix.modules == 1 ? "" : "s", (long long)ix.head.serial,
+               date);
     json_decref(failures);
-    ix_index_free(&ix);
+    wh_index_free(&ix);
     return status;
 }

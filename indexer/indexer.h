@@ -4,17 +4,21 @@
  *   scan.c      find the package files of PKGDIR, reuse what the cache
  *               (SITE/.wharf-cache.json) knows, read the rest in parallel
  *   trust.c     trusted publisher keys and PAR issuers; a package's signer
- *   index.c     index.json, its signature and .gz; placing packages in SITE;
- *               reading and checking an existing index
+ *   site.c      write the site: lock, place packages, publish the signed
+ *               index (by hash, then the signature), prune
+ *   pool.c      the worker threads, --jobs, and the memory they may use
  *   progress.c  the progress bar on a terminal
  *
- * A build is: ix_trust_load, ix_index_prev_serial, ix_cache_load,
- * ix_scan_list, ix_scan_read, ix_scan_judge (duplicates, trust policy),
- * ix_site_place, ix_index_json, ix_index_write, ix_site_prune,
- * ix_cache_save.  A verify is ix_index_load, then ix_parallel over the
- * packages.  Only reading and hashing run on several threads; every write
- * to SITE happens on the main thread, in the order index-format.md
- * promises (packages, key, .gz, index.json, index.json.minisig last).
+ * Reading a site back is common/index.c's (wh_index_*), shared with the
+ * catalogue and the installer.
+ *
+ * A build is: ix_trust_load, ix_site_lock, ix_site_clean, ix_site_prev,
+ * ix_cache_load, ix_scan_list, ix_scan_read, ix_scan_judge (duplicates,
+ * trust policy), ix_site_place, ix_index_json, ix_site_publish,
+ * ix_site_prune, ix_cache_save.  A verify is wh_index_load, then
+ * ix_parallel over the packages.  Only reading and hashing run on several
+ * threads; every write to SITE happens on the main thread, in the order
+ * site.c's head comment gives.
  */
 #ifndef IX_INDEXER_H
 #define IX_INDEXER_H
@@ -22,12 +26,16 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
 #include "common/err.h"
+#include "common/index.h"
+#include "common/lock.h"
 #include "common/minisign.h"
 #include "common/nkeys.h"
+#include "common/cli.h"
 #include "common/pkg.h"
 
 int cmd_keygen(int argc, char **argv);
@@ -118,6 +126,10 @@ typedef struct ix_stat {
     int64_t  mtime_ns;
 } ix_stat;
 
+void ix_stat_from(ix_stat *s, const struct stat *st);
+/* Both absent, or both present with equal size, inode and mtime. */
+int ix_stat_same(const ix_stat *a, const ix_stat *b);
+
 enum {
     IX_PENDING = 0,   /* to be read */
     IX_OK,            /* read (or cached) and accepted so far */
@@ -174,9 +186,11 @@ int ix_scan_list(ix_scan *s, const char *pkgdir, const ix_trust *t,
 void ix_scan_pending(const ix_scan *s, size_t *files, uint64_t *bytes);
 
 /* Read, verify and judge the signature of every pending entry on `jobs`
- * threads; failures are left in each entry (IX_BAD and err). */
+ * threads, holding at most `budget` bytes at once (0: pool.c's default;
+ * scan.c's read_cost says what a package takes); failures are left in
+ * each entry (IX_BAD and err). */
 void ix_scan_read(ix_scan *s, const ix_trust *t, int jobs, int64_t now,
-                  ix_progress *progress);
+                  uint64_t budget, ix_progress *progress);
 
 /* Apply the rules that need every package: PAR issuers, duplicate
  * name@version (both rejected, each naming the other), and with
@@ -190,24 +204,65 @@ int ix_cache_save(const ix_scan *s, const char *site, int64_t serial,
 
 void ix_scan_free(ix_scan *s);
 
+/* ---- pool.c ---------------------------------------------------------- */
+
 /* Run fn(i, ctx) for i in [0, n) on up to `jobs` threads (the caller's
  * included), each taking the next index. */
 void ix_parallel(size_t n, int jobs, void (*fn)(size_t i, void *ctx),
                  void *ctx);
 
-/* Online CPUs (at least 1). */
+/* Online CPUs (at least 1, at most 256). */
 int ix_cpu_count(void);
 
-/* ---- index.c --------------------------------------------------------- */
+/* Parse --jobs N (1..256) into *jobs; a usage error (cli's message set)
+ * otherwise, returned as wh_cli_usage_error's status. */
+int ix_jobs_arg(wh_cli *cli, int *jobs);
 
-#define IX_FORMAT "wharf-index/1"
-#define IX_INDEX_MAX ((size_t)256 << 20)
+/* A budget of bytes the reading threads may hold at once, so --jobs
+ * cannot multiply a worst case past what the machine has (pool.c). */
+typedef struct ix_budget {
+    pthread_mutex_t lock;
+    pthread_cond_t  freed;
+    uint64_t        total, used;
+} ix_budget;
+
+/* total 0: a default from the machine's memory (pool.c says which). */
+void ix_budget_init(ix_budget *b, uint64_t total);
+/* Take want bytes, waiting while others hold too much; a want larger
+ * than the whole budget is granted alone (with nothing else held).
+ * Returns what was taken, to give back. */
+uint64_t ix_budget_take(ix_budget *b, uint64_t want);
+void ix_budget_give(ix_budget *b, uint64_t got);
+void ix_budget_free(ix_budget *b);
+
+/* ---- site.c ---------------------------------------------------------- */
 
 typedef struct ix_meta {
     char    name[256];
     char    key_id[17];
     int64_t serial, generated, expires;
 } ix_meta;
+
+#define IX_LOCK_NAME ".wharf-lock"
+
+/* Take SITE/.wharf-lock (SITE must exist): WH_E_LOCKED naming the holder,
+ * or with wait, wait for it (saying so on stderr unless quiet). */
+int ix_site_lock(const char *site, int wait, int quiet, wh_lock *l, wh_err *err);
+
+/* Remove the temporaries a killed build left in SITE (dot-named
+ * ".X.tmp.*" and ".X.link.*"); the lock must be held.  *removed counts. */
+int ix_site_clean(const char *site, size_t *removed, wh_err *err);
+
+/* The current signature's head (serial, expiry, index hash), which must
+ * be by pk; all zero for a new site. */
+int ix_site_prev(const char *site, const wh_minisign_pubkey *pk,
+                 wh_index_head *prev, wh_err *err);
+
+/* WH_E_USAGE when SITE is PKGDIR or inside it. */
+int ix_site_check_outside(const char *pkgdir, const char *site, wh_err *err);
+
+/* The default repository name: SITE's folder name ("wharf" if none). */
+void ix_site_default_name(const char *site, char *out, size_t n);
 
 /* The canonical index.json of the accepted entries. */
 int ix_index_json(const ix_scan *s, const ix_meta *m, char **out, size_t *len,
@@ -219,46 +274,23 @@ int ix_index_json(const ix_scan *s, const ix_meta *m, char **out, size_t *len,
 int ix_site_place(ix_scan *s, const char *site, size_t *linked,
                   size_t *copied, wh_err *err);
 
-/* Remove files below SITE/packages that no accepted entry placed. */
-int ix_site_prune(const ix_scan *s, const char *site, size_t *removed,
-                  wh_err *err);
+/* Write keys/repo.pub, by-hash/HEX.json{.gz,.minisig}, then (the commit)
+ * index.json.minisig with the trusted comment "wharf-index/1 serial:N
+ * expires:T sha256:HEX", then the copies index.json.gz and index.json.
+ * sha256 receives HEX. */
+int ix_site_publish(const char *site, const char *json, size_t len,
+                    const ix_meta *m, const wh_minisign_seckey *sk,
+                    const wh_minisign_pubkey *pk, char sha256[WH_SHA256_HEX],
+                    wh_err *err);
 
-/* Write keys/repo.pub, index.json.gz, index.json and, last,
- * index.json.minisig with the trusted comment
- * "wharf-index/1 serial:N expires:T sha256:HEX". */
-int ix_index_write(const char *site, const char *json, size_t len,
-                   const ix_meta *m, const wh_minisign_seckey *sk,
-                   const wh_minisign_pubkey *pk, wh_err *err);
+/* Remove what no accepted entry placed below SITE/packages, and by-hash
+ * files of generations other than cur_sha256 and prev_sha256 ("" or NULL
+ * for none); *removed counts the files removed from packages/. */
+int ix_site_prune(const ix_scan *s, const char *site, const char *cur_sha256,
+                  const char *prev_sha256, size_t *removed, wh_err *err);
 
-/* gzip of data with no name and no time in the header (deterministic). */
-int ix_gzip(const void *data, size_t len, unsigned char **out, size_t *outlen,
-            wh_err *err);
-int ix_gunzip(const void *data, size_t len, size_t max, unsigned char **out,
-              size_t *outlen, wh_err *err);
-
-/* An index read back: SITE/index.json checked against its signature by
- * pk, its trusted comment and the format.  json is the parsed document. */
-typedef struct ix_index {
-    char   *bytes;
-    size_t  len;
-    json_t *json;
-    int64_t serial, generated, expires;
-    size_t  packages, modules;
-} ix_index;
-
-/* Load and check SITE/index.json: WH_E_NOTFOUND if absent; WH_E_VERIFY if
- * the signature, its trusted comment or the key id disagree; WH_E_FORMAT
- * naming the field that breaks index-format.md.  Expiry is the caller's
- * decision. */
-int ix_index_load(ix_index *ix, const char *site, const wh_minisign_pubkey *pk,
-                  wh_err *err);
-void ix_index_free(ix_index *ix);
-
-/* The serial of the site's current signature (0 for a new site), whose
- * trusted comment must be signed by pk; index.json itself may be from a
- * build that failed before signing it. */
-int ix_index_prev_serial(const char *site, const wh_minisign_pubkey *pk,
-                         int64_t *serial, wh_err *err);
+/* a + b + c, malloc'd (NULL: no memory). */
+char *ix_join(const char *a, const char *b, const char *c);
 
 /* "2027-02-19" for a Unix time. */
 void ix_date(int64_t t, char out[32]);

@@ -56,10 +56,12 @@
 #include <unistd.h>
 
 #include "common/fs.h"
+#include "common/hex.h"
 #include "common/json.h"
 #include "common/semver.h"
+#include "wasmrt/wasmrt.h"
 
-#define CACHE_FORMAT  "wharf-cache/1"
+#define CACHE_FORMAT  "wharf-cache/2"   /* 2: records name the ferrpkg checksum algorithm */
 #define CACHE_NAME    ".wharf-cache.json"
 #define CACHE_MAX     ((size_t)1 << 30)
 #define RACY_NS       (2LL * 1000000000)
@@ -98,7 +100,7 @@ static int magic_is_package(const uint8_t *d, size_t n)
            (n >= 262 && memcmp(d + 257, "ustar", 5) == 0);
 }
 
-static void stat_of(ix_stat *s, const struct stat *st)
+void ix_stat_from(ix_stat *s, const struct stat *st)
 {
     s->present = 1;
     s->size = (uint64_t)st->st_size;
@@ -106,7 +108,7 @@ static void stat_of(ix_stat *s, const struct stat *st)
     s->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
 
-static int stat_same(const ix_stat *a, const ix_stat *b)
+int ix_stat_same(const ix_stat *a, const ix_stat *b)
 {
     return a->present == b->present &&
            (!a->present || (a->size == b->size && a->ino == b->ino &&
@@ -118,15 +120,6 @@ static int64_t realtime_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static char *join(const char *a, const char *b, const char *c)
-{
-    size_t n = strlen(a) + strlen(b) + strlen(c) + 1;
-    char *s = malloc(n);
-    if (s)
-        snprintf(s, n, "%s%s%s", a, b, c);
-    return s;
 }
 
 /* --- error codes by name (for the cache) -------------------------------- */
@@ -191,16 +184,6 @@ static int kind_by_name(const char *s)
     return 0;
 }
 
-static int is_hex64(const char *s)
-{
-    if (!s || strlen(s) != 64)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-            return 0;
-    return 1;
-}
-
 static json_t *pkg_json(const wh_pkg *p, const char *ext)
 {
     return json_pack("{sssssssIsssssssssO}",
@@ -222,7 +205,7 @@ static int pkg_from_json(wh_pkg *p, char ext[12], json_t *j)
                *sub = str_of(j, "subject", 56), *e = str_of(j, "ext", 11);
     json_t *size = json_object_get(j, "size"), *rec = json_object_get(j, "record");
     wh_semver v;
-    if (!kind_by_name(kind) || !name || !version || !is_hex64(sha) || !iss ||
+    if (!kind_by_name(kind) || !name || !version || !wh_hex_is_lower(sha, 64) || !iss ||
         !sub || !e || !json_is_integer(size) || json_integer_value(size) < 0 ||
         !json_is_object(rec) || wh_pkg_name_check(name, strlen(name), NULL) ||
         wh_semver_parse(&v, version, strlen(version), NULL))
@@ -294,7 +277,7 @@ static int par_still_valid(const wh_pkg *p, int64_t now)
 static int from_cache(ix_entry *e, json_t *c, const ix_trust *t, int64_t now)
 {
     ix_stat st;
-    if (!json_is_object(c) || stat_from_json(&st, c) || !stat_same(&st, &e->st))
+    if (!json_is_object(c) || stat_from_json(&st, c) || !ix_stat_same(&st, &e->st))
         return 0;
     json_t *pkg = json_object_get(c, "pkg"), *er = json_object_get(c, "error");
     e->cached = c;
@@ -332,7 +315,7 @@ static int from_cache(ix_entry *e, json_t *c, const ix_trust *t, int64_t now)
                *with = str_of(sig, "verified_with", WH_MINISIGN_PUBKEY_B64_LEN);
     ix_stat sst;
     if (sig && kid && with && stat_from_json(&sst, sig) == 0 &&
-        stat_same(&sst, &e->sig_st) &&
+        ix_stat_same(&sst, &e->sig_st) &&
         ix_trust_minisig_cached(t, kid, with, &e->signer)) {
         e->sig_ok = 1;
         e->cached = c;
@@ -354,7 +337,7 @@ void ix_cache_load(ix_scan *s, const char *site, const wh_minisign_pubkey *pk,
                    char *why, size_t whylen)
 {
     why[0] = '\0';
-    char *path = join(site, "/", CACHE_NAME), *sig_path = join(site, "/", CACHE_NAME ".minisig");
+    char *path = ix_join(site, "/", CACHE_NAME), *sig_path = ix_join(site, "/", CACHE_NAME ".minisig");
     char *data = NULL;
     size_t len = 0;
     json_t *root = NULL;
@@ -407,7 +390,7 @@ static json_t *entry_record(const ix_scan *s, const ix_entry *e)
     /* What the cache said, still true: reuse it as is (a rebuild of ten
      * thousand records would cost more than the rest of a no-op build). */
     if (e->cached && !e->was_read && e->placed.present == e->placed0.present &&
-        (!e->placed.present || stat_same(&e->placed, &e->placed0)))
+        (!e->placed.present || ix_stat_same(&e->placed, &e->placed0)))
         return json_incref(e->cached);
     json_t *j = stat_json(&e->st);
     if (!j)
@@ -442,7 +425,7 @@ int ix_cache_save(const ix_scan *s, const char *site, int64_t serial,
     json_t *root = json_pack("{sssssIso}", "format", CACHE_FORMAT,
                              "wharf", WHARF_VERSION, "serial", (json_int_t)serial,
                              "entries", entries);
-    char *path = join(site, "/", CACHE_NAME), *sig_path = join(site, "/", CACHE_NAME ".minisig");
+    char *path = ix_join(site, "/", CACHE_NAME), *sig_path = ix_join(site, "/", CACHE_NAME ".minisig");
     char *text = NULL;
     size_t len;
     int rc = 0;
@@ -497,8 +480,8 @@ static ix_entry *add_entry(ix_scan *s, const char *pkgdir, const char *rel)
     memset(e, 0, sizeof *e);
     wh_err_clear(&e->err);
     e->rel = strdup(rel);
-    e->path = join(pkgdir, "/", rel);
-    e->sig_path = e->path ? join(e->path, ".minisig", "") : NULL;
+    e->path = ix_join(pkgdir, "/", rel);
+    e->sig_path = e->path ? ix_join(e->path, ".minisig", "") : NULL;
     if (!e->rel || !e->path || !e->sig_path) {
         free(e->rel);
         free(e->path);
@@ -509,24 +492,25 @@ static ix_entry *add_entry(ix_scan *s, const char *pkgdir, const char *rel)
     return e;
 }
 
-/* Read the first bytes of path: is it a package by content? */
+/* The first bytes of path (up to n) into buf; how many were read (0 when
+ * it cannot be opened).  Never follows a link or blocks on a FIFO. */
+static size_t sniff_bytes(const char *path, uint8_t *buf, size_t n)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t r;
+    while ((r = pread(fd, buf, n, 0)) < 0 && errno == EINTR)
+        ;
+    close(fd);
+    return r > 0 ? (size_t)r : 0;
+}
+
+/* Is path a package by content? */
 static int sniff(const char *path)
 {
     uint8_t buf[SNIFF_BYTES];
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    size_t n = 0;
-    while (n < sizeof buf) {
-        ssize_t r = read(fd, buf + n, sizeof buf - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    return magic_is_package(buf, n);
+    return magic_is_package(buf, sniff_bytes(path, buf, sizeof buf));
 }
 
 static int on_file(const char *path, const char *rel, const struct stat *st,
@@ -547,10 +531,21 @@ static int on_file(const char *path, const char *rel, const struct stat *st,
                 ? "symbolic link not followed" : "not a regular file");
         return 0;
     }
-    stat_of(&e->st, st);
+    ix_stat_from(&e->st, st);
+    /* The signature beside a package is looked at, never through: a link
+     * or a FIFO there rejects the package, as it would in its place (and
+     * read_one loads it with O_NOFOLLOW, in case of a swap after this). */
     struct stat sst;
-    if (lstat(e->sig_path, &sst) == 0)
-        stat_of(&e->sig_st, &sst);
+    if (lstat(e->sig_path, &sst) == 0) {
+        if (!S_ISREG(sst.st_mode) && (named || sniff(e->path))) {
+            e->state = IX_BAD;
+            wh_fail(&e->err, WH_E_UNSAFE, e->sig_path, -1, S_ISLNK(sst.st_mode)
+                    ? "symbolic link not followed" : "not a regular file");
+            return 0;
+        }
+        if (S_ISREG(sst.st_mode))
+            ix_stat_from(&e->sig_st, &sst);
+    }
     if (w->s->cache && from_cache(e, json_object_get(w->s->cache, rel), w->trust,
                                    w->s->start_ns / 1000000000)) {
         w->s->ncached++;
@@ -586,16 +581,77 @@ static int read_file(const char *path, uint8_t **data, size_t *len,
                                len, &sb, err);
     *data = (uint8_t *)buf;
     if (rc == 0)
-        stat_of(st, &sb);
+        ix_stat_from(st, &sb);
     return rc;
 }
+
+/* --- what reading costs ------------------------------------------------------ */
+
+/* Bounds on the memory reading one package takes (pool.c's budget), by
+ * its format (the first bytes; a name proves nothing):
+ *   .ferrpkg  the file, and wasmrt loading the module inside it
+ *   bundle    the file, the wasm entry inflated (at most WH_PKG_MAX_WASM,
+ *             and deflate's ratio of 1032:1 bounds it by the file's size
+ *             too), and wasmrt loading it
+ *   PAR       the file: its entries are hashed as they stream
+ * plus READ_SLACK for the readers' fixed buffers (a PAR's 1 MiB blocks,
+ * manifests, JSON).  WR_LOAD_MEM_FACTOR is wasmrt's own bound on loading
+ * a module (wasmrt.h). */
+#define READ_SLACK   ((uint64_t)16 << 20)
+#ifndef WR_LOAD_MEM_FACTOR
+#define WR_LOAD_MEM_FACTOR 4          /* FIXME: from wasmrt.h */
+#endif
+#ifndef WH_PKG_MAX_WASM
+#define WH_PKG_MAX_WASM ((uint64_t)128 << 20)
+#endif
+#define DEFLATE_MAX  1032
+
+static uint64_t read_cost(const ix_entry *e)
+{
+    uint8_t m[SNIFF_BYTES];
+    uint64_t s = e->st.size, wasm = s;
+    size_t n = sniff_bytes(e->path, m, sizeof m);
+    if (n >= 4 && memcmp(m, "PK\3\4", 4) == 0) {
+        wasm = s > WH_PKG_MAX_WASM / DEFLATE_MAX ? WH_PKG_MAX_WASM : s * DEFLATE_MAX;
+        return s + wasm + wasm * WR_LOAD_MEM_FACTOR + READ_SLACK;
+    }
+    if (n >= 4 && memcmp(m, "FPKG", 4) == 0)
+        return s + wasm * WR_LOAD_MEM_FACTOR + READ_SLACK;
+    return s + READ_SLACK;
+}
+
+/* --- reading --------------------------------------------------------------- */
 
 typedef struct read_ctx {
     ix_scan        *s;
     const ix_trust *t;
     wh_pkg_opts     opts;
     ix_progress    *progress;
+    ix_budget      *budget;
 } read_ctx;
+
+/* Only what cannot change with time or luck is remembered: not I/O or
+ * memory failures, and not a PAR's expired or early claims. */
+static int cacheable(int code)
+{
+    return code != WH_E_IO && code != WH_E_NOMEM && code != WH_E_INTERNAL &&
+           code != WH_E_EXPIRED;
+}
+
+/* Read e's package from data, unless the cache already gave it. */
+static int read_pkg(read_ctx *c, ix_entry *e, const uint8_t *data, size_t len)
+{
+    if (e->have_pkg)
+        return 0;
+    snprintf(e->ext, sizeof e->ext, "%s", site_ext(WH_PKG_PAR, data, len));
+    if (wh_pkg_read_mem(e->path, data, len, &c->opts, &e->pkg, &e->err)) {
+        e->cache_err = cacheable(e->err.code);
+        return -1;
+    }
+    e->have_pkg = 1;
+    snprintf(e->ext, sizeof e->ext, "%s", site_ext(e->pkg.kind, data, len));
+    return 0;
+}
 
 static void read_one(size_t i, void *ctx)
 {
@@ -606,50 +662,38 @@ static void read_one(size_t i, void *ctx)
     uint8_t *data = NULL;
     size_t len = 0;
     ix_stat st;
+    uint64_t held = ix_budget_take(c->budget, read_cost(e));
     e->was_read = 1;
-    if (read_file(e->path, &data, &len, &st, &e->err)) {
-        e->state = IX_BAD;
+    e->state = IX_BAD;
+    if (read_file(e->path, &data, &len, &st, &e->err))
         goto out;
-    }
-    if (e->have_pkg && !stat_same(&st, &e->st)) {
+    if (e->have_pkg && !ix_stat_same(&st, &e->st)) {
         wh_pkg_free(&e->pkg);   /* changed since listed: the cache is stale */
         e->have_pkg = 0;
     }
     e->st = st;
-    if (!e->have_pkg) {
-        snprintf(e->ext, sizeof e->ext, "%s", site_ext(WH_PKG_PAR, data, len));
-        if (wh_pkg_read_mem(e->path, data, len, &c->opts, &e->pkg, &e->err)) {
-            /* Only what cannot change with time or luck is remembered. */
-            int code = e->err.code;
-            e->cache_err = code != WH_E_IO && code != WH_E_NOMEM &&
-                           code != WH_E_INTERNAL && magic_is_package(data, len) &&
-                           (memcmp(data, "FPKG", 4) == 0 || memcmp(data, "PK\3\4", 4) == 0);
-            e->state = IX_BAD;
-            goto out;
-        }
-        e->have_pkg = 1;
-        snprintf(e->ext, sizeof e->ext, "%s", site_ext(e->pkg.kind, data, len));
-    }
-    if (e->pkg.kind != WH_PKG_PAR && e->sig_st.present) {
-        if (ix_trust_minisig(c->t, e->sig_path, data, len, &e->signer, &e->err)) {
-            e->state = IX_BAD;
-            goto out;
-        }
-    } else {
-        memset(&e->signer, 0, sizeof e->signer);
-    }
+    if (read_pkg(c, e, data, len))
+        goto out;
+    memset(&e->signer, 0, sizeof e->signer);
+    if (e->pkg.kind != WH_PKG_PAR && e->sig_st.present &&
+        ix_trust_minisig(c->t, e->sig_path, data, len, &e->signer, &e->err))
+        goto out;
     e->sig_ok = 1;
     e->state = IX_OK;
 out:
     free(data);
+    ix_budget_give(c->budget, held);
     ix_progress_add(c->progress, e->st.size);
 }
 
 void ix_scan_read(ix_scan *s, const ix_trust *t, int jobs, int64_t now,
-                  ix_progress *progress)
+                  uint64_t budget, ix_progress *progress)
 {
-    read_ctx c = { s, t, { now }, progress };
+    ix_budget b;
+    ix_budget_init(&b, budget);
+    read_ctx c = { s, t, { now }, progress, &b };
     ix_parallel(s->n, jobs, read_one, &c);
+    ix_budget_free(&b);
 }
 
 /* Entries to read, and their bytes (for the progress bar). */
@@ -797,52 +841,4 @@ void ix_scan_free(ix_scan *s)
     free(s->v);
     json_decref(s->cache);
     memset(s, 0, sizeof *s);
-}
-
-/* --- the worker pool ------------------------------------------------------- */
-
-typedef struct pool {
-    pthread_mutex_t lock;
-    size_t next, n;
-    void (*fn)(size_t, void *);
-    void *ctx;
-} pool;
-
-static void *pool_worker(void *arg)
-{
-    pool *p = arg;
-    for (;;) {
-        pthread_mutex_lock(&p->lock);
-        size_t i = p->next < p->n ? p->next++ : p->n;
-        pthread_mutex_unlock(&p->lock);
-        if (i == p->n)
-            return NULL;
-        p->fn(i, p->ctx);
-    }
-}
-
-void ix_parallel(size_t n, int jobs, void (*fn)(size_t i, void *ctx), void *ctx)
-{
-    pool p = { .next = 0, .n = n, .fn = fn, .ctx = ctx };
-    pthread_mutex_init(&p.lock, NULL);
-    size_t want = jobs > 1 ? (size_t)jobs - 1 : 0;
-    if (want > n)
-        want = n;
-    pthread_t *tid = want ? calloc(want, sizeof *tid) : NULL;
-    size_t started = 0;
-    /* Threads that cannot be started leave their share to the others. */
-    while (tid && started < want &&
-           pthread_create(&tid[started], NULL, pool_worker, &p) == 0)
-        started++;
-    pool_worker(&p);
-    for (size_t i = 0; i < started; i++)
-        pthread_join(tid[i], NULL);
-    free(tid);
-    pthread_mutex_destroy(&p.lock);
-}
-
-int ix_cpu_count(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
 }

@@ -212,7 +212,7 @@ int ix_trust_minisig(const ix_trust *t, const char *sig_path,
 {
     memset(out, 0, sizeof *out);
     wh_minisign_sig sig;
-    int rc = wh_minisign_sig_load(&sig, sig_path, err);
+    int rc = wh_minisign_sig_load_flags(&sig, sig_path, WH_MINISIGN_NOFOLLOW, err);
     if (rc)
         return rc;
     wh_minisign_keyid_hex(sig.key_id, out->key_id);

@@ -14,7 +14,7 @@ cd "$top" || exit 2
 logs="$O/test-logs"
 rm -rf "$logs"
 mkdir -p "$logs"
-export WHARF_BUILD="$top/$O"
+case $O in /*) export WHARF_BUILD="$O" ;; *) export WHARF_BUILD="$top/$O" ;; esac
 export WHARF_SHARED="${WHARF_SHARED:-$top/../shared}"
 
 total_pass=0

@@ -4,8 +4,11 @@
 # tests/tools/mkpkg as Ferrite writes them, then broken one thing at a time
 # (header keys, sizes, checksums, tampered and truncated bytes, invalid
 # modules), each read by tests/tools/wh-pkg, which prints the package as
-# the indexer gets it, or the error and the exit status (3 malformed,
-# 4 verification failed, 6 not found: docs/exit-codes.md).
+# the indexer gets it (and its warnings), or the error and the exit status
+# (3 malformed, 4 verification failed, 6 not found: docs/exit-codes.md).
+# The checksum's two forms (32 digits: Ferrite's double FNV-1a; 64: the
+# module's SHA-256, accepted with a warning) are also taken through
+# wharf-index build: the warning line, the status, the index record.
 . "$(dirname "$0")/lib.sh"
 
 cd "$T" || exit 1
@@ -60,7 +63,7 @@ run wh-pkg h.ferrpkg
 check_rc 0
 check_empty_err
 check_out <<EOF
-{"kind":"ferrpkg","name":"hello","record":{"author":"Ada","categories":[],"dependencies":{},"description":"a test module","ferrite":{"checksum":"$SUM"},"kind":"ferrpkg","license":"MIT","sha256":"$SHA","size":300,"tags":[],"wasm":$WASM},"sha256":"$SHA","size":300,"version":"1.0.0"}
+{"kind":"ferrpkg","name":"hello","record":{"author":"Ada","categories":[],"dependencies":{},"description":"a test module","ferrite":{"checksum":"$SUM","checksum_algorithm":"fnv1a-double"},"kind":"ferrpkg","license":"MIT","sha256":"$SHA","size":300,"tags":[],"wasm":$WASM},"sha256":"$SHA","size":300,"version":"1.0.0"}
 EOF
 end
 
@@ -86,9 +89,68 @@ run wh-pkg e.ferrpkg
 check_rc 0
 check_empty_err
 check_out <<EOF
-{"kind":"ferrpkg","name":"hello","record":{"author":"Ada","categories":["formats"],"dependencies":{"base":"^1.2","util-x":"~0.3, <0.3.9"},"description":"a test module","ferrite":{"checksum":"$SUM","min_ferrite_version":"0.4.0"},"kind":"ferrpkg","license":"MIT","sha256":"$SHA","size":$SIZE,"tags":["csv","zip"],"wasm":$WASM},"sha256":"$SHA","size":$SIZE,"version":"2.1.0-rc.1+build.7"}
+{"kind":"ferrpkg","name":"hello","record":{"author":"Ada","categories":["formats"],"dependencies":{"base":"^1.2","util-x":"~0.3, <0.3.9"},"description":"a test module","ferrite":{"checksum":"$SUM","checksum_algorithm":"fnv1a-double","min_ferrite_version":"0.4.0"},"kind":"ferrpkg","license":"MIT","sha256":"$SHA","size":$SIZE,"tags":["csv","zip"],"wasm":$WASM},"sha256":"$SHA","size":$SIZE,"version":"2.1.0-rc.1+build.7"}
 EOF
 end
+
+# --- the checksum's sha256 form -------------------------------------------
+# 64 hex digits are the module's SHA-256 (checked here against sha256sum):
+# verified, recorded as such, and warned about, since a Ferrite that reads
+# only its 32-digit checksum refuses the package.
+MSHA=$(sha256sum m.wasm | cut -c1-64)
+ESHA=$(printf '' | sha256sum | cut -c1-64)
+WARN='checksum is a 64-digit sha256, which ferrite versions that verify only the 32-digit double fnv-1a checksum refuse'
+
+begin "a 64-digit checksum is the module's sha256: accepted, with a warning"
+mkpkg ferrpkg m.wasm s.ferrpkg --checksum sha256
+SHA=$(sha256sum s.ferrpkg | cut -c1-64)
+dd if=s.ferrpkg bs=1 skip=8 count=189 2>/dev/null >hdr.json
+run cat hdr.json
+check_out_has "\"checksum\":\"$MSHA\",\"wasm_size\":135}"
+run wh-pkg s.ferrpkg
+check_rc 0
+check_out <<EOF
+{"kind":"ferrpkg","name":"hello","record":{"author":"Ada","categories":[],"dependencies":{},"description":"a test module","ferrite":{"checksum":"$MSHA","checksum_algorithm":"sha256"},"kind":"ferrpkg","license":"MIT","sha256":"$SHA","size":332,"tags":[],"warnings":["$WARN"],"wasm":$WASM},"sha256":"$SHA","size":332,"version":"1.0.0"}
+EOF
+check_err <<EOF
+wh-pkg: warning: s.ferrpkg: $WARN
+EOF
+end
+
+begin "the sha256 form with wharf's sha256 key too: both verified, one warning"
+mkpkg ferrpkg m.wasm s2.ferrpkg --checksum sha256 --sha256
+run wh-pkg s2.ferrpkg
+check_rc 0
+check_out_has '"ferrite":{"checksum":"'"$MSHA"'","checksum_algorithm":"sha256"}'
+check_out_has '"warnings":["'"$WARN"'"]'
+check_err <<EOF
+wh-pkg: warning: s2.ferrpkg: $WARN
+EOF
+end
+
+# A module byte changed after the checksum was written: sha256sum of the
+# changed module says what it hashes to.
+mkpkg ferrpkg m.wasm t.ferrpkg --checksum sha256 --flip -3
+TSHA=$(tail -c 135 t.ferrpkg | sha256sum | cut -c1-64)
+refuse "a tampered module under a sha256 checksum" 4 \
+    "offset 0xc5: sha256 checksum mismatch: header says $MSHA, the module hashes to $TSHA" \
+    --checksum sha256 --flip -3
+refuse "a sha256 checksum of other bytes" 4 \
+    "offset 0xc5: sha256 checksum mismatch: header says $ESHA, the module hashes to $MSHA" \
+    --set "checksum=\"$ESHA\""
+UP=$(echo "$MSHA" | tr a-f A-F)
+refuse "a sha256 checksum in upper case" 3 \
+    "offset 0x72: checksum '$UP' is neither 32 lower-case hex digits (double fnv-1a) nor 64 (sha256)" \
+    --set "checksum=\"$UP\""
+refuse "a checksum of 63 digits" 3 \
+    "offset 0x72: checksum '$(echo "$MSHA" | cut -c1-63)' is neither 32 lower-case hex digits (double fnv-1a) nor 64 (sha256)" \
+    --set "checksum=\"$(echo "$MSHA" | cut -c1-63)\""
+refuse "a checksum of 65 digits" 3 \
+    "offset 0x72: checksum '${MSHA}0' is neither 32 lower-case hex digits (double fnv-1a) nor 64 (sha256)" \
+    --set "checksum=\"${MSHA}0\""
+refuse "a checksum of 33 digits" 3 \
+    "offset 0x72: checksum '${SUM}0' is neither 32 lower-case hex digits (double fnv-1a) nor 64 (sha256)" \
+    --set "checksum=\"${SUM}0\""
 
 # --- the header -----------------------------------------------------------
 refuse "a name that is not a module name" 3 \
@@ -113,7 +175,7 @@ refuse "wasm_size as a string" 3 \
     "offset 0xa1: header key 'wasm_size' must be a non-negative integer, not a string" \
     --set 'wasm_size="135"'
 refuse "a checksum in upper case" 3 \
-    "offset 0x72: checksum 'EE1CBF87E8E8045A573EEC53495D4D9D' is not 32 lower-case hex digits" \
+    "offset 0x72: checksum 'EE1CBF87E8E8045A573EEC53495D4D9D' is neither 32 lower-case hex digits (double fnv-1a) nor 64 (sha256)" \
     --set 'checksum="EE1CBF87E8E8045A573EEC53495D4D9D"'
 refuse "a checksum that does not match" 4 \
     "offset 0xa5: checksum mismatch: header says 00000000000000000000000000000000, the module hashes to $SUM" \
@@ -195,6 +257,57 @@ check_err <<'EOF'
 wh-pkg: big.ferrpkg: file is 629145600 bytes, more than the limit of 536870912
 EOF
 rm -f big.ferrpkg
+end
+
+# --- through wharf-index build ---------------------------------------------
+# The indexer prints each warning of an accepted package on stderr and
+# keeps the exit status 0; the record in index.json names the algorithm
+# and carries the warnings (only when there are some).
+wharf-index keygen -W >/dev/null
+SOURCE_DATE_EPOCH=1700000000
+export SOURCE_DATE_EPOCH
+mkdir pkgs bad
+mkpkg ferrpkg m.wasm pkgs/hello-1.0.0.ferrpkg
+mkpkg ferrpkg m.wasm pkgs/hello-2.0.0.ferrpkg --checksum sha256 --set 'version="2.0.0"'
+mkpkg ferrpkg m.wasm bad/hello-3.0.0.ferrpkg --checksum sha256 --set 'version="3.0.0"' --flip -3
+touch -d @1600000000 pkgs/*    # old enough for the cache (not "racy")
+SHA1=$(sha256sum pkgs/hello-1.0.0.ferrpkg | cut -c1-64)
+SHA2=$(sha256sum pkgs/hello-2.0.0.ferrpkg | cut -c1-64)
+REC1='"1.0.0":{"author":"Ada","categories":[],"dependencies":{},"description":"a test module","ferrite":{"checksum":"'$SUM'","checksum_algorithm":"fnv1a-double"},"kind":"ferrpkg","license":"MIT","path":"packages/hello@1.0.0.ferrpkg","sha256":"'$SHA1'","signer":{"status":"unsigned"},"size":300,"tags":[],"wasm":'$WASM'}'
+REC2='"2.0.0":{"author":"Ada","categories":[],"dependencies":{},"description":"a test module","ferrite":{"checksum":"'$MSHA'","checksum_algorithm":"sha256"},"kind":"ferrpkg","license":"MIT","path":"packages/hello@2.0.0.ferrpkg","sha256":"'$SHA2'","signer":{"status":"unsigned"},"size":332,"tags":[],"warnings":["'$WARN'"],"wasm":'$WASM'}'
+
+begin "build: a sha256-form package is indexed, its warning printed, status 0"
+run wharf-index build pkgs -o site
+check_rc 0
+check_out <<'EOF'
+read 2 files, 0 unchanged
+wrote 'site': 2 packages in 1 module, serial 1, expires 2024-02-12
+EOF
+check_err <<EOF
+wharf-index build: warning: pkgs/hello-2.0.0.ferrpkg: $WARN
+EOF
+check_that "1.0.0: fnv1a-double, no warnings" grep -qF "$REC1" site/index.json
+check_that "2.0.0: sha256, the warning" grep -qF "$REC2" site/index.json
+end
+
+begin "build: an unchanged sha256-form package still warns (record from the cache)"
+run wharf-index build pkgs -o site
+check_rc 0
+check_out_has "read 0 files, 2 unchanged"
+check_err <<EOF
+wharf-index build: warning: pkgs/hello-2.0.0.ferrpkg: $WARN
+EOF
+check_that "2.0.0 kept" grep -qF "$REC2" site/index.json
+end
+
+begin "build: a tampered module under a sha256 checksum is rejected, status 4"
+run wharf-index build bad -o badsite
+check_rc 4
+check_err <<EOF
+wharf-index build: bad/hello-3.0.0.ferrpkg: offset 0xc5: sha256 checksum mismatch: header says $MSHA, the module hashes to $TSHA
+wharf-index build: rejected 1 of 1 package
+EOF
+check_that "nothing indexed" grep -qF '"modules":{}' badsite/index.json
 end
 
 begin "every prefix of a good package is refused"

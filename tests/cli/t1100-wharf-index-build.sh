@@ -100,7 +100,7 @@ EOF
 check_empty_err
 { sed "s/$id/KEYID/g" site1/index.json; echo; } >got
 cat >want <<'EOF'
-{"expires":1707776000,"format":"wharf-index/1","generated":1700000000,"modules":{"hello":{"versions":{"1.0.0":{"author":"Ada","categories":[],"dependencies":{},"description":"a test module","ferrite":{"checksum":"c54b2274c55f2025bcbf4c67ab1e4d22"},"kind":"ferrpkg","license":"MIT","path":"packages/hello@1.0.0.ferrpkg","sha256":"97603582e4038f464e6fb3bb184ce2399213c4e46b6c14300cf8f5b09286216e","signer":{"status":"unsigned"},"size":197,"tags":[],"wasm":{"exports":[{"kind":"func","name":"run","type":"() -> ()"}],"imports":[]}}}}},"repository":{"key_id":"KEYID","name":"site1"},"serial":1}
+{"expires":1707776000,"format":"wharf-index/1","generated":1700000000,"modules":{"hello":{"versions":{"1.0.0":{"author":"Ada","categories":[],"dependencies":{},"description":"a test module","ferrite":{"checksum":"c54b2274c55f2025bcbf4c67ab1e4d22","checksum_algorithm":"fnv1a-double"},"kind":"ferrpkg","license":"MIT","path":"packages/hello@1.0.0.ferrpkg","sha256":"97603582e4038f464e6fb3bb184ce2399213c4e46b6c14300cf8f5b09286216e","signer":{"status":"unsigned"},"size":197,"tags":[],"wasm":{"exports":[{"kind":"func","name":"run","type":"() -> ()"}],"imports":[]}}}}},"repository":{"key_id":"KEYID","name":"site1"},"serial":1}
 EOF
 check_that "index.json is exact" cmp -s want got
 diff -u want got
@@ -115,10 +115,16 @@ wrote 'site': 3 packages in 3 modules, serial 1, expires 2024-02-12
 EOF
 check_empty_err
 run sh -c 'cd site && find . | LC_ALL=C sort'
-check_out <<'EOF'
+h=$(sha256sum site/index.json | cut -c1-64)
+check_out <<EOF
 .
 ./.wharf-cache.json
 ./.wharf-cache.json.minisig
+./.wharf-lock
+./by-hash
+./by-hash/$h.json
+./by-hash/$h.json.gz
+./by-hash/$h.json.minisig
 ./index.json
 ./index.json.gz
 ./index.json.minisig
@@ -130,6 +136,11 @@ check_out <<'EOF'
 ./packages/hello@1.0.0.ferrpkg
 EOF
 check_that "keys/repo.pub is the repository key" cmp -s repo.pub site/keys/repo.pub
+check_that "the index under its hash is index.json" cmp -s site/index.json site/by-hash/$h.json
+check_that "its .gz is index.json.gz" cmp -s site/index.json.gz site/by-hash/$h.json.gz
+check_that "its signature is index.json.minisig" cmp -s site/index.json.minisig site/by-hash/$h.json.minisig
+check_that "stock minisign checks it with no option" minisign -Vqm site/by-hash/$h.json -p repo.pub
+check_that "the lock is released" test ! -s site/.wharf-lock
 check_that "packages are hard links" test "$(stat -c %i pkgs/fmt-md.zip)" = "$(stat -c %i site/packages/fmt-md@0.3.0.zip)"
 run sh -c 'grep -o "\"path\":\"[^\"]*\"\|\"kind\":\"[a-z]*\",\"license\|\"signer\":{[^}]*}" site/index.json'
 check_out <<EOF
@@ -184,7 +195,7 @@ begin "a rebuild has a greater serial"
 run wharf-index build pkgs -o site --json
 check_rc 0
 check_out <<'EOF'
-{"accepted":3,"expires":1707776000,"generated":1700000000,"modules":3,"packages":3,"read":3,"rejected":[],"serial":2,"site":"site","unchanged":0,"written":true}
+{"accepted":3,"expires":1707776000,"generated":1700000000,"modules":3,"packages":3,"read":3,"rejected":[],"removed":0,"serial":2,"site":"site","temporaries":0,"unchanged":0,"written":true}
 EOF
 run minisign -Vm site/index.json -p repo.pub
 check_out_has "Trusted comment: wharf-index/1 serial:2 expires:1707776000 sha256:"
@@ -256,7 +267,7 @@ begin "--json lists the rejected files"
 run wharf-index build bad2 -o bad2site --json
 check_rc 4
 check_out <<'EOF'
-{"accepted":0,"expires":1707776000,"generated":1700000000,"modules":0,"packages":2,"read":2,"rejected":[{"error":"bad2/0-tamper.par: entry 'x86_64-linux.bin': sha256 does not match the claims","file":"bad2/0-tamper.par","status":4},{"error":"bad2/a-len.ferrpkg: offset 0x4: truncated: header length 9999 but only 189 bytes follow","file":"bad2/a-len.ferrpkg","status":3}],"serial":2,"site":"bad2site","unchanged":0,"written":true}
+{"accepted":0,"expires":1707776000,"generated":1700000000,"modules":0,"packages":2,"read":2,"rejected":[{"error":"bad2/0-tamper.par: entry 'x86_64-linux.bin': sha256 does not match the claims","file":"bad2/0-tamper.par","status":4},{"error":"bad2/a-len.ferrpkg: offset 0x4: truncated: header length 9999 but only 189 bytes follow","file":"bad2/a-len.ferrpkg","status":3}],"removed":0,"serial":2,"site":"bad2site","temporaries":0,"unchanged":0,"written":true}
 EOF
 end
 

@@ -106,13 +106,42 @@ wharf-index verify: 1 of 3 packages failed verification
 EOF
 end
 
-begin "a changed index.json fails its signature, exit 4"
+begin "a changed index under its hash fails its signature, exit 4"
 fresh
-sed 's/"serial":1/"serial":9/' good/index.json >site/index.json
+h=$(sed -n 's/^trusted comment: .* sha256:\([0-9a-f]*\)$/\1/p' good/index.json.minisig)
+sed 's/"serial":1/"serial":9/' good/by-hash/$h.json >site/by-hash/$h.json
 run wharf-index verify site -p repo.pub
 check_rc 4
 check_err <<'EOF'
 wharf-index verify: site/index.json.minisig: signature verification failed
+EOF
+end
+
+begin "a changed copy index.json is found, exit 4"
+fresh
+sed 's/"serial":1/"serial":9/' good/index.json >site/index.json
+run wharf-index verify site -p repo.pub
+check_rc 4
+check_err <<EOF
+wharf-index verify: site/index.json: is not the signed index: it has sha256 $(sha site/index.json), the signature names $h
+EOF
+end
+
+begin "copies one build behind (a build killed after its commit) verify, with a note"
+fresh
+cp site/index.json site/index.json.1
+cp site/index.json.gz site/index.json.gz.1
+SOURCE_DATE_EPOCH=$now wharf-index build pkgs -o site -k tk -q
+mv site/index.json.1 site/index.json
+mv site/index.json.gz.1 site/index.json.gz
+run wharf-index verify site -p repo.pub
+check_rc 0
+check_err <<'EOF'
+wharf-index verify: note: site/index.json: serial 1, one build behind the signature's 2 (a build was interrupted; the next one replaces it)
+wharf-index verify: note: site/index.json.gz: serial 1, one build behind the signature's 2 (a build was interrupted; the next one replaces it)
+EOF
+check_out <<EOF
+verified 'site': 3 packages in 3 modules, serial 2, expires $date
 EOF
 end
 
@@ -136,7 +165,7 @@ EOF
 run wharf-index verify nosite -p repo.pub
 check_rc 6
 check_err <<'EOF'
-wharf-index verify: nosite/index.json: cannot open: No such file or directory
+wharf-index verify: nosite/index.json.minisig: cannot open: No such file or directory
 EOF
 end
 
@@ -175,8 +204,24 @@ fresh
 echo '{}' | gzip -n >site/index.json.gz
 run wharf-index verify site -p repo.pub
 check_rc 4
-check_err <<'EOF'
-wharf-index verify: site/index.json.gz: does not hold the bytes of index.json
+check_err <<EOF
+wharf-index verify: site/index.json.gz: is not the signed index: it has sha256 $(echo '{}' | sha -), the signature names $h
+EOF
+end
+
+begin "a by-hash .gz that is not the index, exit 4; a damaged one, exit 3"
+fresh
+echo '{}' | gzip -n >site/by-hash/$h.json.gz
+run wharf-index verify site -p repo.pub
+check_rc 4
+check_err <<EOF
+wharf-index verify: site/by-hash/$h.json.gz: does not hold the bytes of the index
+EOF
+head -c 30 good/by-hash/$h.json.gz >site/by-hash/$h.json.gz
+run wharf-index verify site -p repo.pub
+check_rc 3
+check_err <<EOF
+wharf-index verify: site/by-hash/$h.json.gz: offset 0x1e: gzip: truncated data
 EOF
 end
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # t1102-wharf-index-incremental.sh - the cache in SITE/.wharf-cache.json:
 # a rebuild reads only what changed (path, size, mtime, inode), gives the
-# bytes a full build gives, remembers rejections, re-checks a signature
+# bytes a full build gives, remembers rejections (a PAR's too, unless time
+# can undo them: expired claims), re-checks a signature
 # when its file or the trusted keys change, ignores a tampered cache, and
 # never trusts a file modified within the last two seconds ("racy").
 . "$(dirname "$0")/lib.sh"
@@ -134,6 +135,26 @@ run wharf-index build pkgs -o site --json
 check_that "counts" test "$(summary)" = "packages 6 read 6 unchanged 0"
 check_err_has "wharf-index build: site/.wharf-cache.json: ignored: site/.wharf-cache.json.minisig: signature verification failed"
 check_that "no omega" test -z "$(grep omega site/index.json)"
+end
+
+begin "a rejected PAR is remembered; one whose claims expired is read again"
+mkdir pp
+mkpar pp/bomb.par.gz --gzip --tamper x86_64-linux.bin --seed t1102
+mkpar pp/old.par --exp 1600000000 --name Old --seed t1102
+touch -d @1600000000 pp/*
+run wharf-index build pp -o psite --json
+check_rc 4
+check_that "counts" test "$(summary)" = "packages 2 read 2 unchanged 0"
+cp "$T/.err" first.err
+run wharf-index build pp -o psite --json
+check_rc 4
+check_that "counts" test "$(summary)" = "packages 2 read 1 unchanged 1"
+check_err <first.err
+check_err <<'EOF'
+wharf-index build: pp/bomb.par.gz: entry 'x86_64-linux.bin': sha256 does not match the claims
+wharf-index build: pp/old.par: claims.jwt: token expired at 1600000000
+wharf-index build: rejected 2 of 2 packages
+EOF
 end
 
 begin "--no-cache reads everything; a removed file leaves the index"

@@ -10,6 +10,8 @@
  *       checksum and size.
  *         --set KEY=JSON    set a header key to a raw JSON value
  *         --del KEY         remove a header key
+ *         --checksum FORM   the checksum's form: fnv1a-double (Ferrite's 32
+ *                           digits, the default) or sha256 (64 digits)
  *         --sha256          add "sha256" of the module
  *         --header TEXT     use TEXT as the header, byte for byte
  *         --header-len N    write N as the header length
@@ -25,8 +27,12 @@
  *         --flip OFF        invert the byte at OFF (OFF < 0: from the end)
  *         --truncate N      keep the first N bytes (N < 0: drop -N bytes)
  *
+ * A wrong checksum of either form: --set checksum="..." (any value), or
+ * --flip a byte of the module after the right one was written.
+ *
  * It uses wh_ferrite_checksum for the default checksum; the checksum
- * itself is checked against independent vectors in tests/unit/pkg_test.c.
+ * itself is checked against independent vectors in tests/unit/pkg_test.c,
+ * and the sha256 form against sha256sum in tests/cli/t1011-ferrpkg.sh.
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -134,6 +140,29 @@ static int header_set(json_t *h, const char *spec)
     return json_object_set_new(h, key, v) ? die("cannot set '%s'", key) : 0;
 }
 
+/* The module's SHA-256 in lower-case hex. */
+static void sha256_hex(const char *data, size_t len, char hex[WH_SHA256_HEX])
+{
+    uint8_t d[WH_SHA256_BYTES];
+    wh_sha256_buf(data, len, d, NULL);
+    wh_hex_encode(hex, d, sizeof d, 0);
+}
+
+/* --checksum FORM: set the header's checksum to the module's in FORM. */
+static int header_checksum(json_t *h, const char *form, const char *wasm,
+                           size_t wlen)
+{
+    char sum[WH_SHA256_HEX];
+    if (strcmp(form, "fnv1a-double") == 0)
+        wh_ferrite_checksum((const uint8_t *)wasm, wlen, sum);
+    else if (strcmp(form, "sha256") == 0)
+        sha256_hex(wasm, wlen, sum);
+    else
+        return die("--checksum wants fnv1a-double or sha256, not '%s'", form);
+    return json_object_set_new(h, "checksum", json_string(sum))
+           ? die("cannot set '%s'", "checksum") : 0;
+}
+
 static int cmd_ferrpkg(int argc, char **argv)
 {
     if (argc < 4)
@@ -158,11 +187,11 @@ static int cmd_ferrpkg(int argc, char **argv)
         if (post_opt(&p, argc, argv, &i))
             continue;
         if (strcmp(argv[i], "--sha256") == 0) {
-            uint8_t d[WH_SHA256_BYTES];
             char hex[WH_SHA256_HEX];
-            wh_sha256_buf(wasm, wlen, d, NULL);
-            wh_hex_encode(hex, d, sizeof d, 0);
+            sha256_hex(wasm, wlen, hex);
             json_object_set_new(h, "sha256", json_string(hex));
+        } else if (i + 1 < argc && strcmp(argv[i], "--checksum") == 0) {
+            rc = header_checksum(h, argv[++i], wasm, wlen);
         } else if (i + 1 < argc && strcmp(argv[i], "--set") == 0) {
             rc = header_set(h, argv[++i]);
         } else if (i + 1 < argc && strcmp(argv[i], "--del") == 0) {

@@ -5,8 +5,11 @@
  * For each FILE, one line of canonical JSON on stdout: the C fields of
  * wh_pkg ("kind", "name", "version", "size", "sha256", and for a PAR
  * "issuer" and "subject") and "record", exactly as the indexer would get
- * them; or, when reading fails, "wh-pkg: <message>" on stderr.  The exit
- * status is that of the last failure (docs/exit-codes.md), 0 if none.
+ * them; or, when reading fails, "wh-pkg: <message>" on stderr.  Each of
+ * the record's "warnings" is also printed on stderr as "wh-pkg: warning:
+ * FILE: REASON", the line wharf-index build prints.  The exit status is
+ * that of the last failure (docs/exit-codes.md), 0 if none (warnings do
+ * not count).
  * --now fixes the clock for JWT exp/nbf checks so tests are repeatable.
  * Shared by tests/cli/t1010-par.sh and the .ferrpkg and bundle tests.
  */
@@ -52,6 +55,16 @@ static int show(const wh_pkg *pkg, wh_err *err)
     return 0;
 }
 
+/* The record's warnings on stderr, as wharf-index build prints them. */
+static void warn(const char *path, const wh_pkg *pkg)
+{
+    size_t i;
+    json_t *w;
+    json_array_foreach(json_object_get(pkg->record, "warnings"), i, w)
+        fprintf(stderr, "wh-pkg: warning: %s: %s\n", path,
+                json_string_value(w));
+}
+
 int main(int argc, char **argv)
 {
     wh_cli cli;
@@ -78,6 +91,8 @@ int main(int argc, char **argv)
         wh_err e;
         if (wh_pkg_read(cli.argv[i], &po, &pkg, &e) || show(&pkg, &e))
             status = wh_cli_report("wh-pkg", &e);
+        else
+            warn(cli.argv[i], &pkg);
         wh_pkg_free(&pkg);
         fflush(stdout);
     }

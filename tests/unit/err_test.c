@@ -1,4 +1,5 @@
-/* err_test.c - wh_err filling, formatting and exit classes. */
+/* err_test.c - wh_err filling, formatting (with the quoting of paths and
+ * reasons) and exit classes. */
 #include "tests/unit/wh_test.h"
 
 #include <errno.h>
@@ -100,6 +101,76 @@ static void test_long_reason_truncates(void **state)
     assert_string_equal(small, "xxxxxxx");
 }
 
+/* wh_quote: the rule, the cut at a \xNN boundary, and idempotence. */
+static void test_quote(void **state)
+{
+    (void)state;
+    char b[64], c[64];
+    assert_string_equal(wh_quote(b, sizeof b, "a b~", 4), "a b~");
+    assert_string_equal(wh_quote(b, sizeof b, "\n\x1b[31m\x7f\x80\xff", 9),
+                        "\\x0a\\x1b[31m\\x7f\\x80\\xff");
+    assert_string_equal(wh_quote(b, sizeof b, "caf\xc3\xa9", 5), "caf\\xc3\\xa9");
+    assert_string_equal(wh_quote(b, sizeof b, "a\\b", 3), "a\\b");
+    assert_string_equal(wh_quote(b, sizeof b, "a\0b", 3), "a\\x00b");
+    assert_string_equal(wh_quote(b, 8, "abcdefg", 7), "abcdefg");
+    assert_string_equal(wh_quote(b, 8, "abcdefgh", 8), "abcd...");
+    assert_string_equal(wh_quote(b, 8, "ab\ncdefgh", 9), "ab...");
+    /* Quoting quoted text changes nothing: no backslash is doubled. */
+    wh_quote(b, sizeof b, "x\ny\x1b", 4);
+    assert_string_equal(wh_quote(c, sizeof c, b, strlen(b)), b);
+}
+
+/* A path with a newline and escape codes cannot forge a line or drive
+ * the terminal: every field of the line is quoted. */
+static void test_format_quotes_path_and_reason(void **state)
+{
+    (void)state;
+    wh_err e;
+    char buf[WH_ERR_LINE_MAX];
+    wh_fail(&e, WH_E_FORMAT, "pkgs/a\nwharf-index build: ok.ferrpkg", 4,
+            "bad magic");
+    fmt(&e, buf);
+    assert_string_equal(buf, "pkgs/a\\x0awharf-index build: ok.ferrpkg: "
+                        "offset 0x4: bad magic");
+    wh_fail_at(&e, WH_E_FORMAT, "\x1b[31mred.toml", 2, 5, "expected '='");
+    wh_err_format(&e, buf, sizeof buf);
+    assert_string_equal(buf, "\\x1b[31mred.toml:2:5: expected '='");
+    /* A reason that embeds another file's raw name is quoted too. */
+    wh_fail(&e, WH_E_CONFLICT, "p/b.ferrpkg", -1, "also claimed by '%s'",
+            "p/\x1b]0;pwned\x07\r.ferrpkg");
+    wh_err_format(&e, buf, sizeof buf);
+    assert_string_equal(buf, "p/b.ferrpkg: also claimed by "
+                        "'p/\\x1b]0;pwned\\x07\\x0d.ferrpkg'");
+    /* One already quoted by a reader keeps its single backslashes. */
+    wh_fail(&e, WH_E_FORMAT, "c:\\x.zip", -1, "entry 'a\\x0ab'");
+    wh_err_format(&e, buf, sizeof buf);
+    assert_string_equal(buf, "c:\\x.zip: entry 'a\\x0ab'");
+    /* Non-ASCII bytes, as in archive entry names. */
+    wh_fail(&e, WH_E_IO, "caf\xc3\xa9.zip", -1, NULL);
+    wh_err_format(&e, buf, sizeof buf);
+    assert_string_equal(buf, "caf\\xc3\\xa9.zip: input/output error");
+}
+
+/* The worst case fits WH_ERR_LINE_MAX whole. */
+static void test_format_line_max(void **state)
+{
+    (void)state;
+    wh_err e;
+    char raw[600], want[WH_ERR_LINE_MAX], buf[WH_ERR_LINE_MAX];
+    memset(raw, '\n', sizeof raw - 1);
+    raw[sizeof raw - 1] = '\0';
+    wh_fail(&e, WH_E_FORMAT, raw, 0x7fffffffffffffffLL, "%s", raw);
+    wh_err_format(&e, buf, sizeof buf);
+    size_t n = 0;
+    for (int i = 0; i < 511; i++)
+        n += (size_t)sprintf(want + n, "\\x0a");
+    n += (size_t)sprintf(want + n, ": offset 0x7fffffffffffffff: ");
+    for (int i = 0; i < 255; i++)
+        n += (size_t)sprintf(want + n, "\\x0a");
+    assert_string_equal(buf, want);
+    assert_true(strlen(buf) < sizeof buf - 1);
+}
+
 WH_TEST_MAIN("err",
     cmocka_unit_test(test_offset_form),
     cmocka_unit_test(test_line_col_form),
@@ -107,4 +178,7 @@ WH_TEST_MAIN("err",
     cmocka_unit_test(test_errno_mapping),
     cmocka_unit_test(test_null_err_and_prefix),
     cmocka_unit_test(test_exit_classes),
-    cmocka_unit_test(test_long_reason_truncates))
+    cmocka_unit_test(test_long_reason_truncates),
+    cmocka_unit_test(test_quote),
+    cmocka_unit_test(test_format_quotes_path_and_reason),
+    cmocka_unit_test(test_format_line_max))

@@ -1,5 +1,7 @@
-/* fs_test.c - capped reads, atomic writes under injected faults, path
- * joins and sorted walks. */
+/* fs_test.c - capped reads (never blocking on a FIFO, links refused on
+ * request), atomic writes under injected faults, path joins and sorted
+ * walks.  Cases that would hang on a regression run under alarm(), which
+ * kills the program: tests/run.sh then counts a crash. */
 #include "tests/unit/wh_test.h"
 
 #include <dirent.h>
@@ -65,6 +67,73 @@ static void test_read_errors(void **state)
     assert_string_equal(e.reason, "cannot open: No such file or directory");
     assert_int_equal(wh_file_read(tmpdir, 100, &data, &len, &e), WH_E_IO);
     assert_string_equal(e.reason, "not a regular file");
+}
+
+/* A FIFO where a key or signature should be: refused at once, with no
+ * writer ever opening it. */
+static void test_read_fifo(void **state)
+{
+    (void)state;
+    char p[512], *data;
+    size_t len;
+    wh_err e;
+    snprintf(p, sizeof p, "%s/k.minisig", tmpdir);
+    assert_int_equal(mkfifo(p, 0644), 0);
+    alarm(10);
+    assert_int_equal(wh_file_read(p, 100, &data, &len, &e), WH_E_IO);
+    assert_null(data);
+    assert_string_equal(e.path, p);
+    assert_string_equal(e.reason, "not a regular file");
+    assert_int_equal(wh_file_read_stat(p, 100, WH_READ_NOFOLLOW, &data, &len,
+                                       NULL, &e), WH_E_IO);
+    assert_string_equal(e.reason, "not a regular file");
+    assert_int_equal(wh_file_read(p, 100, &data, &len, NULL), WH_E_IO);
+    assert_int_equal(wh_file_read("/dev/null", 100, &data, &len, &e), WH_E_IO);
+    assert_string_equal(e.reason, "not a regular file");
+    alarm(0);
+}
+
+/* Links are followed by default (a key given on the command line may be
+ * one) and refused, target unopened, with WH_READ_NOFOLLOW. */
+static void test_read_symlinks(void **state)
+{
+    (void)state;
+    char p[512], fifo[512], l1[512], l2[512], l3[512], d[512], via[600];
+    char *data;
+    size_t len;
+    wh_err e;
+    put("a.txt", "hi");
+    snprintf(p, sizeof p, "%s/a.txt", tmpdir);
+    snprintf(fifo, sizeof fifo, "%s/fifo", tmpdir);
+    snprintf(l1, sizeof l1, "%s/l1", tmpdir);
+    snprintf(l2, sizeof l2, "%s/l2", tmpdir);
+    snprintf(l3, sizeof l3, "%s/l3", tmpdir);
+    snprintf(d, sizeof d, "%s/dir", tmpdir);
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    assert_int_equal(symlink("a.txt", l1), 0);
+    assert_int_equal(symlink("fifo", l2), 0);
+    assert_int_equal(symlink("nowhere", l3), 0);
+    assert_int_equal(symlink(".", d), 0);
+    alarm(10);
+    assert_int_equal(wh_file_read(l1, 100, &data, &len, &e), 0);
+    assert_string_equal(data, "hi");
+    free(data);
+    assert_int_equal(wh_file_read(l2, 100, &data, &len, &e), WH_E_IO);
+    assert_string_equal(e.reason, "not a regular file");
+    const char *links[] = { l1, l2, l3 };
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(wh_file_read_stat(links[i], 100, WH_READ_NOFOLLOW,
+                                           &data, &len, NULL, &e), WH_E_UNSAFE);
+        assert_null(data);
+        assert_string_equal(e.path, links[i]);
+        assert_string_equal(e.reason, "symbolic link not followed");
+    }
+    /* Only the last component is refused: dir/a.txt through a link. */
+    snprintf(via, sizeof via, "%s/a.txt", d);
+    assert_int_equal(wh_file_read_stat(via, 100, WH_READ_NOFOLLOW, &data, &len,
+                                       NULL, &e), 0);
+    free(data);
+    alarm(0);
 }
 
 static void test_atomic_write_replaces(void **state)
@@ -232,6 +301,8 @@ static void test_walk_missing(void **state)
 WH_TEST_MAIN("fs",
     cmocka_unit_test_setup_teardown(test_read_ok_and_cap, setup, teardown),
     cmocka_unit_test_setup_teardown(test_read_errors, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_read_fifo, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_read_symlinks, setup, teardown),
     cmocka_unit_test_setup_teardown(test_atomic_write_replaces, setup, teardown),
     cmocka_unit_test_setup_teardown(test_atomic_write_faults, setup, teardown),
     cmocka_unit_test_setup_teardown(test_atomic_dir_fsync_fault_reports, setup, teardown),

@@ -4,7 +4,10 @@
  * deterministic, so re-signing minisign's file with minisign's key and
  * trusted comment must give minisign's signature file), RFC 8032 test 1
  * and RFC 4648 vectors through the public API, round trips, every verify
- * failure, comment limits, files.  Parse errors: minisign.data.
+ * failure, comment limits, files (FIFOs and links refused without
+ * waiting), the trusted comment alone (wh_minisign_verify_comment) and
+ * the primitives other files use (wh_ed25519_verify, wh_memzero).
+ * Parse errors: minisign.data.
  * The interop in both directions is tests/cli/t0100-minisign-interop.sh.
  */
 #include "tests/unit/wh_test.h"
@@ -548,6 +551,153 @@ static void test_verify_failures(void **state)
     free(bad);
 }
 
+/* The trusted comment alone: key id and global signature, no data. */
+static void test_verify_comment(void **state)
+{
+    (void)state;
+    wh_minisign_seckey *sk, *other;
+    wh_minisign_pubkey pk, opk;
+    wh_minisign_sig *sig = new_sig(), *bad = new_sig();
+    wh_err e;
+    char a[17], b[17], want[128];
+    assert_int_equal(wh_minisign_keygen(&sk, &pk, &e), 0);
+    assert_int_equal(wh_minisign_keygen(&other, &opk, &e), 0);
+    wh_minisign_keyid_hex(pk.key_id, a);
+    wh_minisign_keyid_hex(opk.key_id, b);
+    for (unsigned flags = 0; flags <= WH_MINISIGN_LEGACY; flags++) {
+        assert_int_equal(wh_minisign_sign_buffer(sig, sk, "data", 4, "serial:7",
+                                                 NULL, flags, &e), 0);
+        /* good: the data is not needed */
+        assert_int_equal(wh_minisign_verify_comment(sig, &pk, "i.minisig", &e), 0);
+        /* tampered comment */
+        *bad = *sig;
+        strcpy(bad->trusted, "serial:8");
+        assert_int_equal(wh_minisign_verify_comment(bad, &pk, "i.minisig", &e),
+                         WH_E_VERIFY);
+        assert_string_equal(fmt(&e), "i.minisig: trusted comment verification failed");
+        /* the data signature is covered by the global one */
+        *bad = *sig;
+        bad->sig[0] ^= 1;
+        assert_int_equal(wh_minisign_verify_comment(bad, &pk, "i.minisig", &e),
+                         WH_E_VERIFY);
+        assert_string_equal(fmt(&e), "i.minisig: trusted comment verification failed");
+        /* another key */
+        assert_int_equal(wh_minisign_verify_comment(sig, &opk, "i.minisig", &e),
+                         WH_E_VERIFY);
+        snprintf(want, sizeof want, "i.minisig: signature key id %s does not "
+                 "match public key %s", a, b);
+        assert_string_equal(fmt(&e), want);
+        /* another key that claims this key's id */
+        wh_minisign_pubkey liar = opk;
+        memcpy(liar.key_id, pk.key_id, sizeof liar.key_id);
+        assert_int_equal(wh_minisign_verify_comment(sig, &liar, NULL, &e),
+                         WH_E_VERIFY);
+        assert_string_equal(fmt(&e), "trusted comment verification failed");
+    }
+    /* minisign's own signature file */
+    wh_minisign_pubkey xpk;
+    assert_int_equal(wh_minisign_pubkey_parse(&xpk, X_PUB, strlen(X_PUB), "x", &e), 0);
+    assert_int_equal(wh_minisign_sig_parse(sig, F_SIG, strlen(F_SIG), "f", &e), 0);
+    assert_int_equal(wh_minisign_verify_comment(sig, &xpk, "f", &e), 0);
+    assert_string_equal(sig->trusted, "timestamp:1795240751\tfile:f.txt\thashed");
+    wh_minisign_seckey_free(sk);
+    wh_minisign_seckey_free(other);
+    free(sig);
+    free(bad);
+}
+
+/* Plain Ed25519: RFC 8032 test 1, and a legacy ("Ed") signature, which
+ * is plain Ed25519 over the content. */
+static void test_ed25519_verify(void **state)
+{
+    (void)state;
+    unsigned char pk[32], sig[64];
+    unhex(pk, "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+    unhex(sig, "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555"
+               "fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b");
+    assert_int_equal(wh_ed25519_verify(sig, "", 0, pk), 0);
+    assert_int_equal(wh_ed25519_verify(sig, "x", 1, pk), -1);
+    sig[63] ^= 0x40;
+    assert_int_equal(wh_ed25519_verify(sig, "", 0, pk), -1);
+    wh_minisign_seckey *sk;
+    wh_minisign_pubkey mpk;
+    wh_minisign_sig *s = new_sig();
+    wh_err e;
+    assert_int_equal(wh_minisign_keygen(&sk, &mpk, &e), 0);
+    assert_int_equal(wh_minisign_sign_buffer(s, sk, "abc", 3, "t", NULL,
+                                             WH_MINISIGN_LEGACY, &e), 0);
+    assert_int_equal(wh_ed25519_verify(s->sig, "abc", 3, mpk.pk), 0);
+    assert_int_equal(wh_ed25519_verify(s->sig, "abd", 3, mpk.pk), -1);
+    wh_minisign_seckey_free(sk);
+    free(s);
+}
+
+static void test_memzero(void **state)
+{
+    (void)state;
+    char pw[32];
+    memset(pw, 'x', sizeof pw);
+    wh_memzero(pw, sizeof pw);
+    for (size_t i = 0; i < sizeof pw; i++)
+        assert_int_equal(pw[i], 0);
+    wh_memzero(NULL, 0);
+}
+
+/* A FIFO or a link where a signature should be: refused at once. */
+static void test_load_fifo_and_links(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/wh-minisign.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char sigp[64], lnk[64], fifo[64], lfifo[64];
+    snprintf(sigp, sizeof sigp, "%s/m.minisig", dir);
+    snprintf(lnk, sizeof lnk, "%s/l.minisig", dir);
+    snprintf(fifo, sizeof fifo, "%s/f.minisig", dir);
+    snprintf(lfifo, sizeof lfifo, "%s/lf.minisig", dir);
+    wh_minisign_sig *sig = new_sig();
+    wh_err e;
+    char want[128];
+    assert_int_equal(wh_minisign_sig_parse(sig, F_SIG, strlen(F_SIG), "f", &e), 0);
+    assert_int_equal(wh_minisign_sig_save(sig, sigp, &e), 0);
+    assert_int_equal(symlink("m.minisig", lnk), 0);
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    assert_int_equal(symlink("f.minisig", lfifo), 0);
+    alarm(10);
+    /* a link is followed by default, refused with WH_MINISIGN_NOFOLLOW */
+    assert_int_equal(wh_minisign_sig_load(sig, lnk, &e), 0);
+    assert_int_equal(wh_minisign_sig_load_flags(sig, sigp, WH_MINISIGN_NOFOLLOW,
+                                                &e), 0);
+    assert_int_equal(wh_minisign_sig_load_flags(sig, lnk, WH_MINISIGN_NOFOLLOW,
+                                                &e), WH_E_UNSAFE);
+    snprintf(want, sizeof want, "%s: symbolic link not followed", lnk);
+    assert_string_equal(fmt(&e), want);
+    assert_int_equal(wh_minisign_sig_load_flags(sig, lfifo, WH_MINISIGN_NOFOLLOW,
+                                                &e), WH_E_UNSAFE);
+    /* a FIFO, as a signature, a key or data to hash */
+    snprintf(want, sizeof want, "%s: not a regular file", fifo);
+    assert_int_equal(wh_minisign_sig_load(sig, fifo, &e), WH_E_IO);
+    assert_string_equal(fmt(&e), want);
+    assert_int_equal(wh_minisign_sig_load(sig, lfifo, &e), WH_E_IO);
+    wh_minisign_pubkey pk;
+    assert_int_equal(wh_minisign_pubkey_load(&pk, fifo, &e), WH_E_IO);
+    assert_string_equal(fmt(&e), want);
+    assert_int_equal(wh_minisign_pubkey_parse(&pk, X_PUB, strlen(X_PUB), "x", &e), 0);
+    assert_int_equal(wh_minisign_sig_parse(sig, F_SIG, strlen(F_SIG), "f", &e), 0);
+    assert_int_equal(wh_minisign_verify_file(sig, &pk, fifo, "s", 0, &e), WH_E_IO);
+    assert_string_equal(fmt(&e), want);
+    wh_minisign_seckey *sk = x_key();     /* unencrypted, as minisign -W */
+    assert_int_equal(wh_minisign_sign_file(sig, sk, fifo, "t", NULL, 0, &e), WH_E_IO);
+    assert_string_equal(fmt(&e), want);
+    alarm(0);
+    wh_minisign_seckey_free(sk);
+    free(sig);
+    unlink(sigp);
+    unlink(lnk);
+    unlink(fifo);
+    unlink(lfifo);
+    rmdir(dir);
+}
+
 /* ---- comments -------------------------------------------------------- */
 
 static void test_comment_limits(void **state)
@@ -630,7 +780,7 @@ static void test_default_trusted(void **state)
     assert_string_equal(out, "timestamp:5\tfile:c.txt");
     assert_int_equal(wh_minisign_default_trusted(out, "d/a\nb", 5, 0, &e),
                      WH_E_USAGE);
-    assert_string_equal(fmt(&e), "d/a\nb: file name contains a line break");
+    assert_string_equal(fmt(&e), "d/a\\x0ab: file name contains a line break");
 }
 
 /* ---- files ----------------------------------------------------------- */
@@ -745,6 +895,10 @@ WH_TEST_MAIN("minisign",
     cmocka_unit_test(test_encrypted_fixture),
     cmocka_unit_test(test_long_lines),
     cmocka_unit_test(test_verify_failures),
+    cmocka_unit_test(test_verify_comment),
+    cmocka_unit_test(test_ed25519_verify),
+    cmocka_unit_test(test_memzero),
+    cmocka_unit_test(test_load_fifo_and_links),
     cmocka_unit_test(test_comment_limits),
     cmocka_unit_test(test_default_trusted),
     cmocka_unit_test(test_files))

@@ -6,10 +6,12 @@
  * The C tests below cover what a text line cannot: Ferrite's checksum
  * against vectors computed independently (Python, from the issue's
  * definition), the binary framing of .ferrpkg (truncation, header length,
- * checksum and sha256 mismatches, invalid modules), format recognition,
- * module descriptions, and plugin bundles built in memory with libarchive
- * (good, broken manifest, unsafe, duplicate and special entries, caps,
- * corrupted and truncated archives).  PAR has its own tests.
+ * checksum mismatches in both forms, sha256 mismatches, invalid modules),
+ * the record of a sha256-form checksum through the front end, format
+ * recognition, module descriptions, and plugin bundles built in memory
+ * with libarchive (good, broken manifest, unsafe, duplicate and special
+ * entries, caps, corrupted and truncated archives).  PAR has its own
+ * tests.
  */
 #include "tests/unit/wh_test.h"
 
@@ -58,6 +60,8 @@ static const char rich_desc[] =
     "\"mut i32\"}]}";
 
 #define EMPTY_SUM "7372b11fa7fb9f91e2e6fc6ddd86b35c"
+#define EMPTY_SHA256 \
+    "93a44bbb96c751218e4c00d479e4c14358122a389acca16205b1e4d0dc5f9476"
 
 /* --- helpers ---------------------------------------------------------- */
 
@@ -229,6 +233,12 @@ static const char good_hdr[] =
     "\"description\":\"d\",\"license\":\"MIT\",\"checksum\":\"" EMPTY_SUM
     "\",\"wasm_size\":8}";
 
+/* The same with the checksum's sha256 form. */
+static const char sha_hdr[] =
+    "{\"name\":\"hello\",\"version\":\"1.0.0\",\"author\":\"Ada\","
+    "\"description\":\"d\",\"license\":\"MIT\",\"checksum\":\"" EMPTY_SHA256
+    "\",\"wasm_size\":8}";
+
 /* Read data as "t.ferrpkg" through the front end; "ok" or the error. */
 static const char *read_mem(const uint8_t *d, size_t len)
 {
@@ -281,9 +291,30 @@ static void test_ferrpkg_framing(void **state)
                         "truncated: header length 4239 but only 151 bytes "
                         "follow");
     free(f);
-    /* A magic the front end routes elsewhere is refused by the reader. */
+    /* The sha256 form: the whole file is recorded with its warning, and a
+     * changed byte of the module is refused the same way, at the same
+     * place, by the same exit status. */
+    f = ferrpkg(sha_hdr, strlen(sha_hdr), empty_wasm, 8, &len);
     wh_pkg p;
     wh_err e;
+    assert_int_equal(wh_pkg_read_mem("t.ferrpkg", f, len, NULL, &p, &e), 0);
+    assert_string_equal(canon(json_object_get(p.record, "ferrite")),
+                        "{\"checksum\":\"" EMPTY_SHA256 "\","
+                        "\"checksum_algorithm\":\"sha256\"}");
+    assert_string_equal(canon(json_object_get(p.record, "warnings")),
+                        "[\"checksum is a 64-digit sha256, which ferrite "
+                        "versions that verify only the 32-digit double fnv-1a "
+                        "checksum refuse\"]");
+    wh_pkg_free(&p);
+    f[len - 1] ^= 1;
+    assert_string_equal(read_mem(f, len), "4 t.ferrpkg: offset 0xb7: sha256 "
+                        "checksum mismatch: header says " EMPTY_SHA256 ", the "
+                        "module hashes to 3f499bf4c9e7483e804244d5e485b3537b21"
+                        "35690a7ce7b3fd7cb2544217d729");
+    for (size_t n = 0; n < len; n++)
+        assert_string_not_equal(read_mem(f, n), "ok");
+    free(f);
+    /* A magic the front end routes elsewhere is refused by the reader. */
     int rc = wh_ferrpkg_read("x", (const uint8_t *)"PK\3\4", 4, NULL, &p, &e);
     assert_string_equal(errtext(rc, &e), "3 x: offset 0x0: not a .ferrpkg "
                         "(no \"FPKG\" magic)");

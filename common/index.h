@@ -1,0 +1,118 @@
+/* index.h - the one reader and verifier of a wharf site's signed index
+ * (docs/index-format.md, "wharf-index/1").
+ *
+ * Every reader of a site goes through here: `wharf-index verify`, the
+ * catalogue, and `wharf`.  A site is entered by its signature,
+ * SITE/index.json.minisig: its trusted comment, covered by the global
+ * signature, says "wharf-index/1 serial:N expires:T sha256:HEX", and HEX
+ * names the index itself, SITE/by-hash/HEX.json (immutable, written
+ * before the signature pointed at it).  So a reader that takes the
+ * signature and then the file it names always holds a matching pair,
+ * whatever a build is doing meanwhile (apt's Acquire-By-Hash).
+ * SITE/index.json is a copy of the current index for people and simple
+ * tools; it may lag the signature by one build while one is running or
+ * after one was killed.
+ *
+ * The checks, in order: the signature's key id and global signature (the
+ * trusted comment), the comment's form, the signature over the index
+ * bytes, their SHA-256 against the comment, canonical JSON, the format of
+ * every field readers rely on, serial and expiry equal to the comment's,
+ * and repository.key_id equal to the key's.  Expiry itself is the
+ * caller's decision (an installer may allow an expired index on request).
+ * A package file is then checked against its record by size and SHA-256
+ * (wh_index_pkg_check), opened without following links or blocking.
+ *
+ * Tests: tests/unit/index_test.c; tests/cli/t1101-wharf-index-verify.sh,
+ * t1103-wharf-index-publish.sh.
+ */
+#ifndef WH_INDEX_H
+#define WH_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "common/err.h"
+#include "common/minisign.h"
+#include "common/sha256.h"
+
+#define WH_INDEX_FORMAT   "wharf-index/1"
+#define WH_INDEX_MAX      ((size_t)256 << 20)     /* bytes of index.json */
+#define WH_INDEX_JSON     "index.json"
+#define WH_INDEX_GZ       "index.json.gz"
+#define WH_INDEX_SIG      "index.json.minisig"
+#define WH_INDEX_BYHASH   "by-hash"
+
+/* What the signature's trusted comment says. */
+typedef struct wh_index_head {
+    int64_t serial, expires;
+    char    sha256[WH_SHA256_HEX];     /* of the index bytes */
+} wh_index_head;
+
+/* "wharf-index/1 serial:N expires:T sha256:HEX" into out (n >= 128). */
+void wh_index_comment(char *out, size_t n, const wh_index_head *h);
+
+/* Check that sig is by pk (key id, global signature over the trusted
+ * comment) and parse its comment into *h.  The index bytes are not
+ * needed: this is what a build reads to learn the previous serial.
+ * sig_path names the signature in errors (WH_E_VERIFY). */
+int wh_index_head_check(const wh_minisign_sig *sig, const wh_minisign_pubkey *pk,
+                        const char *sig_path, wh_index_head *h, wh_err *err);
+
+/* wh_minisign_sig_load + wh_index_head_check.  A missing file is
+ * WH_E_NOTFOUND. */
+int wh_index_head_load(const char *sig_path, const wh_minisign_pubkey *pk,
+                       wh_minisign_sig *sig, wh_index_head *h, wh_err *err);
+
+/* "by-hash/HEX.json" + suffix ("", ".gz", ".minisig") into out. */
+int wh_index_byhash(char *out, size_t n, const char *sha256, const char *suffix);
+
+/* A verified index. */
+typedef struct wh_index {
+    char   *bytes;            /* the index.json bytes, NUL-terminated */
+    size_t  len;
+    json_t *json;             /* parsed; every field below checked */
+    wh_index_head head;
+    int64_t generated;
+    size_t  packages, modules;
+} wh_index;
+
+/* Verify bytes[0..len) (malloc'd; ix owns it from now, even on failure)
+ * as the index sig signs: path and sig_path name the two in errors. */
+int wh_index_verify(wh_index *ix, const wh_minisign_sig *sig,
+                    const wh_minisign_pubkey *pk, char *bytes, size_t len,
+                    const char *path, const char *sig_path, wh_err *err);
+
+/* Load and verify a site folder's index: SITE/index.json.minisig, then
+ * the index it names (by-hash/HEX.json; SITE/index.json for a site
+ * written before by-hash existed).  WH_E_NOTFOUND when the site has no
+ * signature. */
+int wh_index_load(wh_index *ix, const char *site, const wh_minisign_pubkey *pk,
+                  wh_err *err);
+
+void wh_index_free(wh_index *ix);
+
+/* One version record of a verified index (pointers into ix->json). */
+typedef struct wh_index_pkg {
+    const char *module, *version, *kind, *path, *sha256;
+    uint64_t    size;
+    int         has_sig;     /* a .minisig lies beside it (signed, not PAR) */
+    json_t     *record;
+} wh_index_pkg;
+
+/* Every version record, module by module in the index's order; *v is
+ * malloc'd (free it; the strings belong to ix). */
+int wh_index_packages(const wh_index *ix, wh_index_pkg **v, size_t *n,
+                      wh_err *err);
+
+/* Check SITE/p->path against its record: a regular file (no link
+ * followed, never blocking), its size, then its SHA-256; with has_sig,
+ * its .minisig must be present too.  Mismatches are WH_E_VERIFY. */
+int wh_index_pkg_check(const wh_index_pkg *p, const char *site, wh_err *err);
+
+/* The same for bytes already in memory (path names them in errors). */
+int wh_index_pkg_check_mem(const wh_index_pkg *p, const void *data, size_t len,
+                           const char *path, wh_err *err);
+
+#endif
