@@ -17,9 +17,11 @@
  * no reader can forget them.
  *
  * The shared checks live here too: module names (wh_pkg_name_check),
- * labels and dependencies, quoting of hostile text for messages, and the
- * description of a WASM module for the index (wh_pkg_wasm_describe), which
- * validates it with wasmrt first.
+ * labels and dependencies, and each reader's memory bound
+ * (wh_pkg_read_bound); hostile text in messages is quoted with wh_quote
+ * (err.h), as every message of wharf is.  The
+ * description of a WASM module for the index (wh_pkg_wasm_describe) is in
+ * pkg_wasm.c, the only file of common/ that uses the interpreter.
  *
  * Tests: tests/unit/pkg_test.c (+ pkg.data), tests/cli/t1011-ferrpkg.sh,
  * tests/cli/t1012-bundle.sh.
@@ -27,7 +29,6 @@
 #include "pkg.h"
 
 #include <assert.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,6 @@
 #include "fs.h"
 #include "hex.h"
 #include "semver.h"
-#include "wasmrt/wasmrt.h"
 
 /* --- recognising a format ----------------------------------------------- */
 
@@ -162,6 +162,23 @@ int wh_pkg_read(const char *path, const wh_pkg_opts *opts, wh_pkg *pkg,
     return rc;
 }
 
+#define DEFLATE_MAX_RATIO 1032    /* deflate's best: 258 bytes per 2 bits */
+
+uint64_t wh_pkg_read_bound(const uint8_t *head, size_t n, uint64_t size)
+{
+    switch (detect(head, n)) {
+    case WH_PKG_FERRPKG:
+        return WH_PKG_WASM_MEM(size) + WH_PKG_READ_SLACK;
+    case WH_PKG_BUNDLE: {
+        uint64_t wasm = size > WH_PKG_MAX_ENTRY / DEFLATE_MAX_RATIO
+                        ? WH_PKG_MAX_ENTRY : size * DEFLATE_MAX_RATIO;
+        return wasm + WH_PKG_WASM_MEM(wasm) + WH_PKG_READ_SLACK;
+    }
+    default:
+        return WH_PKG_READ_SLACK;
+    }
+}
+
 void wh_pkg_free(wh_pkg *pkg)
 {
     if (!pkg)
@@ -182,31 +199,6 @@ const char *wh_pkg_kind_name(wh_pkg_kind kind)
 
 /* --- names, labels, dependencies ---------------------------------------- */
 
-/* Bytes wh_pkg_quote writes for byte c. */
-static size_t quoted_len(uint8_t c)
-{
-    return c >= 0x20 && c < 0x7f ? 1 : 4;
-}
-
-char *wh_pkg_quote(char *buf, size_t n, const void *s, size_t len)
-{
-    assert(n > 4);
-    const uint8_t *p = s;
-    size_t total = 0;
-    for (size_t i = 0; i < len && total < n; i++)
-        total += quoted_len(p[i]);
-    /* Cut when the whole does not fit, keeping room for "...". */
-    size_t room = total < n ? n - 1 : n - 4, o = 0;
-    for (size_t i = 0; i < len && o + quoted_len(p[i]) <= room; i++) {
-        if (quoted_len(p[i]) == 1)
-            buf[o++] = (char)p[i];
-        else
-            o += (size_t)snprintf(buf + o, 5, "\\x%02x", p[i]);
-    }
-    strcpy(buf + o, total < n ? "" : "...");
-    return buf;
-}
-
 static int is_alnum(uint8_t c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -221,8 +213,8 @@ int wh_pkg_name_check(const char *name, size_t len, wh_err *err)
     if (len > 64)
         return wh_fail(err, WH_E_FORMAT, NULL, -1, "module name '%s' is %zu "
                        "bytes long, more than 64",
-                       wh_pkg_quote(q, 72, name, len), len);
-    wh_pkg_quote(q, sizeof q, name, len);
+                       wh_quote(q, 72, name, len), len);
+    wh_quote(q, sizeof q, name, len);
     const uint8_t *p = (const uint8_t *)name;
     if (!is_alnum(p[0]))
         return wh_fail(err, WH_E_FORMAT, NULL, -1, "module name '%s' must "
@@ -317,127 +309,8 @@ int wh_pkg_dep_check(const char *name, size_t nlen, const char *req,
     rc = wh_semver_req_parse(&sr, WH_SEMVER_CARGO, req, rlen, err);
     if (rc)
         return wh_err_prefix(err, "dependency '%s': requirement '%s'",
-                             wh_pkg_quote(q, sizeof q, name, nlen),
-                             wh_pkg_quote(r, sizeof r, req, rlen));
+                             wh_quote(q, sizeof q, name, nlen),
+                             wh_quote(r, sizeof r, req, rlen));
     wh_semver_req_free(sr);
     return 0;
-}
-
-/* --- describing a WASM module ------------------------------------------- */
-
-static const char *const kind_names[] = {
-    [WR_EXTERN_FUNC] = "func", [WR_EXTERN_TABLE] = "table",
-    [WR_EXTERN_MEMORY] = "memory", [WR_EXTERN_GLOBAL] = "global",
-};
-
-/* Append "t1 t2 ..." to buf at *o (buf is big enough: see type_text). */
-static void types_text(char *buf, size_t *o, const wr_type *t, uint32_t n)
-{
-    for (uint32_t i = 0; i < n; i++)
-        *o += (size_t)sprintf(buf + *o, "%s%s", i ? " " : "",
-                              wr_type_name(t[i]));
-}
-
-/* The type as docs/index-format.md writes it, malloc'd (NULL: no
- * memory): "(i32 i64) -> (f32)", "funcref 1..10", "1..", "mut i32". */
-static char *type_text(const wr_externtype *t)
-{
-    /* A type name is at most 9 bytes plus a space; numbers at most 20. */
-    size_t cap = t->kind == WR_EXTERN_FUNC
-                 ? 16 + 10 * ((size_t)t->func.nparams + t->func.nresults)
-                 : 64;
-    char *buf = malloc(cap);
-    if (!buf)
-        return NULL;
-    size_t o = 0;
-    switch (t->kind) {
-    case WR_EXTERN_FUNC:
-        buf[o++] = '(';
-        types_text(buf, &o, t->func.params, t->func.nparams);
-        o += (size_t)sprintf(buf + o, ") -> (");
-        types_text(buf, &o, t->func.results, t->func.nresults);
-        sprintf(buf + o, ")");
-        break;
-    case WR_EXTERN_TABLE:
-        o = (size_t)sprintf(buf, "%s ", wr_type_name(t->elem));
-        /* fall through */
-    case WR_EXTERN_MEMORY:
-        o += (size_t)sprintf(buf + o, "%" PRIu64 "..", t->limits.min);
-        if (t->limits.has_max)
-            sprintf(buf + o, "%" PRIu64, t->limits.max);
-        break;
-    case WR_EXTERN_GLOBAL:
-        sprintf(buf, "%s%s", t->mutable_ ? "mut " : "",
-                wr_type_name(t->global));
-        break;
-    }
-    return buf;
-}
-
-/* {"kind": ..., "type": ...} plus the names the caller adds. */
-static json_t *extern_json(const wr_externtype *t)
-{
-    char *text = type_text(t);
-    json_t *o = json_object();
-    if (!text || !o ||
-        json_object_set_new(o, "kind", json_string(kind_names[t->kind])) ||
-        json_object_set_new(o, "type", json_string(text))) {
-        json_decref(o);
-        o = NULL;
-    }
-    free(text);
-    return o;
-}
-
-static int describe(const wr_module *m, json_t *imports, json_t *exports)
-{
-    for (uint32_t i = 0; i < wr_module_import_count(m); i++) {
-        wr_import_info in;
-        wr_module_import(m, i, &in);
-        json_t *o = extern_json(&in.type);
-        if (!o || json_object_set_new(o, "module", json_string(in.module)) ||
-            json_object_set_new(o, "name", json_string(in.name)) ||
-            json_array_append_new(imports, o))
-            return -1;
-    }
-    for (uint32_t i = 0; i < wr_module_export_count(m); i++) {
-        wr_export_info ex;
-        wr_module_export(m, i, &ex);
-        json_t *o = extern_json(&ex.type);
-        if (!o || json_object_set_new(o, "name",
-                                      json_stringn(ex.name, ex.name_len)) ||
-            json_array_append_new(exports, o))
-            return -1;
-    }
-    return 0;
-}
-
-int wh_pkg_wasm_describe(const char *path, const char *what,
-                         const uint8_t *wasm, size_t len, json_t **out,
-                         wh_err *err)
-{
-    *out = NULL;
-    wr_error we;
-    wr_module *m = wr_module_load(wasm, len, &we);
-    if (!m) {
-        char msg[300];
-        wr_error_format(&we, msg, sizeof msg);
-        return wh_fail(err, we.kind == WR_ERR_NOMEM ? WH_E_NOMEM : WH_E_FORMAT,
-                       path, -1, "%s: %s", what, msg);
-    }
-    int rc = 0;
-    json_t *d = json_object(), *im = json_array(), *ex = json_array();
-    if (!d || !im || !ex || describe(m, im, ex) ||
-        json_object_set(d, "imports", im) ||
-        json_object_set(d, "exports", ex)) {
-        rc = wh_fail(err, WH_E_NOMEM, path, -1, "%s: cannot describe the "
-                     "module", what);
-        json_decref(d);
-        d = NULL;
-    }
-    json_decref(im);
-    json_decref(ex);
-    wr_module_free(m);
-    *out = d;
-    return rc;
 }

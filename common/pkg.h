@@ -11,7 +11,8 @@
  * its name), reads it from memory in one pass, verifies what the format
  * itself can prove (Ferrite's checksum and wasm_size; a PAR's JWT
  * signature, validity times and target hashes; the bundle's manifest), and
- * validates every WASM module it carries with wasmrt.  It does NOT decide
+ * validates every WASM module it carries with wasmrt (pkg_wasm.c, the only
+ * file of common/ that uses the interpreter).  It does NOT decide
  * trust: detached .minisig signatures and the trusted-issuer list are the
  * indexer's business (it knows the keys), so a PAR's issuer is returned for
  * the caller to judge.
@@ -23,7 +24,9 @@
  * PAR targets, capabilities, config, ...) except those the indexer adds
  * itself (path, signer, status).  Keeping the format-specific fields in
  * JSON means a reader adds a field in one place, and the index writer
- * needs no change.
+ * needs no change.  A reader that accepts a package with a reservation
+ * says so in the record's "warnings" (an array of lower-case reasons),
+ * which the indexer prints and keeps in the index.
  *
  * Module names: 1-64 characters of A-Za-z0-9._- starting with a letter or
  * digit (wh_pkg_name_check); they become paths and URLs.
@@ -47,6 +50,10 @@ typedef enum wh_pkg_kind {
 
 /* Largest package file read (the whole file is held in memory). */
 #define WH_PKG_MAX_SIZE ((size_t)512 << 20)
+
+/* Largest entry of a plugin bundle, decompressed (its module is held in
+ * memory to be validated). */
+#define WH_PKG_MAX_ENTRY ((size_t)128 << 20)
 
 typedef struct wh_pkg {
     wh_pkg_kind kind;
@@ -80,6 +87,17 @@ int wh_pkg_read_mem(const char *path, const uint8_t *data, size_t len,
 
 void wh_pkg_free(wh_pkg *pkg);
 
+/* At most how many bytes wh_pkg_read_mem allocates reading a file of
+ * size bytes whose first bytes are head[0..n) (the file's own buffer not
+ * counted), for a caller that reads many at once and must budget them:
+ * a .ferrpkg costs its module's validation (WH_PKG_WASM_MEM), a bundle
+ * its inflated module (at most WH_PKG_MAX_ENTRY, and deflate's 1032:1 of
+ * the file) and that module's validation, a PAR only fixed buffers (its
+ * entries are hashed as they stream); each plus WH_PKG_READ_SLACK for
+ * manifests, headers and JSON. */
+#define WH_PKG_READ_SLACK ((uint64_t)64 << 20)
+uint64_t wh_pkg_read_bound(const uint8_t *head, size_t n, uint64_t size);
+
 /* "ferrpkg", "par", "bundle". */
 const char *wh_pkg_kind_name(wh_pkg_kind kind);
 
@@ -101,11 +119,19 @@ int wh_par_read(const char *path, const uint8_t *data, size_t len,
 int wh_bundle_read(const char *path, const uint8_t *data, size_t len,
                    const wh_pkg_opts *opts, wh_pkg *pkg, wh_err *err);
 
-/* Validate a WASM module with wasmrt and describe it for the index:
- * {"imports":[{"module","name","kind","type"}...],"exports":[{"name",
- * "kind","type"}...]} with types written as in docs/index-format.md.
- * path and what ("entry 'x.wasm'") name it in errors; offsets in errors
- * are within the module. */
+/* Validate a WASM module with wasmrt and describe it for the index
+ * (pkg_wasm.c): {"imports":[{"module","name","kind","type"}...],
+ * "exports":[{"name","kind","type"}...]} with types written as in
+ * docs/index-format.md.  path and what ("entry 'x.wasm'") name it in
+ * errors; offsets in errors are within the module.  A module with more
+ * than WH_PKG_MAX_WASM_EXTERNS imports and exports, or whose names and
+ * types take more than WH_PKG_MAX_WASM_TEXT bytes of text, is refused
+ * (WH_E_LIMIT).  The module is not compiled: the call's peak memory is
+ * at most WH_PKG_WASM_MEM(len) bytes, whatever the module
+ * (docs/wasmrt.md, "Memory"; tests/cli/t0015-wasmrt-memory.sh). */
+#define WH_PKG_MAX_WASM_EXTERNS 10000        /* imports plus exports */
+#define WH_PKG_MAX_WASM_TEXT    (1 << 20)    /* bytes of names and types */
+#define WH_PKG_WASM_MEM(len)    (4 * (uint64_t)(len) + ((uint64_t)16 << 20))
 int wh_pkg_wasm_describe(const char *path, const char *what,
                          const uint8_t *wasm, size_t len, json_t **out,
                          wh_err *err);
@@ -120,10 +146,6 @@ void wh_ferrite_checksum(const uint8_t *data, size_t len, char out[33]);
 #define WH_PKG_MAX_LABEL_LEN 64   /* bytes per entry */
 #define WH_PKG_MAX_DEPS      256  /* dependencies per package */
 
-/* Write len bytes of untrusted s into buf (size n > 4) for an error
- * message: printable ASCII as is, any other byte as \xNN, cut with "..."
- * when it does not fit.  Returns buf. */
-char *wh_pkg_quote(char *buf, size_t n, const void *s, size_t len);
 
 /* Check a JSON array of labels (categories or tags; what names the list in
  * errors): at most WH_PKG_MAX_LABELS strings of 1..WH_PKG_MAX_LABEL_LEN

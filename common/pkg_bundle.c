@@ -49,7 +49,7 @@
 #include "toml.h"
 
 #define BUNDLE_MAX_ENTRIES 256
-#define BUNDLE_MAX_ENTRY   ((size_t)128 << 20)    /* bytes, decompressed */
+#define BUNDLE_MAX_ENTRY   WH_PKG_MAX_ENTRY       /* bytes, decompressed */
 #define BUNDLE_MAX_TOTAL   ((uint64_t)512 << 20)  /* all entries */
 #define BUNDLE_MAX_NAME    1024                   /* bytes of an entry name */
 #define BUNDLE_MAX_TOML    ((size_t)1 << 20)
@@ -165,7 +165,7 @@ static int check_entry(bundle *b, struct archive_entry *e, size_t idx,
         return wh_fail(err, WH_E_FORMAT, b->path, -1, "entry %zu has no name",
                        idx);
     size_t n = strlen(s);
-    wh_pkg_quote(q, sizeof q, s, n);
+    wh_quote(q, sizeof q, s, n);
     if (n > BUNDLE_MAX_NAME)
         return wh_fail(err, WH_E_LIMIT, b->path, -1, "entry '%s' has a name "
                        "longer than %d bytes", q, BUNDLE_MAX_NAME);
@@ -230,7 +230,7 @@ static int take_entry(bundle *b, struct archive *a, struct archive_entry *e,
     if ((rc = check_entry(b, e, idx, &name, &n, &dir, err)) != 0)
         return rc;
     char q[200];
-    wh_pkg_quote(q, sizeof q, name, n);
+    wh_quote(q, sizeof q, name, n);
     if ((rc = add_name(b, name, n, q, err)) != 0)
         return rc;
     const char *kept = b->names[b->nnames - 1];
@@ -245,7 +245,7 @@ static int take_entry(bundle *b, struct archive *a, struct archive_entry *e,
             char q0[200];
             return wh_fail(err, WH_E_FORMAT, b->path, -1, "two modules, '%s' "
                            "and '%s': a bundle holds exactly one",
-                           wh_pkg_quote(q0, sizeof q0, b->wasm_name,
+                           wh_quote(q0, sizeof q0, b->wasm_name,
                                         strlen(b->wasm_name)), q);
         }
         b->wasm_name = kept;
@@ -470,7 +470,7 @@ static int read_identity(const manifest *m, wh_pkg *pkg, json_t *rec,
         char q[100];
         return wh_fail(err, e.code, m->b->path, -1, "plugin.toml:%d:%d: "
                        "version '%s' is not SemVer 2.0.0: %s", wh_toml_line(v),
-                       wh_toml_col(v), wh_pkg_quote(q, sizeof q, s, n),
+                       wh_toml_col(v), wh_quote(q, sizeof q, s, n),
                        e.reason);
     }
     memcpy(pkg->version, s, n + 1);
@@ -609,7 +609,7 @@ static int build(bundle *b, wh_pkg *pkg, wh_err *err)
         goto out;
     char what[sizeof "entry ''" + 200], q[200];
     snprintf(what, sizeof what, "entry '%s'",
-             wh_pkg_quote(q, sizeof q, b->wasm_name, strlen(b->wasm_name)));
+             wh_quote(q, sizeof q, b->wasm_name, strlen(b->wasm_name)));
     if ((rc = wh_pkg_wasm_describe(b->path, what, b->wasm, b->wasm_len, &desc,
                                    err)) != 0)
         goto out;

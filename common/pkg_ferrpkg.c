@@ -17,7 +17,7 @@
  *
  * wharf is stricter than Ferrite where the index needs it: the name must
  * be a module name, the version strict SemVer, the header at most
- * FERRPKG_MAX_HEADER bytes, and the module must validate with wasmrt.
+ * FERRPKG_MAX_HEADER bytes, and the module must validate (pkg_wasm.c).
  *
  * Errors carry the byte offset in the file: the header's start for a
  * missing key, the value's start for a bad value (found by scanning the
@@ -278,7 +278,7 @@ static int check_version(const hdr_ctx *h, const char *key, const json_t *v,
     if (wh_semver_parse(&sv, s, n, &e)) {
         char q[100];
         return wh_fail(err, e.code, h->path, at_key(h, key), "%s '%s' is not "
-                       "SemVer 2.0.0: %s", key, wh_pkg_quote(q, sizeof q, s, n),
+                       "SemVer 2.0.0: %s", key, wh_quote(q, sizeof q, s, n),
                        e.reason);
     }
     return 0;
@@ -299,7 +299,7 @@ static int check_checksum(hdr_ctx *h, wh_err *err)
     return wh_fail(err, WH_E_FORMAT, h->path, at_key(h, "checksum"),
                    "checksum '%s' is neither 32 lower-case hex digits "
                    "(double fnv-1a) nor 64 (sha256)",
-                   wh_pkg_quote(q, sizeof q, json_string_value(v),
+                   wh_quote(q, sizeof q, json_string_value(v),
                                 json_string_length(v)));
 }
 
@@ -386,7 +386,7 @@ static int read_deps(const hdr_ctx *h, json_t *rec, wh_err *err)
             char q[100];
             return wh_fail(err, WH_E_FORMAT, h->path, at_key(h, "dependencies"),
                            "dependency '%s' must be a string, not %s",
-                           wh_pkg_quote(q, sizeof q, name, nlen),
+                           wh_quote(q, sizeof q, name, nlen),
                            json_type_name(req));
         }
         int rc = wh_pkg_dep_check(name, nlen, json_string_value(req),
@@ -417,7 +417,7 @@ static int read_optional(const hdr_ctx *h, json_t *rec, json_t *ferrite,
                            json_type_name(v));
         return wh_fail(err, WH_E_FORMAT, h->path, at_key(h, "sha256"),
                        "sha256 '%s' is not 64 lower-case hex digits",
-                       wh_pkg_quote(q, sizeof q, json_string_value(v),
+                       wh_quote(q, sizeof q, json_string_value(v),
                                     json_string_length(v)));
     }
     v = json_object_get(h->json, "min_ferrite_version");

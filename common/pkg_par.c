@@ -121,7 +121,7 @@ static int fail_entry(par_ctx *p, int code, const char *name, const char *fmt,
 {
     char q[300], what[320], reason[sizeof p->e->reason];
     snprintf(what, sizeof what, "entry '%s'",
-             wh_pkg_quote(q, sizeof q, name, strlen(name)));
+             wh_quote(q, sizeof q, name, strlen(name)));
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
@@ -481,7 +481,7 @@ static int par_version(par_ctx *p, const char *ver, size_t n, int has_ver,
     if (wh_semver_parse(&v, buf, strlen(buf), p->e)) {
         char what[400];
         snprintf(what, sizeof what, CLAIMS_ENTRY ": 'wascap.ver' '%s'",
-                 wh_pkg_quote(q, sizeof q, ver, n));
+                 wh_quote(q, sizeof q, ver, n));
         return rewrap(p, what);
     }
     if (wh_semver_format(&v, pkg->version, sizeof pkg->version)
@@ -554,7 +554,7 @@ static int check_hashes(par_ctx *p, const json_t *th)
         if (!ok)
             return fail(p, WH_E_FORMAT, CLAIMS_ENTRY,
                         "'wascap.target_hashes' of '%s' is not an upper-case "
-                        "hex SHA-256", wh_pkg_quote(q, sizeof q, k, strlen(k)));
+                        "hex SHA-256", wh_quote(q, sizeof q, k, strlen(k)));
     }
     return 0;
 }
@@ -598,7 +598,7 @@ static int match_hashes(par_ctx *p, const json_t *th, json_t *targets)
         if (!found)
             return fail(p, WH_E_VERIFY, CLAIMS_ENTRY,
                         "'%s' has a hash but no binary in the archive",
-                        wh_pkg_quote(q, sizeof q, k, strlen(k)));
+                        wh_quote(q, sizeof q, k, strlen(k)));
     }
     return 0;
 }
@@ -662,7 +662,7 @@ static int par_name(par_ctx *p, const claims *f, wh_pkg *pkg)
     if (wh_pkg_name_check(mod, n, p->e)) {
         char q[300], what[400];
         snprintf(what, sizeof what, CLAIMS_ENTRY ": 'wascap.name' '%s'",
-                 wh_pkg_quote(q, sizeof q, f->name, f->name_n));
+                 wh_quote(q, sizeof q, f->name, f->name_n));
         return rewrap(p, what);
     }
     memcpy(pkg->name, mod, n + 1);

@@ -52,7 +52,7 @@ static const wh_opt opts[] = {
     { OPT_STRICT, "strict", NULL, "write nothing when any package is rejected" },
     { 'j', "jobs", "N", "read and verify on N threads (default: the CPUs)" },
     { OPT_NO_CACHE, "no-cache", NULL, "read every file, ignoring the cache" },
-    { OPT_WAIT, "wait", NULL, "wait for another build of SITE to finish (default: exit 7)" },
+    { OPT_WAIT, "wait", NULL, "wait while another build writes SITE (else exit 7)" },
     { 'q', "quiet", NULL, "no progress bar and no summary" },
     { OPT_JSON, "json", NULL, "print a JSON summary on stdout" },
     { 0, NULL, NULL, NULL }

@@ -44,9 +44,10 @@ static const wh_opt opts[] = {
 
 static const char usage[] = "wharf-index verify SITE [-p REPO.pub] [options]";
 static const char description[] =
-    "Check a site: the signature of index.json by the repository key, its\n"
-    "serial and expiry, its format, index.json.gz, and the size and SHA-256\n"
-    "of every package it lists.";
+    "Check a site as an installer would: index.json.minisig by the\n"
+    "repository key, the index it names under by-hash/ (signature, SHA-256,\n"
+    "serial, expiry, format), its .gz, the copies index.json and\n"
+    "index.json.gz, and the size and SHA-256 of every package it lists.";
 
 #define PROG "wharf-index verify"
 

@@ -59,7 +59,6 @@
 #include "common/hex.h"
 #include "common/json.h"
 #include "common/semver.h"
-#include "wasmrt/wasmrt.h"
 
 #define CACHE_FORMAT  "wharf-cache/2"   /* 2: records name the ferrpkg checksum algorithm */
 #define CACHE_NAME    ".wharf-cache.json"
@@ -568,6 +567,18 @@ int ix_scan_list(ix_scan *s, const char *pkgdir, const ix_trust *t, wh_err *err)
     return wh_walk(pkgdir, on_file, &w, err);
 }
 
+/* --- what reading costs ------------------------------------------------------ */
+
+/* The memory reading e takes at most (pool.c's budget): the file, held
+ * whole, and what its reader may allocate, by its format (the first
+ * bytes: a name proves nothing; wh_pkg_read_bound). */
+static uint64_t read_cost(const ix_entry *e)
+{
+    uint8_t head[SNIFF_BYTES];
+    size_t n = sniff_bytes(e->path, head, sizeof head);
+    return e->st.size + wh_pkg_read_bound(head, n, e->st.size);
+}
+
 /* --- reading --------------------------------------------------------------- */
 
 /* Read the whole regular file at path (never through a symbolic link);
@@ -585,42 +596,6 @@ static int read_file(const char *path, uint8_t **data, size_t *len,
     return rc;
 }
 
-/* --- what reading costs ------------------------------------------------------ */
-
-/* Bounds on the memory reading one package takes (pool.c's budget), by
- * its format (the first bytes; a name proves nothing):
- *   .ferrpkg  the file, and wasmrt loading the module inside it
- *   bundle    the file, the wasm entry inflated (at most WH_PKG_MAX_WASM,
- *             and deflate's ratio of 1032:1 bounds it by the file's size
- *             too), and wasmrt loading it
- *   PAR       the file: its entries are hashed as they stream
- * plus READ_SLACK for the readers' fixed buffers (a PAR's 1 MiB blocks,
- * manifests, JSON).  WR_LOAD_MEM_FACTOR is wasmrt's own bound on loading
- * a module (wasmrt.h). */
-#define READ_SLACK   ((uint64_t)16 << 20)
-#ifndef WR_LOAD_MEM_FACTOR
-#define WR_LOAD_MEM_FACTOR 4          /* FIXME: from wasmrt.h */
-#endif
-#ifndef WH_PKG_MAX_WASM
-#define WH_PKG_MAX_WASM ((uint64_t)128 << 20)
-#endif
-#define DEFLATE_MAX  1032
-
-static uint64_t read_cost(const ix_entry *e)
-{
-    uint8_t m[SNIFF_BYTES];
-    uint64_t s = e->st.size, wasm = s;
-    size_t n = sniff_bytes(e->path, m, sizeof m);
-    if (n >= 4 && memcmp(m, "PK\3\4", 4) == 0) {
-        wasm = s > WH_PKG_MAX_WASM / DEFLATE_MAX ? WH_PKG_MAX_WASM : s * DEFLATE_MAX;
-        return s + wasm + wasm * WR_LOAD_MEM_FACTOR + READ_SLACK;
-    }
-    if (n >= 4 && memcmp(m, "FPKG", 4) == 0)
-        return s + wasm * WR_LOAD_MEM_FACTOR + READ_SLACK;
-    return s + READ_SLACK;
-}
-
-/* --- reading --------------------------------------------------------------- */
 
 typedef struct read_ctx {
     ix_scan        *s;

@@ -712,4 +712,3 @@ out:
     free(b);
     return rc;
 }
-

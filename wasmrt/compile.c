@@ -59,7 +59,6 @@
  *   - copies merge into COPYN, sums into SUM2.
  *
  * FUEL SEGMENTS
- * FUEL SEGMENTS
  *
  * Instructions are counted per straight-line segment (seg_cost).  A
  * segment starts at function entry, at a loop header, after a
@@ -72,26 +71,65 @@
  * along the code, so totals are computed backwards in one pass.
  *
  * Dead code (after br, return, unreachable...) is validated but not
- * emitted.  Nothing recurses; every count is bounded by the body size and
- * the code by WR_MAX_CODE_WORDS.
+ * emitted; wr_module_inspect validates a whole module that way (a
+ * function frame with emit false), so it writes no code at all.
+ *
+ * MEMORY
+ *
+ * What compiling costs must stay a small multiple of the module's size
+ * (docs/wasmrt.md, "Memory"), whatever the bytes say:
+ *   - the compile-time stacks are capped, since a few bytes can grow
+ *     them a lot: a `call` pushes up to 1000 results (WR_MAX_HEIGHT
+ *     operand entries), a `block` is 2 bytes (WR_MAX_CONTROL frames);
+ *     at the caps they take about 5 MiB, the constant of the bound;
+ *   - the buffers (stacks, per-local counts and types, the code) belong
+ *     to the module's compilation and are reused by every body, so many
+ *     small functions allocate nothing each;
+ *   - a br_table is not copied: its labels are read from the bytes again
+ *     (three passes), and its table takes a byte per label (BR_TABLE);
+ *   - finished code goes into chunks: small functions packed together,
+ *     a large one keeps the buffer it was compiled in, shrunk, so its
+ *     code is never held twice;
+ *   - code is at most WR_CODE_PER_BYTE words per byte of its body and
+ *     WR_CODE_PER_MODULE_BYTE per byte of the module (branches carrying
+ *     many values are the only way to exceed a word per byte).
+ * Nothing recurses.
  *
  * Tests: the spec suite through tests/spec/ (assert_invalid and
- * assert_malformed of every .wast, and all the run-time tests).
+ * assert_malformed of every .wast, and all the run-time tests);
+ * tests/unit/wasmrt_decode_test.c (a br_table of 260 targets);
+ * tests/cli/t0015-wasmrt-memory.sh (the memory bound, the caps).
  */
 #include "exec.h"
 #include "reader.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NONE32            UINT32_MAX
 #define WR_MAX_CODE_WORDS (1u << 26)
+#define WR_MAX_HEIGHT     65536u     /* operand stack entries (see MEMORY) */
+#define WR_MAX_CONTROL    65536u     /* control frames, the function's
+                                        included: br_table slots fit u16 */
+#define WR_CHUNK_SIZE     (64u << 10) /* code chunks, bytes */
+#define WR_CHUNK_ALONE    (16u << 10) /* code this large gets its own */
+#define WR_CODE_ALIGN     16u        /* code of WR_ALIGN_MIN words and more
+                                        starts there (place_code) */
+#define WR_ALIGN_MIN      32u
 #define WR_CODE_PER_BYTE  32u        /* code words per body byte, at most:
                                         bounds what a hostile body costs
                                         (branches carrying many values
-                                        can expand; real code uses ~3) */
+                                        can expand; real code uses under
+                                        1.5, 0.5 on average) */
+#define WR_CODE_PER_MODULE_BYTE 4u   /* and per byte of the module, plus */
+#define WR_CODE_PER_MODULE (1u << 20) /* words: a module's code is at most
+                                        32 times its size + 8 MiB, which
+                                        the per-body bound alone would
+                                        not give (its 4096 words for a
+                                        tiny body add up; see MEMORY) */
 #define WR_LOCAL_SCAN     512u       /* longest scan for one local.set */
 
 enum { SH_SPEC, SH_CONST, SH_UN, SH_IBIN, SH_IBINC, SH_IBINR, SH_IBINCM,
@@ -192,15 +230,6 @@ static const opinfo ops_fc[WR_NFC] = {
 #undef WR_OPFC
 };
 
-/* Opcode names for the special cases. */
-enum {
-#define WR_OP(code, name, text, shape, a, b, r, x) OP_##name = code,
-#define WR_OPFC(code, name, text, shape, a, b, r, x) OPFC_##name = code,
-#include "opcodes.def"
-#undef WR_OP
-#undef WR_OPFC
-};
-
 #undef I32
 #undef I64
 #undef F32
@@ -230,7 +259,8 @@ typedef struct ctl {
                                 through their .s.a, NONE32-terminated */
     uint32_t else_site;      /* C_IF: the branch word to else / end */
     uint32_t loop_pc, loop_seg;    /* C_LOOP: its label */
-    uint32_t stub_mark, stub_pos;  /* br_table: a stub per label */
+    uint32_t brt_mark, brt_slot;   /* br_table: the table's slot of the
+                                      label (brt_mark: which br_table) */
 } ctl;
 
 /* A branch condition: a value tested for (non)zero, or a fused compare
@@ -244,37 +274,28 @@ typedef struct cond {
     uint64_t immv;
 } cond;
 
+/* The compiler's state.  Everything up to `keep` belongs to one body
+ * and is zeroed before the next (cc_reset); the buffers after it are
+ * kept for the whole module, so a module of many small functions does
+ * not allocate per function. */
 typedef struct cc {
-    wr_module         *m;
-    const wr_func_def *def;
-    const wr_functype *ft;
-    wr_error          *err;
+    wr_functype        ftv;         /* the body's type */
+    const wr_functype *ft;          /* &ftv */
+    uint32_t           fidx;        /* its function index */
+    uint32_t           nlocals;     /* declared locals */
     wr_reader          r;
     long long          at;          /* offset of the current instruction */
     bool               oom, too_big;
+    bool               by_module;   /* max_code is what the module has
+                                       left (WR_CODE_PER_MODULE_BYTE) */
     uint64_t           max_code;    /* words: WR_MAX_CODE_WORDS, or less
                                        for a small body */
-    uintptr_t          ops[WR_X_COUNT];
     uint32_t           nlocals_all; /* params + locals */
     uint32_t           zero;        /* a cell holding 0: nlocals_all */
     uint32_t           base;        /* slot of stack position 0: zero + 1 */
-
-    opd      *stk;
-    uint32_t  nstk, cap_stk, max_height, lowest;
-    uint32_t *npend;                /* per local: pending K_LOCAL entries */
-    ctl      *ctls;
-    uint32_t  nctl, cap_ctl;
-    wr_insn  *code;
-    uint32_t  ncode, cap_code;
-    wr_insn   scratch[8];           /* written instead when out of memory */
-    uint32_t *seg_cost, *seg_next;
-    uint32_t  nseg, cap_seg, cur;
-    uint32_t *sites;                /* words whose .s.b is a segment id */
-    uint32_t  nsites, cap_sites;
-    uint32_t *labels;               /* br_table scratch */
-    uint32_t  cap_labels, brt_serial;
-    opd      *tmp;                  /* br_table scratch */
-    uint32_t  cap_tmp;
+    uint32_t           nstk, max_height, lowest;
+    uint32_t           nctl, ncode, nseg, cur, nsites;
+    wr_insn            scratch[8];  /* written instead when out of memory */
 
     /* The last instruction, while nothing was emitted after it. */
     uint32_t  last_pos, last_k;
@@ -292,7 +313,44 @@ typedef struct cc {
     uint8_t   last_mtype, last_ms_type;
     uint16_t  last_ms;
     uint32_t  last_maddr, last_moff, last_mimm;
+
+    int       keep;                 /* --- kept from body to body --- */
+    wr_module         *m;
+    wr_error          *err;
+    bool               emit_code;   /* false: validate only (inspect) */
+    uint64_t           code_left;   /* words the module may still have */
+    uint32_t           brt_serial;
+    uintptr_t          ops[WR_X_COUNT];
+    opd      *stk;
+    uint32_t  cap_stk;
+    uint32_t *npend;                /* per local: pending K_LOCAL entries */
+    uint32_t  cap_npend;
+    uint8_t  *ltypes;               /* per local (params first): its type */
+    uint32_t  cap_ltypes;
+    ctl      *ctls;
+    uint32_t  cap_ctl;
+    wr_code_chunk *buf;             /* the code being written: a chunk
+                                       header, a wr_code, the words */
+    wr_insn  *code;                 /* buf's words */
+    size_t    code_at;              /* their offset in buf */
+    uint32_t  cap_code;
+    wr_code_chunk *pack;            /* the chunk small code goes into */
+    uint32_t *seg_cost, *seg_next;
+    uint32_t  cap_seg;
+    uint32_t *sites;                /* words whose .s.b is a segment id */
+    uint32_t  cap_sites;
+    uint32_t *labels;               /* br_table: frame index per slot */
+    uint32_t  cap_labels;
+    opd      *tmp;                  /* br_table, return: scratch */
+    uint32_t  cap_tmp;
 } cc;
+
+/* Compiled code lives in chunks: many small functions packed in one, a
+ * large one alone (the compile buffer itself, handed over). */
+struct wr_code_chunk {
+    wr_code_chunk *next;
+    size_t         used, cap;       /* bytes after this header */
+};
 
 static const wr_type single_types[] = {
     WR_I32, WR_I64, WR_F32, WR_F64, WR_FUNCREF, WR_EXTERNREF,
@@ -362,6 +420,37 @@ static bool emitting(cc *c)
     return t->emit && !t->unreachable;
 }
 
+/* The offset from p of the first WR_CODE_ALIGN boundary with room for
+ * hdr bytes before it. */
+static size_t line_after(const void *p, size_t hdr)
+{
+    uintptr_t min = (uintptr_t)p + hdr;
+    uintptr_t line = (min + WR_CODE_ALIGN - 1) & ~(uintptr_t)(WR_CODE_ALIGN - 1);
+    return (size_t)(line - (uintptr_t)p);
+}
+
+/* Grow the code buffer (a chunk header, padding, a wr_code, the words
+ * from a WR_CODE_ALIGN boundary on: see place_code) to hold need
+ * words. */
+static int grow_code(cc *c, uint64_t need)
+{
+    uint64_t n = c->cap_code ? c->cap_code : 64;
+    while (n < need)
+        n *= 2;
+    size_t head = sizeof(wr_code_chunk) + sizeof(wr_code) + WR_CODE_ALIGN;
+    char *b = realloc(c->buf, head + (size_t)n * sizeof(wr_insn));
+    if (!b)
+        return -1;
+    size_t at = line_after(b, sizeof(wr_code_chunk) + sizeof(wr_code));
+    if (c->ncode && at != c->code_at)
+        memmove(b + at, b + c->code_at, (size_t)c->ncode * sizeof(wr_insn));
+    c->buf = (wr_code_chunk *)b;
+    c->code_at = at;
+    c->code = (wr_insn *)(b + at);
+    c->cap_code = (uint32_t)n;
+    return 0;
+}
+
 static int reserve(cc *c, uint32_t n)
 {
     if (c->oom)
@@ -370,13 +459,8 @@ static int reserve(cc *c, uint32_t n)
         c->too_big = c->oom = true;
         return -1;
     }
-    if (c->ncode + n > c->cap_code) {
-        wr_insn *q = grow_array(c->code, &c->cap_code, (uint64_t)c->ncode + n,
-                                sizeof *q);
-        if (!q)
-            return nomem(c);
-        c->code = q;
-    }
+    if (c->ncode + n > c->cap_code && grow_code(c, (uint64_t)c->ncode + n))
+        return nomem(c);
     return 0;
 }
 
@@ -602,6 +686,9 @@ static int push(cc *c, uint8_t type, uint8_t kind, uint32_t local,
     if (!emitting(c))
         kind = K_SLOT;
     if (c->nstk == c->cap_stk) {
+        if (c->nstk >= WR_MAX_HEIGHT)
+            return fail(c, "operand stack deeper than %u values",
+                        WR_MAX_HEIGHT);
         opd *q = grow_array(c->stk, &c->cap_stk, c->nstk + 1, sizeof *q);
         if (!q)
             return nomem(c);
@@ -991,12 +1078,14 @@ static int push_ctl(cc *c, uint8_t kind, const wr_type *params, uint32_t np,
                     const wr_type *results, uint32_t nr)
 {
     if (c->nctl == c->cap_ctl) {
+        if (c->nctl >= WR_MAX_CONTROL)
+            return fail(c, "blocks nested deeper than %u", WR_MAX_CONTROL - 1);
         ctl *q = grow_array(c->ctls, &c->cap_ctl, c->nctl + 1, sizeof *q);
         if (!q)
             return nomem(c);
         c->ctls = q;
     }
-    bool emit_here = c->nctl == 0 || emitting(c);
+    bool emit_here = c->nctl == 0 ? c->emit_code : emitting(c);
     ctl *t = &c->ctls[c->nctl++];
     memset(t, 0, sizeof *t);
     t->kind = kind;
@@ -1007,7 +1096,7 @@ static int push_ctl(cc *c, uint8_t kind, const wr_type *params, uint32_t np,
     t->results = results;
     t->nresults = nr;
     t->patch = t->else_site = t->loop_pc = NONE32;
-    t->stub_mark = NONE32;
+    t->brt_mark = NONE32;
     return 0;
 }
 
@@ -1035,11 +1124,11 @@ static int read_blocktype(cc *c, const wr_type **params, uint32_t *np,
     }
     if ((uint64_t)v >= c->m->ntypes)
         return fail(c, "unknown type %lld", (long long)v);
-    const wr_functype *ft = &c->m->types[v];
-    *params = ft->params;
-    *np = ft->nparams;
-    *results = ft->results;
-    *nr = ft->nresults;
+    wr_functype ft = wr_module_functype(c->m, (uint32_t)v);
+    *params = ft.params;
+    *np = ft.nparams;
+    *results = ft.results;
+    *nr = ft.nresults;
     return 0;
 }
 
@@ -1275,14 +1364,28 @@ static int check_keep(cc *c, const wr_type *types, uint32_t n)
     return 0;
 }
 
-/* br_table's targets, validated per the spec: every label's arity equals
- * the default's, and each label's types are checked against the stack. */
-static int br_table_check(cc *c, uint32_t n)
+/* BR_TABLE.  A br_table may list millions of labels in as many bytes,
+ * so they are never copied: the reader goes over them three times (find
+ * the default and check every label exists; type-check them; fill the
+ * table), and the table holds one byte per label (two when more than 256
+ * distinct frames are targets), the slot of its frame; each slot is one
+ * branch word after the table (exec.h). */
+
+/* The frame of the label at r (checked by op_br_table's first pass). */
+static ctl *label_frame(cc *c, wr_reader *r)
 {
-    ctl *def = &c->ctls[c->nctl - 1 - c->labels[n]];
+    uint32_t l = 0;
+    wr_read_u32(r, &l, NULL);
+    return &c->ctls[c->nctl - 1 - l];
+}
+
+/* Validated per the spec: every label's arity equals the default's, and
+ * each label's types are checked against the stack. */
+static int br_table_check(cc *c, wr_reader labels, uint32_t n, ctl *def)
+{
     uint32_t arity = label_arity(def);
     for (uint32_t i = 0; i < n; i++) {
-        ctl *t = &c->ctls[c->nctl - 1 - c->labels[i]];
+        ctl *t = label_frame(c, &labels);
         if (label_arity(t) != arity)
             return fail(c, "type mismatch");
         if (check_keep(c, label_types(t), arity))
@@ -1291,61 +1394,99 @@ static int br_table_check(cc *c, uint32_t n)
     return pop_types(c, label_types(def), arity);
 }
 
-static void br_table_emit(cc *c, uint32_t n, uint32_t kidx, uint32_t from)
+/* Give the distinct frames slots 0, 1, ... in order of first use
+ * (c->labels[slot]: the frame's index); returns how many, or NONE32
+ * out of memory. */
+static uint32_t br_table_slots(cc *c, wr_reader labels, uint32_t n,
+                               uint32_t serial)
+{
+    uint32_t nslots = 0;
+    for (uint64_t i = 0; i <= n; i++) {
+        ctl *t = label_frame(c, &labels);
+        if (t->brt_mark == serial)
+            continue;
+        if (nslots == c->cap_labels) {
+            uint32_t *q = grow_array(c->labels, &c->cap_labels, nslots + 1ull,
+                                     sizeof *q);
+            if (!q)
+                return nomem(c), NONE32;
+            c->labels = q;
+        }
+        t->brt_mark = serial;
+        t->brt_slot = nslots;
+        c->labels[nslots++] = (uint32_t)(t - c->ctls);
+    }
+    return nslots;
+}
+
+/* A slot's branch word: to the frame's label when the values are in
+ * place, else to a stub after the table that moves them first. */
+static void br_table_target(cc *c, uint32_t word, ctl *t, uint32_t from)
+{
+    if (t->kind != C_FUNC && in_place(c, from, label_arity(t), t->height)) {
+        link_label(c, word, t);
+        return;
+    }
+    uint32_t stub = here(c);
+    emit_br_to(c, t, from);
+    set_target(c, word, stub);
+    set_site(c, word, SEG_ZERO);
+}
+
+static void br_table_emit(cc *c, wr_reader labels, uint32_t n, uint32_t kidx,
+                          uint32_t from)
 {
     uint32_t idx = use_popped(c, kidx);
-    if (reserve(c, 2 + n + 1))
+    uint32_t nslots = br_table_slots(c, labels, n, c->brt_serial++);
+    if (nslots == NONE32)
+        return;
+    bool wide = nslots > 256;
+    uint64_t ewords = wide ? ((uint64_t)n + 4) / 4 : ((uint64_t)n + 8) / 8;
+    if (2 + ewords + nslots > c->max_code) {
+        c->too_big = c->oom = true;
+        return;
+    }
+    if (reserve(c, (uint32_t)(2 + ewords + nslots)))
         return;
     uint32_t pos = c->ncode;
-    wr_insn *w = emit(c, WR_X_BR_TABLE, 2 + n + 1);
+    wr_insn *w = emit(c, wide ? WR_X_BR_TABLE16 : WR_X_BR_TABLE8,
+                      (uint32_t)(2 + ewords + nslots));
     w[1].s.a = idx;
     w[1].s.b = n;
-    uint32_t serial = c->brt_serial++;
-    for (uint32_t i = 0; i <= n; i++) {
-        ctl *t = &c->ctls[c->nctl - 1 - c->labels[i]];
-        uint32_t word = pos + 2 + i;
-        if (t->kind != C_FUNC && in_place(c, from, label_arity(t), t->height)) {
-            link_label(c, word, t);
-            continue;
-        }
-        if (t->stub_mark != serial) {       /* one stub per label */
-            t->stub_mark = serial;
-            t->stub_pos = here(c);
-            emit_br_to(c, t, from);
-        }
-        set_target(c, word, t->stub_pos);
-        set_site(c, word, SEG_ZERO);
-        if (c->oom)
-            return;
+    uint8_t *e8 = (uint8_t *)&w[2];
+    uint16_t *e16 = (uint16_t *)&w[2];
+    for (uint64_t i = 0; i <= n; i++) {
+        uint32_t slot = label_frame(c, &labels)->brt_slot;
+        if (wide)
+            e16[i] = (uint16_t)slot;
+        else
+            e8[i] = (uint8_t)slot;
     }
+    for (uint32_t k = 0; k < nslots && !c->oom; k++)
+        br_table_target(c, pos + 2 + (uint32_t)ewords + k,
+                        &c->ctls[c->labels[k]], from);
 }
 
 static int op_br_table(cc *c)
 {
-    uint32_t n;
+    uint32_t n, l = 0;
     if (wr_read_len(&c->r, &n, c->err))
         return -1;
-    if (n + 1 > c->cap_labels) {
-        uint32_t *q = grow_array(c->labels, &c->cap_labels, (uint64_t)n + 1,
-                                 sizeof *q);
-        if (!q)
-            return nomem(c);
-        c->labels = q;
-    }
-    for (uint32_t i = 0; i <= n; i++)
-        if (read_label(c, &c->labels[i]))
+    wr_reader labels = c->r;
+    for (uint64_t i = 0; i <= n; i++)
+        if (read_label(c, &l))
             return -1;
     opd e;
     if (pop(c, WR_I32, &e))
         return -1;
     uint32_t kidx = c->nstk;
-    ctl *def = &c->ctls[c->nctl - 1 - c->labels[n]];
+    ctl *def = &c->ctls[c->nctl - 1 - l];
     uint32_t arity = label_arity(def);
     bool reach = emitting(c);
-    if (br_table_check(c, n))
+    if (br_table_check(c, labels, n, def))
         return -1;
     if (reach)
-        br_table_emit(c, n, kidx, kidx - arity);
+        br_table_emit(c, labels, n, kidx, kidx - arity);
     set_unreachable(c);
     return 0;
 }
@@ -1391,13 +1532,13 @@ static int op_call(cc *c)
         return -1;
     if (x >= c->m->nfuncs)
         return fail(c, "unknown function %u", x);
-    const wr_functype *ft = &c->m->types[c->m->funcs[x].type];
-    if (call_args(c, ft, &k))
+    wr_functype ft = wr_module_functype(c->m, c->m->funcs[x].type);
+    if (call_args(c, &ft, &k))
         return -1;
     if (emitting(c)) {
         if (x >= c->m->nfunc_imports) {
             wr_insn *w = emit(c, WR_X_CALL_INTERNAL, 3);
-            w[1].ptr = &c->m->funcs[x];
+            w[1].ptr = &c->m->code[x - c->m->nfunc_imports];
             w[2].s.a = slot_k(c, k);
         } else {
             wr_insn *w = emit(c, WR_X_CALL, 2);
@@ -1405,7 +1546,7 @@ static int op_call(cc *c)
             w[1].s.b = slot_k(c, k);
         }
     }
-    return push_results(c, ft);
+    return push_results(c, &ft);
 }
 
 static int op_call_indirect(cc *c)
@@ -1419,14 +1560,14 @@ static int op_call_indirect(cc *c)
         return fail(c, "unknown type %u", y);
     if (c->m->tables[x].elem != WR_FUNCREF)
         return fail(c, "type mismatch");
-    const wr_functype *ft = &c->m->types[y];
+    wr_functype ft = wr_module_functype(c->m, y);
     opd e;
     if (pop(c, WR_I32, &e))
         return -1;
     uint32_t kidx = c->nstk;
     bool reach = emitting(c);
     uint32_t idx = reach ? use_popped(c, kidx) : 0;
-    if (call_args(c, ft, &k))
+    if (call_args(c, &ft, &k))
         return -1;
     if (reach) {
         wr_insn *w = emit(c, WR_X_CALL_INDIRECT, 3);
@@ -1435,7 +1576,7 @@ static int op_call_indirect(cc *c)
         w[2].s.a = y;
         w[2].s.b = x;
     }
-    return push_results(c, ft);
+    return push_results(c, &ft);
 }
 
 /* --- parametric and variables ------------------------------------------- */
@@ -1491,8 +1632,7 @@ static int read_local(cc *c, uint32_t *x, uint8_t *type)
         return -1;
     if (*x >= c->nlocals_all)
         return fail(c, "unknown local %u", *x);
-    uint32_t np = c->ft->nparams;
-    *type = (uint8_t)(*x < np ? c->ft->params[*x] : c->def->locals[*x - np]);
+    *type = c->ltypes[*x];
     return 0;
 }
 
@@ -2327,7 +2467,7 @@ static int instruction(cc *c)
         c->seg_cost[c->cur]++;
     const opinfo *oi = &ops_single[op];
     uint32_t sub = 0;
-    if (op == 0xfc) {
+    if (op == OP_PREFIX_FC) {
         if (wr_read_u32(&c->r, &sub, c->err))
             return -1;
         oi = sub < WR_NFC ? &ops_fc[sub] : NULL;
@@ -2336,7 +2476,7 @@ static int instruction(cc *c)
         return malformed(c, c->at, "illegal opcode");
     switch (oi->shape) {
     case SH_SPEC:
-        return op == 0xfc ? op_prefix_fc(c, sub) : op_special(c, op);
+        return op == OP_PREFIX_FC ? op_prefix_fc(c, sub) : op_special(c, op);
     case SH_CONST:
         return op_const(c, op);
     case SH_UN:
@@ -2350,22 +2490,91 @@ static int instruction(cc *c)
     }
 }
 
-/* Skip the local declarations (decode.c read them into def->locals). */
-static int skip_locals(cc *c)
+/* The local declarations: their types after the parameters' in
+ * c->ltypes (decode.c checked the counts against WR_MAX_LOCALS). */
+static int read_locals(cc *c)
 {
-    uint32_t groups, n;
+    uint32_t groups, n, np = c->ft->nparams;
     uint8_t t;
+    uint64_t total = np;
+    wr_reader r = c->r;
     if (wr_read_u32(&c->r, &groups, c->err))
         return -1;
-    for (uint32_t i = 0; i < groups; i++)
+    for (uint32_t i = 0; i < groups; i++) {
         if (wr_read_u32(&c->r, &n, c->err) || wr_read_u8(&c->r, &t, c->err))
             return -1;
+        total += n;
+    }
+    if (total > UINT32_MAX / 4 || (total + 1 > c->cap_ltypes
+        && !(c->ltypes = grow_array(c->ltypes, &c->cap_ltypes, total + 1, 1))))
+        return nomem(c);
+    for (uint32_t i = 0; i < np; i++)
+        c->ltypes[i] = (uint8_t)c->ft->params[i];
+    c->r = r;
+    wr_read_u32(&c->r, &groups, NULL);
+    for (uint32_t i = 0, k = np; i < groups; i++) {
+        n = 0, t = 0;
+        wr_read_u32(&c->r, &n, NULL);
+        wr_read_u8(&c->r, &t, NULL);
+        memset(c->ltypes + k, t, n);
+        k += n;
+    }
+    c->nlocals = (uint32_t)(total - np);
     return 0;
 }
 
-/* Totals of the segment chains into every cost field; the code object. */
-static int finish(cc *c, wr_func_def *def)
+/* Put a finished function's code where it stays: a large one keeps the
+ * buffer it was written in (shrunk to fit), a small one is copied into
+ * the current chunk.  Code of WR_ALIGN_MIN words or more starts on a
+ * 16-byte boundary, as a block of its own from malloc did before code
+ * was packed (where hot loops fall across cache lines moves run times
+ * by several per cent either way: docs/performance.md); smaller code is
+ * packed tight. */
+static wr_code *place_code(cc *c)
 {
+    wr_module *m = c->m;
+    size_t words = (size_t)c->ncode * sizeof(wr_insn), hdr = sizeof(wr_code);
+    bool align = c->ncode >= WR_ALIGN_MIN;
+    wr_code_chunk *k = c->pack;
+    if (hdr + words >= WR_CHUNK_ALONE) {
+        size_t at = c->code_at;
+        k = realloc(c->buf, at + words);   /* shrinks in place */
+        if (!k)
+            k = c->buf;                    /* keep it unshrunk */
+        c->buf = NULL;
+        c->code = NULL;
+        c->cap_code = 0;
+        k->used = k->cap = at + words - sizeof *k;
+        k->next = m->chunks;
+        m->chunks = k;
+        return (wr_code *)((char *)k + at - hdr);
+    }
+    size_t off = 0;
+    if (k) {
+        char *base = (char *)(k + 1);
+        off = align ? line_after(base, k->used + hdr) - hdr : k->used;
+    }
+    if (!k || off + hdr + words > k->cap) {
+        if (!(k = malloc(sizeof *k + WR_CHUNK_SIZE)))
+            return NULL;
+        k->used = 0;
+        k->cap = WR_CHUNK_SIZE;
+        k->next = m->chunks;
+        m->chunks = k;
+        c->pack = k;
+        off = align ? line_after(k + 1, hdr) - hdr : 0;
+    }
+    wr_code *code = (wr_code *)((char *)(k + 1) + off);
+    memcpy(code->insn, c->code, words);
+    k->used = (off + hdr + words + 7) & ~(size_t)7;
+    return code;
+}
+
+/* Totals of the segment chains into every cost field; the code object. */
+static int finish(cc *c)
+{
+    if (!c->emit_code)
+        return 0;
     for (uint32_t s = c->nseg; s-- > 0;) {
         uint32_t next = c->seg_next[s];
         if (next != NONE32)
@@ -2375,34 +2584,42 @@ static int finish(cc *c, wr_func_def *def)
         wr_insn *w = &c->code[c->sites[i]];
         w->s.b = c->seg_cost[w->s.b];
     }
-    wr_code *code = malloc(sizeof *code + (size_t)c->ncode * sizeof(wr_insn));
-    if (!code)
-        return nomem(c);
     uint64_t cells = (uint64_t)c->base + c->max_height;
     if (cells < c->ft->nresults)
         cells = c->ft->nresults;
-    if (cells > UINT32_MAX / 2) {
-        free(code);
+    if (cells > UINT32_MAX / 2)
         return c->too_big = true, nomem(c);
-    }
+    if (!c->code && grow_code(c, 1))       /* no words at all */
+        return nomem(c);
+    uint32_t entry_cost = c->seg_cost[SEG_ENTRY], ninsn = c->ncode;
+    wr_code *code = place_code(c);
+    if (!code)
+        return nomem(c);
     code->nparams = c->ft->nparams;
-    code->nlocals = def->nlocals + 1;          /* and the zero cell */
+    code->nlocals = c->nlocals + 1;            /* and the zero cell */
     code->nresults = c->ft->nresults;
     code->frame_cells = (uint32_t)cells;
-    code->entry_cost = c->seg_cost[SEG_ENTRY];
-    code->ninsn = c->ncode;
-    if (c->ncode)
-        memcpy(code->insn, c->code, (size_t)c->ncode * sizeof(wr_insn));
-    def->code = code;
-    def->frame_cells = code->frame_cells;
+    code->entry_cost = entry_cost;
+    code->ninsn = ninsn;
+    c->m->code[c->fidx - c->m->nfunc_imports] = code;
     return 0;
 }
 
-static int compile_body(cc *c, wr_func_def *def)
+static int compile_body(cc *c, size_t body_end)
 {
-    size_t body_end = (size_t)def->body_offset + def->body_len;
-    if (skip_locals(c))
+    if (read_locals(c))
         return -1;
+    c->nlocals_all = c->ft->nparams + c->nlocals;
+    c->zero = c->nlocals_all;
+    c->base = c->zero + 1;
+    if (c->nlocals_all + 1 > c->cap_npend) {
+        uint32_t *q = grow_array(c->npend, &c->cap_npend,
+                                 c->nlocals_all + 1ull, sizeof *q);
+        if (!q)
+            return nomem(c);
+        c->npend = q;
+    }
+    memset(c->npend, 0, (c->nlocals_all + 1ull) * sizeof *c->npend);
     if (push_ctl(c, C_FUNC, NULL, 0, c->ft->results, c->ft->nresults))
         return -1;
     seg_new(c);                      /* SEG_ZERO */
@@ -2417,13 +2634,13 @@ static int compile_body(cc *c, wr_func_def *def)
      * interpreter): the final `end` must be its last byte. */
     if ((size_t)(c->r.p - c->r.base) != body_end)
         return malformed(c, (long long)body_end, "section size mismatch");
-    return finish(c, def);
+    return finish(c);
 }
 
 /* --- decoding without validation ----------------------------------------- */
 
-/* Skip the immediates of instruction op (one-byte opcodes and 0xfc
- * ones), checking only the binary format. */
+/* Skip the immediates of instruction op (one-byte opcodes and
+ * OP_PREFIX_FC ones), checking only the binary format. */
 static int scan_immediates(wr_reader *r, uint8_t op, wr_error *err)
 {
     uint32_t x, n;
@@ -2513,34 +2730,41 @@ static int scan_fc(const wr_module *m, wr_reader *r, long long at,
     return 0;
 }
 
-/* Decode one body without validating it: 0, or -1 with a format error
- * in err.  kinds[] tracks which open blocks are ifs (for `else`). */
-static int scan_body(const wr_module *m, const wr_func_def *def,
+static void set_bit(uint8_t *bits, uint32_t i, bool on)
+{
+    if (on)
+        bits[i / 8] |= (uint8_t)(1u << i % 8);
+    else
+        bits[i / 8] &= (uint8_t)~(1u << i % 8);
+}
+
+/* Decode the body at [at, at + len) without validating it: 0, or -1
+ * with a format error in err.  ifs[] has a bit per open block: set for
+ * an if (for `else`). */
+static int scan_body(const wr_module *m, uint32_t at, uint32_t len,
                      wr_error *err)
 {
-    wr_reader r = wr_reader_at(m->bytes, def->body_offset,
-                               m->len - def->body_offset);
+    wr_reader r = wr_reader_at(m->bytes, at, m->len - at);
     uint32_t groups, n, depth = 1, cap = 64;
     uint8_t b, op;
     int rc = -1;
-    uint8_t *kinds = malloc(cap);
-    if (!kinds || wr_read_u32(&r, &groups, err))
+    uint8_t *ifs = calloc(cap / 8, 1);
+    if (!ifs || wr_read_u32(&r, &groups, err))
         goto out;
     for (uint32_t i = 0; i < groups; i++)
         if (wr_read_u32(&r, &n, err) || wr_read_u8(&r, &b, err))
             goto out;
-    kinds[0] = 0;
     while (depth > 0) {
-        long long at = wr_reader_offset(&r);
+        long long op_at = wr_reader_offset(&r);
         if (wr_read_u8(&r, &op, err))
             goto out;
-        if (op == 0xfc) {
-            if (scan_fc(m, &r, at, err))
+        if (op == OP_PREFIX_FC) {
+            if (scan_fc(m, &r, op_at, err))
                 goto out;
             continue;
         }
         if (!ops_single[op].text) {
-            wr_fail(err, WR_ERR_MALFORMED, at, "illegal opcode");
+            wr_fail(err, WR_ERR_MALFORMED, op_at, "illegal opcode");
             goto out;
         }
         if (op == OP_BLOCK || op == OP_LOOP || op == OP_IF) {
@@ -2554,21 +2778,21 @@ static int scan_body(const wr_module *m, const wr_func_def *def,
                 goto out;
             }
             if (depth == cap) {
-                uint8_t *q = realloc(kinds, cap * 2);
+                uint8_t *q = realloc(ifs, cap / 4);
                 if (!q) {
                     rc = 0;              /* give up: keep the first error */
                     goto out;
                 }
-                kinds = q;
+                ifs = q;
                 cap *= 2;
             }
-            kinds[depth++] = op == OP_IF;
+            set_bit(ifs, depth++, op == OP_IF);
         } else if (op == OP_ELSE) {
-            if (!kinds[depth - 1]) {
-                wr_fail(err, WR_ERR_MALFORMED, at, "END opcode expected");
+            if (!(ifs[(depth - 1) / 8] & 1u << (depth - 1) % 8)) {
+                wr_fail(err, WR_ERR_MALFORMED, op_at, "END opcode expected");
                 goto out;
             }
-            kinds[depth - 1] = 0;
+            set_bit(ifs, depth - 1, false);
         } else if (op == OP_END) {
             depth--;
         } else if (scan_immediates(&r, op, err)) {
@@ -2576,74 +2800,120 @@ static int scan_body(const wr_module *m, const wr_func_def *def,
         }
     }
     rc = 0;
-    if ((size_t)(r.p - r.base) != (size_t)def->body_offset + def->body_len)
-        rc = wr_fail(err, WR_ERR_MALFORMED,
-                     (long long)def->body_offset + def->body_len,
+    if ((size_t)(r.p - r.base) != (size_t)at + len)
+        rc = wr_fail(err, WR_ERR_MALFORMED, (long long)at + len,
                      "section size mismatch");
 out:
-    free(kinds);
+    free(ifs);
     return rc;
 }
 
 /* The reference interpreter decodes the whole module before validating
  * it, so a format error wins over a validation error, even in a later
- * body (binary.wast tests this): when body fidx is invalid, decode it
- * and the following ones again, without validating. */
-static void prefer_malformed(const wr_module *m, uint32_t fidx, wr_error *err)
+ * body (binary.wast tests this): when the body whose size is at r is
+ * invalid, decode it and the following ones (n in all) again, without
+ * validating. */
+static void prefer_malformed(const wr_module *m, wr_reader r, uint32_t n,
+                             wr_error *err)
 {
     wr_error invalid = *err;
-    for (uint32_t i = fidx; i < m->nfuncs; i++)
-        if (scan_body(m, &m->funcs[i], err))
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t size = 0;
+        wr_read_u32(&r, &size, NULL);
+        if (scan_body(m, (uint32_t)wr_reader_offset(&r), size, err))
             return;
+        r.p += size;
+    }
     *err = invalid;
 }
 
-int wr_compile_func(wr_module *m, uint32_t fidx, wr_error *err)
+/* --- the module --------------------------------------------------------------- */
+
+/* Zero the state of the last body, keeping the buffers. */
+static void cc_reset(cc *c)
 {
-    wr_func_def *def = &m->funcs[fidx];
-    cc *c = calloc(1, sizeof *c);
-    if (!c)
-        return wr_fail(err, WR_ERR_NOMEM, -1, "out of memory");
-    c->m = m;
-    c->def = def;
-    c->ft = &m->types[def->type];
-    c->err = err;
-    c->r = wr_reader_at(m->bytes, def->body_offset,
-                        m->len - def->body_offset);
-    c->max_code = (uint64_t)def->body_len * WR_CODE_PER_BYTE + 4096;
-    if (c->max_code > WR_MAX_CODE_WORDS)
-        c->max_code = WR_MAX_CODE_WORDS;
-    c->nlocals_all = c->ft->nparams + def->nlocals;
-    c->zero = c->nlocals_all;
-    c->base = c->zero + 1;
+    memset(c, 0, offsetof(cc, keep));
     c->last_pos = c->copy_pos = c->sum_pos = NONE32;
-    c->lowest = 0;
-    wr_exec_opwords(c->ops);
-    int rc = -1;
-    c->npend = calloc(c->nlocals_all + 1, sizeof *c->npend);
-    if (c->npend)
-        rc = compile_body(c, def);
-    else
-        c->oom = true;
-    if (rc && c->oom)
-        wr_fail(err, WR_ERR_NOMEM, -1, c->too_big ? "function too large"
-                                                  : "out of memory");
-    else if (rc && err && err->kind == WR_ERR_INVALID)
-        prefer_malformed(m, fidx, err);
+}
+
+static void cc_free(cc *c)
+{
     free(c->stk);
     free(c->npend);
+    free(c->ltypes);
     free(c->ctls);
-    free(c->code);
+    free(c->buf);
     free(c->seg_cost);
     free(c->seg_next);
     free(c->sites);
     free(c->labels);
     free(c->tmp);
     free(c);
+}
+
+/* Validate and compile function fidx, whose body is [at, at + len). */
+static int compile_func(cc *c, uint32_t fidx, uint32_t at, uint32_t len)
+{
+    wr_module *m = c->m;
+    cc_reset(c);
+    c->fidx = fidx;
+    c->ftv = wr_module_functype(m, m->funcs[fidx].type);
+    c->ft = &c->ftv;
+    c->r = wr_reader_at(m->bytes, at, m->len - at);
+    c->max_code = (uint64_t)len * WR_CODE_PER_BYTE + 4096;
+    if (c->max_code > WR_MAX_CODE_WORDS)
+        c->max_code = WR_MAX_CODE_WORDS;
+    if (c->max_code > c->code_left) {
+        c->max_code = c->code_left;
+        c->by_module = true;
+    }
+    int rc = compile_body(c, (size_t)at + len);
+    if (rc && c->oom)
+        wr_fail(c->err, WR_ERR_NOMEM, -1, !c->too_big ? "out of memory"
+                : c->by_module ? "module too large to compile"
+                               : "function too large");
+    c->code_left -= c->ncode;
     return rc;
 }
 
-void wr_code_free(void *code)
+int wr_compile_module(wr_module *m, uint32_t at, wr_error *err)
 {
-    free(code);
+    uint32_t ndefs = m->nfuncs - m->nfunc_imports;
+    cc *c = calloc(1, sizeof *c);
+    if (!c || (!m->inspect_only
+               && !(m->code = calloc(ndefs ? ndefs : 1, sizeof *m->code)))) {
+        free(c);
+        return wr_fail(err, WR_ERR_NOMEM, -1, "out of memory");
+    }
+    c->m = m;
+    c->err = err;
+    c->emit_code = !m->inspect_only;
+    c->code_left = (uint64_t)m->len * WR_CODE_PER_MODULE_BYTE
+                   + WR_CODE_PER_MODULE;
+    wr_exec_opwords(c->ops);
+    wr_reader r = wr_reader_at(m->bytes, at, m->len - at);
+    int rc = 0;
+    for (uint32_t i = 0; i < ndefs && !rc; i++) {
+        wr_reader body = r;
+        uint32_t size = 0;
+        wr_read_u32(&r, &size, NULL);          /* decode.c checked it */
+        rc = compile_func(c, m->nfunc_imports + i,
+                          (uint32_t)wr_reader_offset(&r), size);
+        if (rc && err->kind == WR_ERR_INVALID)
+            prefer_malformed(m, body, ndefs - i, err);
+        r.p += size;
+    }
+    cc_free(c);
+    return rc;
+}
+
+void wr_code_free(wr_module *m)
+{
+    for (wr_code_chunk *k = m->chunks, *next; k; k = next) {
+        next = k->next;
+        free(k);
+    }
+    m->chunks = NULL;
+    free(m->code);
+    m->code = NULL;
 }

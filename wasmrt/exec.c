@@ -703,7 +703,7 @@ static int run(wr_exec *x, wr_func *f, uintptr_t *table_out)
     /* Enter f as if called from the halt instruction. */
     const wr_insn *pc = &halt, *ret = &halt;
     wr_cell *fp = stack, *nfp = stack;
-    const wr_func_def *callee = f->def;
+    const wr_code *callee = f->code;
     wr_instance *callee_inst = inst;
     goto enter;
 
@@ -724,11 +724,20 @@ dispatch:
     OP(BR_IF_Z_X) { COND_BRANCH((uint32_t)acc == 0, 4); NEXT(); }
     OP(BR_IF_NZ64_X) { COND_BRANCH(acc != 0, 4); NEXT(); }
     OP(BR_IF_Z64_X) { COND_BRANCH(acc == 0, 4); NEXT(); }
-    OP(BR_TABLE) {
+    OP(BR_TABLE8) {
         uint32_t i = R32(W1A), n = W1B;
         if (i > n)
             i = n;
-        BRANCH(pc + 2 + i);
+        BRANCH(pc + 2 + (((uint64_t)n + 8) >> 3)
+               + ((const uint8_t *)(pc + 2))[i]);
+        NEXT();
+    }
+    OP(BR_TABLE16) {
+        uint32_t i = R32(W1A), n = W1B;
+        if (i > n)
+            i = n;
+        BRANCH(pc + 2 + (((uint64_t)n + 4) >> 2)
+               + ((const uint16_t *)(pc + 2))[i]);
         NEXT();
     }
     OP(RETURN1) {
@@ -749,7 +758,7 @@ dispatch:
         NEXT();
     }
     OP(CALL_INTERNAL) {
-        callee = pc[1].ptr;
+        callee = *(wr_code *const *)pc[1].ptr;
         callee_inst = inst;
         nfp = fp + W2A;
         ret = pc + 3;
@@ -1170,7 +1179,7 @@ dispatch:
 
     /* A call through a wr_func: host, or wasm of any instance. */
 call_func:
-    if (!f->def) {
+    if (!f->code) {
         fuel_save(x, fuel);
         int hrc = call_host(x, f, nfp, inst);
         fuel = fuel_start(x);
@@ -1180,13 +1189,13 @@ call_func:
         pc = ret;
         NEXT();
     }
-    callee = f->def;
+    callee = f->code;
     callee_inst = f->inst;
     /* fall through */
 
     /* Push a frame and start callee (in callee_inst) at nfp. */
 enter: {
-        const wr_code *c = callee->code;
+        const wr_code *c = callee;
         if (UNLIKELY(nfp + c->frame_cells > stack_end
                      || depth >= frames_cap)) {
             size_t fp_off = (size_t)(fp - stack), nfp_off = (size_t)(nfp - stack);
@@ -1240,13 +1249,13 @@ int wr_exec_call(wr_instance *entry, wr_func *f, wr_cell *cells,
     memset(&x, 0, sizeof x);
     x.entry = entry;
     x.err = err;
-    if (!f->def)
+    if (!f->code)
         return call_host(&x, f, cells, NULL);
     if (wr_nesting >= WR_MAX_NESTING)
         return wr_fail(err, WR_ERR_TRAP, -1, TRAP_EXHAUSTED);
 
     const wr_limits *lim = &entry->limits;
-    const wr_code *c = f->def->code;
+    const wr_code *c = f->code;
     x.max = lim->max_stack ? lim->max_stack : (1u << 20);
     x.max_depth = lim->max_call_depth ? lim->max_call_depth : 10000;
     if (lim->timeout_ms) {

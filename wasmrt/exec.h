@@ -56,14 +56,19 @@
  *   BR_<cmp>                      w1 {a, b}    w2 {off, cost}  w3 {-, cost if not taken}
  *   BR_<cmp>_I, i32               w1 {a, imm32} w2, w3 as above
  *   BR_<cmp>_I, i64               w1 {a}       w2, w3 as above, w4 imm64
- *   BR_TABLE                      w1 {index, n} then n+1 branch words
- *                                 (the last is the default)
+ *   BR_TABLE8, BR_TABLE16         w1 {index, n}, then n+1 u8 (u16) slot
+ *                                 numbers packed into (n+8)/8 ((n+4)/4)
+ *                                 words (the last is the default), then
+ *                                 one branch word per slot: a label is
+ *                                 one byte whatever its target
+ *                                 (compile.c, BR_TABLE)
  *   RETURN                        (results already at fp[0..n))
  *   RETURN1                       w1 {src}: fp[0] = fp[src], return
  *   COPYN                         w1 {n} then n words {dst, src}
  *   CALL                          w1 {func index, frame}
- *   CALL_INTERNAL                 w1 pointer to the callee's wr_func_def
- *                                 w2 {frame}
+ *   CALL_INTERNAL                 w1 pointer to the callee's entry of
+ *                                 wr_module.code (compiled later than
+ *                                 its callers, maybe)  w2 {frame}
  *   CALL_INDIRECT                 w1 {frame, elem index slot}
  *                                 w2 {type index, table}
  *   (frame: the slot where the callee's frame, i.e. its first argument,
@@ -97,7 +102,7 @@ typedef union wr_insn {
     struct { uint32_t a, b; } s;   /* two slots / 32-bit immediates */
 } wr_insn;
 
-/* A compiled function. */
+/* A compiled function (in a chunk of wr_module.chunks, compile.c). */
 typedef struct wr_code {
     uint32_t nparams, nlocals;     /* locals: declared ones, zeroed on entry */
     uint32_t nresults;
@@ -111,7 +116,8 @@ typedef struct wr_code {
 #define WR_XOPS_SPECIAL(X) \
     X(UNREACHABLE) X(HALT) X(BR) X(BR_IF_NZ) X(BR_IF_Z) X(BR_IF_NZ64) \
     X(BR_IF_Z64) X(BR_IF_NZ_X) X(BR_IF_Z_X) X(BR_IF_NZ64_X) X(BR_IF_Z64_X) \
-    X(SUM) X(SUM2) X(SUM_BR_NZ) X(SUM_BR_Z) X(BR_TABLE) X(RETURN) X(RETURN1) X(CALL) \
+    X(SUM) X(SUM2) X(SUM_BR_NZ) X(SUM_BR_Z) X(BR_TABLE8) X(BR_TABLE16) \
+    X(RETURN) X(RETURN1) X(CALL) \
     X(CALL_INTERNAL) X(CALL_INDIRECT) X(COPY) X(COPYN) X(CONST) X(SELECT) \
     X(GLOBAL_GET) X(GLOBAL_SET) X(MEMORY_SIZE) X(MEMORY_GROW) \
     X(MEMORY_INIT) X(DATA_DROP) X(MEMORY_COPY) X(MEMORY_FILL) X(TABLE_GET) \

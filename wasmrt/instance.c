@@ -25,6 +25,10 @@
  *     accessible as it grows: data never moves, only size changes.
  *   - Tables hold cells (wr_func * or host pointers, 0 = null) and are
  *     reallocated on growth; exec.c reads t->elems afresh each time.
+ *   - Segments are read again from the module's bytes (decode.c's
+ *     wr_elem_segment, wr_data_segment): a module keeps no decoded copy
+ *     of them (its memory bound, internal.h).  A module's functions get
+ *     the store's interned copy of their type.
  *
  * Tests: tests/unit/wasmrt_decode_test.c (linking, growth, limits), the
  * spec suite (linking.wast, imports.wast, ...) through tests/spec/.
@@ -550,16 +554,16 @@ int wr_imports_add(wr_imports *imp, const char *module, const char *name,
 }
 
 /* The latest entry for (module, name), or NULL. */
-static const wr_extern *imports_find(const wr_imports *imp, const wr_import *i)
+static const wr_extern *imports_find(const wr_imports *imp, wr_name module,
+                                     wr_name name)
 {
     if (!imp)
         return NULL;
     for (uint32_t k = imp->n; k-- > 0;) {
         const wr_import_entry *e = &imp->v[k];
-        if (strlen(e->module) == i->module_len
-            && strlen(e->name) == i->name_len
-            && !memcmp(e->module, i->module, i->module_len)
-            && !memcmp(e->name, i->name, i->name_len))
+        if (strlen(e->module) == module.len && strlen(e->name) == name.len
+            && !memcmp(e->module, module.s, module.len)
+            && !memcmp(e->name, name.s, name.len))
             return &e->ext;
     }
     return NULL;
@@ -592,13 +596,15 @@ static int extern_matches(wr_instance *inst, const wr_import *imp,
     case WR_EXTERN_TABLE: {
         const wr_table *t = ext->obj;
         const wr_table_def *d = &m->tables[imp->index];
+        wr_limits_range lim = { d->min, d->max, d->has_max };
         return t->elem == d->elem
-               && limits_match(t->size, t->type_max, t->has_max, &d->lim);
+               && limits_match(t->size, t->type_max, t->has_max, &lim);
     }
     case WR_EXTERN_MEMORY: {
         const wr_memory *mem = ext->obj;
-        return limits_match(mem->pages, mem->type_max, mem->has_max,
-                            &m->mems[imp->index].lim);
+        const wr_memory_def *d = &m->mems[imp->index];
+        wr_limits_range lim = { d->min, d->max, d->has_max };
+        return limits_match(mem->pages, mem->type_max, mem->has_max, &lim);
     }
     case WR_EXTERN_GLOBAL: {
         const wr_global *g = ext->obj;
@@ -615,10 +621,12 @@ static int link_imports(wr_instance *inst, const wr_imports *imps,
     const wr_module *m = inst->module;
     for (uint32_t i = 0; i < m->nimports; i++) {
         const wr_import *imp = &m->imports[i];
-        const wr_extern *ext = imports_find(imps, imp);
+        wr_name module, name;
+        wr_import_names(m, imp, &module, &name);
+        const wr_extern *ext = imports_find(imps, module, name);
         if (!ext)
             return wr_fail(err, WR_ERR_LINK, -1, "unknown import: %s.%s",
-                           imp->module, imp->name);
+                           module.s, name.s);
         if (!extern_matches(inst, imp, ext))
             return wr_fail(err, WR_ERR_LINK, -1, "incompatible import type");
         switch (imp->kind) {
@@ -660,7 +668,8 @@ static int instance_arrays(wr_instance *inst, wr_error *err)
         || !ALLOC_N(inst->elems, m->nelems) || !ALLOC_N(inst->datas, m->ndatas))
         return nomem(err);
     for (uint32_t i = 0; i < m->ntypes; i++) {
-        inst->type_ids[i] = wr_store_type_id(inst->store, &m->types[i]);
+        wr_functype t = wr_module_functype(m, i);
+        inst->type_ids[i] = wr_store_type_id(inst->store, &t);
         if (inst->type_ids[i] == UINT32_MAX)
             return nomem(err);
     }
@@ -678,10 +687,10 @@ static int alloc_funcs(wr_instance *inst, wr_error *err)
         return nomem(err);
     for (uint32_t i = 0; i < n; i++) {
         const wr_func_def *def = &m->funcs[m->nfunc_imports + i];
-        f[i].type = &m->types[def->type];
         f[i].type_id = inst->type_ids[def->type];
+        f[i].type = &inst->store->types[f[i].type_id]->type;
         f[i].inst = inst;
-        f[i].def = def;
+        f[i].code = m->code[i];
         inst->funcs[m->nfunc_imports + i] = &f[i];
     }
     return 0;
@@ -692,9 +701,10 @@ static int alloc_tables(wr_instance *inst, wr_error *err)
     wr_module *m = inst->module;
     for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
         const wr_table_def *d = &m->tables[i];
-        if (d->lim.min > WR_MAX_TABLE_SIZE)
+        wr_limits_range lim = { d->min, d->max, d->has_max };
+        if (lim.min > WR_MAX_TABLE_SIZE)
             return wr_fail(err, WR_ERR_LINK, -1, "table limit exceeded");
-        inst->tables[i] = table_alloc(d->elem, &d->lim, 0, err);
+        inst->tables[i] = table_alloc((wr_type)d->elem, &lim, 0, err);
         if (!inst->tables[i])
             return -1;
     }
@@ -707,13 +717,14 @@ static int alloc_memories(wr_instance *inst, wr_error *err)
     uint64_t limit = inst->limits.max_memory / WR_PAGE_SIZE;
     for (uint32_t i = m->nmem_imports; i < m->nmems; i++) {
         const wr_memory_def *d = &m->mems[i];
-        uint64_t max = d->lim.has_max ? d->lim.max : WR_MAX_PAGES;
+        wr_limits_range lim = { d->min, d->max, d->has_max };
+        uint64_t max = lim.has_max ? lim.max : WR_MAX_PAGES;
         /* A limit of wasmrt's, not a property of the imports: reported as
          * the trap wasmrt.h names, like a failed start function. */
-        if (d->lim.min > limit)
+        if (lim.min > limit)
             return wr_fail(err, WR_ERR_TRAP, -1, "memory limit exceeded");
-        inst->mems[i] = memory_alloc(d->lim.min, max < limit ? max : limit,
-                                     &d->lim, err);
+        inst->mems[i] = memory_alloc(lim.min, max < limit ? max : limit,
+                                     &lim, err);
         if (!inst->mems[i])
             return -1;
     }
@@ -723,9 +734,9 @@ static int alloc_memories(wr_instance *inst, wr_error *err)
 wr_cell wr_constexpr_eval(const wr_instance *inst, const wr_constexpr *e)
 {
     switch (e->op) {
-    case 0x23: return inst->globals[e->value]->value;
-    case 0xd2: return (uintptr_t)inst->funcs[e->value];
-    case 0xd0: return 0;
+    case OP_GLOBAL_GET: return inst->globals[e->value]->value;
+    case OP_REF_FUNC:   return (uintptr_t)inst->funcs[e->value];
+    case OP_REF_NULL:   return 0;
     default:   return e->value;                 /* the constants */
     }
 }
@@ -738,30 +749,36 @@ static int alloc_globals(wr_instance *inst, wr_error *err)
         wr_global *g = calloc(1, sizeof *g);
         if (!g)
             return nomem(err);
-        g->type = d->type;
+        g->type = (wr_type)d->type;
         g->mutable_ = d->mutable_;
-        g->value = wr_constexpr_eval(inst, &d->init);
+        g->value = wr_constexpr_eval(inst,
+                                     &m->global_inits[i - m->nglobal_imports]);
         inst->globals[i] = g;
     }
     return 0;
 }
 
-/* Evaluate every element segment's references; point data at bytes. */
+/* Evaluate every element segment's references (read again from the
+ * module's bytes, decode.c); point data at bytes. */
 static int eval_segments(wr_instance *inst, wr_error *err)
 {
     wr_module *m = inst->module;
+    wr_segment seg;
     for (uint32_t i = 0; i < m->nelems; i++) {
-        const wr_elem_def *d = &m->elems[i];
         wr_elem_inst *e = &inst->elems[i];
-        if (!(e->cells = malloc(d->count ? d->count * sizeof *e->cells : 1)))
+        wr_elem_segment(m, i, &seg);
+        if (!(e->cells = malloc(seg.count ? seg.count * sizeof *e->cells : 1)))
             return nomem(err);
-        for (uint32_t k = 0; k < d->count; k++)
-            e->cells[k] = wr_constexpr_eval(inst, &d->items[k]);
-        e->count = d->count;
+        for (uint32_t k = 0, at = seg.at; k < seg.count; k++) {
+            wr_constexpr item = wr_elem_item(m, &seg, &at);
+            e->cells[k] = wr_constexpr_eval(inst, &item);
+        }
+        e->count = seg.count;
     }
     for (uint32_t i = 0; i < m->ndatas; i++) {
-        inst->datas[i].len = m->datas[i].len;
-        inst->datas[i].bytes = m->bytes + m->datas[i].bytes_offset;
+        wr_data_segment(m, i, &seg);
+        inst->datas[i].len = seg.count;
+        inst->datas[i].bytes = m->bytes + seg.at;
     }
     return 0;
 }
@@ -779,13 +796,14 @@ static int init_tables(wr_instance *inst, wr_error *err)
 {
     wr_module *m = inst->module;
     for (uint32_t i = 0; i < m->nelems; i++) {
-        const wr_elem_def *d = &m->elems[i];
         wr_elem_inst *e = &inst->elems[i];
-        if (d->mode == WR_SEG_PASSIVE)
+        wr_segment d;
+        wr_elem_segment(m, i, &d);
+        if (d.mode == WR_SEG_PASSIVE)
             continue;
-        if (d->mode == WR_SEG_ACTIVE) {
-            wr_table *t = inst->tables[d->table];
-            uint64_t off = (uint32_t)wr_constexpr_eval(inst, &d->offset);
+        if (d.mode == WR_SEG_ACTIVE) {
+            wr_table *t = inst->tables[d.index];
+            uint64_t off = (uint32_t)wr_constexpr_eval(inst, &d.offset);
             if (off + e->count > t->size)
                 return wr_fail(err, WR_ERR_TRAP, -1,
                                "out of bounds table access");
@@ -802,12 +820,13 @@ static int init_memories(wr_instance *inst, wr_error *err)
 {
     wr_module *m = inst->module;
     for (uint32_t i = 0; i < m->ndatas; i++) {
-        const wr_data_def *d = &m->datas[i];
         wr_data_inst *di = &inst->datas[i];
-        if (d->mode != WR_SEG_ACTIVE)
+        wr_segment d;
+        wr_data_segment(m, i, &d);
+        if (d.mode != WR_SEG_ACTIVE)
             continue;
-        wr_memory *mem = inst->mems[d->memory];
-        uint64_t off = (uint32_t)wr_constexpr_eval(inst, &d->offset);
+        wr_memory *mem = inst->mems[d.index];
+        uint64_t off = (uint32_t)wr_constexpr_eval(inst, &d.offset);
         if (off + di->len > mem->size)
             return wr_fail(err, WR_ERR_TRAP, -1, "out of bounds memory access");
         if (di->len)
@@ -847,6 +866,10 @@ wr_instance *wr_instantiate(wr_store *s, wr_module *m, const wr_imports *imp,
         wr_fail(err, WR_ERR_USAGE, -1, "wr_instantiate: missing argument");
         return NULL;
     }
+    if (m->inspect_only) {
+        wr_fail(err, WR_ERR_USAGE, -1, "module loaded for inspection only");
+        return NULL;
+    }
     wr_instance *inst = calloc(1, sizeof *inst);
     if (!inst) {
         nomem(err);
@@ -875,7 +898,7 @@ wr_instance *wr_instantiate(wr_store *s, wr_module *m, const wr_imports *imp,
 
 static void export_extern(wr_instance *inst, const wr_export *e, wr_extern *out)
 {
-    out->kind = e->kind;
+    out->kind = (wr_kind)e->kind;
     switch (e->kind) {
     case WR_EXTERN_FUNC:   out->obj = inst->funcs[e->index]; break;
     case WR_EXTERN_TABLE:  out->obj = inst->tables[e->index]; break;
@@ -892,7 +915,8 @@ int wr_instance_export_n(wr_instance *inst, const char *name, size_t len,
     const wr_module *m = inst->module;
     for (uint32_t i = 0; i < m->nexports; i++) {
         const wr_export *e = &m->exports[i];
-        if (e->name_len == len && !memcmp(e->name, name, len)) {
+        wr_name n = wr_pool_name(m, e->name);
+        if (n.len == len && !memcmp(n.s, name, len)) {
             export_extern(inst, e, out);
             return 0;
         }

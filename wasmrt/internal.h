@@ -5,9 +5,9 @@
  *   decode.c    binary -> wr_module: sections, types, imports, exports,
  *               segments, constant expressions; module-level validation
  *               (indices, limits, duplicate exports, start, const exprs).
- *               Calls wr_compile_func for every function body.
- *   validate.c  the spec's validation algorithm for function bodies
- *   compile.c   (operand and control stacks), fused with compilation to
+ *               Then calls wr_compile_module for the function bodies.
+ *   compile.c   the spec's validation algorithm for function bodies
+ *               (operand and control stacks), fused with compilation to
  *               the internal code that exec.c runs, in one pass per body.
  *   exec.c      the interpreter loop over compiled code; calls, traps,
  *               fuel, deadline, call depth.
@@ -42,6 +42,26 @@ typedef uint64_t wr_cell;
 #define WR_PAGE_SIZE      65536u
 #define WR_MAX_PAGES      65536u     /* 4 GiB, the 32-bit address space */
 #define WR_MAX_TABLE_SIZE 10000000u  /* implementation limit on elements */
+#define WR_MAX_TYPE_ARITY 1000u      /* params or results of a type */
+
+/* Opcodes by name, from opcodes.def: OP_I32_CONST = 0x41, ... for the
+ * one-byte opcodes, OPFC_MEMORY_INIT = 8, ... for the sub-opcodes after
+ * the prefix byte OP_PREFIX_FC.  Every phase names opcodes this way. */
+enum {
+#define WR_OP(code, name, text, shape, a, b, r, x) OP_##name = code,
+#define WR_OPFC(code, name, text, shape, a, b, r, x)
+#include "opcodes.def"
+#undef WR_OP
+#undef WR_OPFC
+    OP_PREFIX_FC = 0xfc
+};
+enum {
+#define WR_OP(code, name, text, shape, a, b, r, x)
+#define WR_OPFC(code, name, text, shape, a, b, r, x) OPFC_##name = code,
+#include "opcodes.def"
+#undef WR_OP
+#undef WR_OPFC
+};
 
 /* Fail with kind and offset; msg is printf-style.  Returns -1. */
 int wr_fail(wr_error *err, int kind, long long offset, const char *fmt, ...)
@@ -49,87 +69,119 @@ int wr_fail(wr_error *err, int kind, long long offset, const char *fmt, ...)
 
 /* --- the module (decode.c) ------------------------------------------------ */
 
+/* MEMORY.  A module costs a small multiple of its size in bytes, however
+ * hostile (docs/wasmrt.md, "Memory"), so every record below is compact
+ * and nothing is kept that can be read again from the bytes:
+ *   - names live in one pool (wr_module.names), not in a malloc each;
+ *   - function types are 8 bytes plus 4 per value type; wr_functype views
+ *     are made on demand (wr_module_functype);
+ *   - a function is its type index, locals are read from the body when it
+ *     is compiled, segments are re-read from the bytes at instantiation;
+ *   - only the first memory is kept (a second one makes the module
+ *     invalid, but decoding goes on to find format errors). */
+
 /* A constant expression: wasm 2.0 allows exactly one instruction before
  * `end` in the places wasmrt reads them. */
 typedef struct wr_constexpr {
-    uint8_t  op;     /* 0x41 i32.const, 0x42 i64.const, 0x43 f32.const,
-                        0x44 f64.const, 0x23 global.get, 0xd0 ref.null,
-                        0xd2 ref.func */
-    wr_type  type;   /* the expression's result type */
     uint64_t value;  /* constant bits, or the global / function index */
+    uint8_t  op;     /* OP_I32_CONST, OP_I64_CONST, OP_F32_CONST,
+                        OP_F64_CONST, OP_GLOBAL_GET, OP_REF_NULL or
+                        OP_REF_FUNC */
+    uint8_t  type;   /* wr_type: the expression's result type */
 } wr_constexpr;
 
+/* A function type: nparams + nresults entries of wr_module.type_pool. */
+typedef struct wr_type_def {
+    uint32_t pool;               /* the first parameter's entry */
+    uint16_t nparams, nresults;  /* at most WR_MAX_TYPE_ARITY each */
+} wr_type_def;
+
 typedef struct wr_table_def {
-    wr_type         elem;
-    wr_limits_range lim;         /* elements */
+    uint32_t min, max;           /* elements */
+    uint8_t  has_max;
+    uint8_t  elem;               /* wr_type */
 } wr_table_def;
 
 typedef struct wr_memory_def {
-    wr_limits_range lim;         /* pages */
+    uint32_t min, max;           /* pages */
+    uint8_t  has_max;
 } wr_memory_def;
 
 typedef struct wr_global_def {
-    wr_type      type;
-    bool         mutable_;
-    wr_constexpr init;           /* unused for imports */
+    uint8_t type;                /* wr_type */
+    bool    mutable_;
 } wr_global_def;
 
 typedef struct wr_func_def {
     uint32_t type;               /* index into wr_module.types */
-    bool     imported;
-    /* Defined functions only: */
-    uint32_t body_offset;        /* of the body (local declarations first)
-                                    in wr_module.bytes, after its size */
-    uint32_t body_len;
-    uint32_t nlocals;            /* declared locals, not counting params */
-    wr_type *locals;             /* nlocals entries */
-    /* Set by wr_compile_func: */
-    void    *code;               /* compile.c's representation */
-    uint32_t frame_cells;        /* cells a frame needs: params, locals,
-                                    deepest operand stack, scratch */
 } wr_func_def;
 
+/* Imports and exports: names are in the pool as LEB128 length, bytes,
+ * NUL (names may hold NUL bytes); an import's name follows its module
+ * name.  Indices of imports are below 2^30: each import takes at least 4
+ * of the binary's at most 2^32 bytes. */
 typedef struct wr_import {
-    char    *module, *name;      /* NUL-terminated copies */
-    wr_kind  kind;
-    uint32_t index;              /* in the index space of its kind */
-    uint32_t module_len, name_len; /* names may hold NUL bytes */
+    uint32_t names;              /* offset in wr_module.names */
+    uint32_t index : 30;         /* in the index space of its kind */
+    uint32_t kind : 2;           /* wr_kind */
 } wr_import;
 
 typedef struct wr_export {
-    char    *name;
-    wr_kind  kind;
-    uint32_t index;
-    uint32_t name_len;           /* names may hold NUL bytes ("\0a") */
+    uint32_t name;               /* offset in wr_module.names */
+    uint32_t index : 30;         /* (a larger one is invalid anyway) */
+    uint32_t kind : 2;
 } wr_export;
+
+/* A name in the pool, as stored for imports and exports. */
+typedef struct wr_name {
+    const char *s;               /* NUL-terminated */
+    uint32_t    len;
+} wr_name;
+
+wr_name wr_pool_name(const wr_module *m, uint32_t at);
+/* The module and field names of an import. */
+void wr_import_names(const wr_module *m, const wr_import *imp,
+                     wr_name *module, wr_name *name);
 
 enum { WR_SEG_ACTIVE, WR_SEG_PASSIVE, WR_SEG_DECLARATIVE };
 
 typedef struct wr_elem_def {
-    uint8_t       mode;          /* WR_SEG_* */
-    wr_type       type;          /* funcref or externref */
-    uint32_t      table;         /* active only */
-    wr_constexpr  offset;        /* active only, i32 */
-    uint32_t      count;
-    wr_constexpr *items;         /* ref.func x / ref.null t / global.get */
+    uint32_t at;                 /* of the segment's flags in m->bytes */
+    uint8_t  type;               /* funcref or externref */
 } wr_elem_def;
 
-typedef struct wr_data_def {
-    uint8_t      mode;           /* WR_SEG_ACTIVE or WR_SEG_PASSIVE */
-    uint32_t     memory;         /* active only */
-    wr_constexpr offset;         /* active only, i32 */
-    uint32_t     bytes_offset;   /* of the contents in wr_module.bytes */
-    uint32_t     len;
-} wr_data_def;
+/* A segment as instantiation reads it again from the bytes. */
+typedef struct wr_segment {
+    uint8_t      mode;           /* WR_SEG_* */
+    bool         exprs;          /* elements: items are expressions */
+    uint8_t      type;           /* elements: funcref or externref */
+    uint32_t     index;          /* active: the table or memory */
+    wr_constexpr offset;         /* active: i32 */
+    uint32_t     count;          /* elements: items; data: bytes */
+    uint32_t     at;             /* the first item or byte in m->bytes */
+} wr_segment;
+
+/* Segment i, which decoding validated (so reading cannot fail). */
+void wr_elem_segment(const wr_module *m, uint32_t i, wr_segment *out);
+void wr_data_segment(const wr_module *m, uint32_t i, wr_segment *out);
+/* The next item of an element segment, at *at (advanced past it). */
+wr_constexpr wr_elem_item(const wr_module *m, const wr_segment *s,
+                          uint32_t *at);
+
+typedef struct wr_code wr_code;          /* exec.h */
+typedef struct wr_code_chunk wr_code_chunk;   /* compile.c */
 
 struct wr_module {
     int          refcount;
+    bool         inspect_only;   /* wr_module_inspect: no code, no bytes */
     uint8_t     *bytes;          /* private copy of the binary */
     size_t       len;
 
     uint32_t     ntypes;
-    wr_functype *types;          /* params/results point into type_pool */
+    wr_type_def *types;
     wr_type     *type_pool;
+
+    char        *names;          /* the name pool */
 
     uint32_t     nimports;
     wr_import   *imports;
@@ -139,9 +191,10 @@ struct wr_module {
     uint32_t     ntables, ntable_imports;
     wr_table_def *tables;
     uint32_t     nmems, nmem_imports;
-    wr_memory_def *mems;
+    wr_memory_def mems[1];       /* the first only (see MEMORY) */
     uint32_t     nglobals, nglobal_imports;
     wr_global_def *globals;
+    wr_constexpr *global_inits;  /* of the defined globals */
 
     uint32_t     nexports;
     wr_export   *exports;
@@ -152,27 +205,36 @@ struct wr_module {
     uint32_t     nelems;
     wr_elem_def *elems;
     uint32_t     ndatas;
-    wr_data_def *datas;
+    uint32_t    *datas;          /* offset of each segment's flags */
     bool         has_datacount;  /* memory.init / data.drop need it */
     uint32_t     datacount;
 
     uint32_t     ncustoms;
-    char       **customs;        /* custom section names */
+    uint32_t    *customs;        /* custom section names: pool offsets of
+                                    NUL-terminated names */
 
     /* C.refs of the spec: functions that may appear in ref.func in a
      * function body (referenced by an element segment, an export or a
      * global initializer outside function bodies).  nfuncs bits. */
     uint8_t     *func_declared;
+
+    /* Compiled code (compile.c), NULL for wr_module_inspect: one entry
+     * per defined function, in chunks freed together. */
+    wr_code    **code;
+    wr_code_chunk *chunks;
 };
 
-/* Validate and compile defined function fidx (decode.c calls it once per
- * body, after the whole binary is decoded and passed module-level
- * validation: every section, the data section's ndatas included, is
- * known).
- * Errors are WR_ERR_INVALID or WR_ERR_MALFORMED with the offset in
- * m->bytes.  Sets m->funcs[fidx].code and .frame_cells. */
-int wr_compile_func(wr_module *m, uint32_t fidx, wr_error *err);
-void wr_code_free(void *code);
+/* A view of type idx; its pointers stay valid while m lives. */
+wr_functype wr_module_functype(const wr_module *m, uint32_t idx);
+
+/* Validate every function body and, unless m->inspect_only, compile it
+ * (decode.c calls it once the whole binary is decoded and passed
+ * module-level validation).  at is the offset in m->bytes of the code
+ * section's first body size.  Errors are WR_ERR_INVALID or
+ * WR_ERR_MALFORMED with the offset in m->bytes, WR_ERR_NOMEM. */
+int wr_compile_module(wr_module *m, uint32_t at, wr_error *err);
+/* Free m->code and its chunks. */
+void wr_code_free(wr_module *m);
 
 /* --- run-time objects (instance.c) ---------------------------------------- */
 
@@ -181,7 +243,7 @@ struct wr_func {
     uint32_t     type_id;        /* interned in the store: equal ids <=>
                                     equal function types (call_indirect) */
     wr_instance *inst;           /* NULL for host functions */
-    const wr_func_def *def;      /* wasm functions: their code */
+    const wr_code *code;         /* wasm functions: their code */
     wr_host_fn   host;           /* host functions */
     void        *user;
 };

@@ -114,8 +114,25 @@ char *wr_error_format(const wr_error *err, char *buf, size_t n);
 typedef struct wr_module wr_module;
 
 /* Decode, validate and compile a binary module.  bytes are copied (the
- * caller may free them).  Returns NULL with err filled on failure. */
+ * caller may free them).  Returns NULL with err filled on failure.
+ * Memory: at most 5 x len + 6 MiB beside the compiled code, which is
+ * about 4.5 bytes per byte of function body for compiler output and at
+ * most 32 x len + 8 MiB (beyond: WR_ERR_NOMEM "module too large to
+ * compile"; docs/wasmrt.md, "Memory").  Limits beside the spec's: 50000
+ * locals per function and 2^24 per module, 1000 parameters or results
+ * per type, 65535 nested blocks and 65536 operand-stack values per
+ * function (WR_ERR_MALFORMED "too many locals", WR_ERR_INVALID "blocks
+ * nested deeper than 65535", ...). */
 wr_module *wr_module_load(const void *bytes, size_t len, wr_error *err);
+
+/* Decode and validate a binary module as wr_module_load does (the same
+ * errors, but for those about the size of compiled code), without
+ * compiling it and without copying bytes, which are
+ * only read during the call: the result may be inspected (below), not
+ * instantiated (WR_ERR_USAGE).  Peak memory is at most 4 x len + 6 MiB
+ * for any input, which is what a program validating untrusted modules
+ * side by side needs (wharf-index). */
+wr_module *wr_module_inspect(const void *bytes, size_t len, wr_error *err);
 
 /* Drop the caller's reference (NULL is fine). */
 void wr_module_free(wr_module *m);

@@ -1,6 +1,8 @@
 /* maxrss.c - test tool: run a command and report its peak memory.
  *
  *   maxrss OUT CMD [ARG...]
+ *   maxrss --asan      prints 1 when built with AddressSanitizer (whose
+ *                      shadow memory inflates every figure), else 0
  *
  * runs CMD, writes the peak resident set of CMD (and any child it waited
  * for: getrusage(RUSAGE_CHILDREN) after wait) in KiB to the file OUT, and
@@ -14,10 +16,26 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <string.h>
 #include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASAN 1
+#endif
+#endif
+#ifndef ASAN
+#define ASAN 0
+#endif
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--asan") == 0) {
+        printf("%d\n", ASAN);
+        return 0;
+    }
     if (argc < 3) {
         fprintf(stderr, "maxrss: usage: maxrss OUT CMD [ARG...]\n");
         return 2;

@@ -513,20 +513,20 @@ static void test_quote(void **state)
 {
     (void)state;
     char b[12];
-    assert_string_equal(wh_pkg_quote(b, sizeof b, "abc", 3), "abc");
-    assert_string_equal(wh_pkg_quote(b, sizeof b, "a\nb\xff", 4),
+    assert_string_equal(wh_quote(b, sizeof b, "abc", 3), "abc");
+    assert_string_equal(wh_quote(b, sizeof b, "a\nb\xff", 4),
                         "a\\x0ab\\xff");
-    assert_string_equal(wh_pkg_quote(b, sizeof b, "0123456789a", 11),
+    assert_string_equal(wh_quote(b, sizeof b, "0123456789a", 11),
                         "0123456789a");
-    assert_string_equal(wh_pkg_quote(b, sizeof b, "0123456789ab", 12),
+    assert_string_equal(wh_quote(b, sizeof b, "0123456789ab", 12),
                         "01234567...");
-    assert_string_equal(wh_pkg_quote(b, sizeof b, "0123456\x01", 8),
+    assert_string_equal(wh_quote(b, sizeof b, "0123456\x01", 8),
                         "0123456\\x01");
-    assert_string_equal(wh_pkg_quote(b, sizeof b, "01234567\x01", 9),
+    assert_string_equal(wh_quote(b, sizeof b, "01234567\x01", 9),
                         "01234567...");
-    assert_string_equal(wh_pkg_quote(b, sizeof b, "\x01\x02\x03", 3),
+    assert_string_equal(wh_quote(b, sizeof b, "\x01\x02\x03", 3),
                         "\\x01\\x02...");
-    assert_string_equal(wh_pkg_quote(b, sizeof b, "", 0), "");
+    assert_string_equal(wh_quote(b, sizeof b, "", 0), "");
 }
 
 static void test_labels_deps(void **state)

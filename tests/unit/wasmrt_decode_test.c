@@ -7,6 +7,10 @@
  * together with a small builder (wb_*), section sizes as padded 5-byte
  * LEB128s (legal, and easy to patch).
  *
+ * wr_module_inspect must fail exactly as wr_module_load on every bad
+ * module, and give the same view of a good one.  A br_table with more
+ * than 256 distinct targets checks the wide table (compile.c, BR_TABLE).
+ *
  * The spec suite covers the rest (tests/spec/, binary.wast and the
  * assert_invalid / assert_unlinkable / assert_uninstantiable cases).
  */
@@ -245,9 +249,16 @@ static void test_bad_modules(void **state)
     int failed = 0, n = (int)(sizeof bad_modules / sizeof bad_modules[0]);
     for (int i = 0; i < n; i++) {
         const bad_module *c = &bad_modules[i];
-        wr_error err;
+        wr_error err, ierr;
         wr_module *m = wr_module_load(c->bytes, c->len, &err);
-        if (m) {
+        wr_module *im = wr_module_inspect(c->bytes, c->len, &ierr);
+        if (im || ierr.kind != err.kind || ierr.offset != err.offset
+            || strcmp(ierr.msg, err.msg) != 0) {
+            printf("FAIL %s: wr_module_inspect differs: \"%s\"\n", c->what,
+                   im ? "loaded" : ierr.msg);
+            wr_module_free(im);
+            failed++;
+        } else if (m) {
             printf("FAIL %s: loaded\n", c->what);
             wr_module_free(m);
             failed++;
@@ -413,8 +424,128 @@ static void test_inspect(void **state)
     assert_int_equal(m->nfunc_imports, 1);
     assert_true(m->func_declared[0] & 2);
     assert_false(m->func_declared[0] & 1);
-    assert_int_equal(m->funcs[1].nlocals, 0);
+    assert_non_null(m->code[0]);            /* function 1, compiled */
     wr_module_free(m);
+}
+
+/* wr_module_inspect: the same view without code or a copy of the bytes
+ * (the caller's may change right after), and no instance of it. */
+static void test_inspect_only(void **state)
+{
+    (void)state;
+    wb w;
+    build_inspect(&w);
+    wr_error err;
+    wr_module *m = wr_module_inspect(w.b, w.n, &err);
+    assert_non_null(m);
+    memset(w.b, 0, sizeof w.b);
+    assert_null(m->bytes);
+    assert_null(m->code);
+
+    wr_import_info ii;
+    wr_module_import(m, 3, &ii);
+    assert_string_equal(ii.module, "env");
+    assert_string_equal(ii.name, "g");
+    assert_int_equal(ii.type.kind, WR_EXTERN_GLOBAL);
+    assert_true(ii.type.mutable_);
+    wr_export_info ei;
+    wr_module_export(m, 3, &ei);
+    assert_int_equal(ei.name_len, 2);
+    assert_memory_equal(ei.name, "\0x", 2);
+    wr_module_export(m, 0, &ei);
+    assert_string_equal(ei.name, "run");
+    assert_int_equal(ei.type.func.params[0], WR_I32);
+    assert_string_equal(wr_module_custom_name(m, 1), "last");
+
+    wr_store *s = wr_store_new();
+    assert_null(wr_instantiate(s, m, NULL, NULL, &err));
+    assert_int_equal(err.kind, WR_ERR_USAGE);
+    assert_string_equal(err.msg, "module loaded for inspection only");
+    wr_store_free(s);
+    wr_module_free(m);
+}
+
+/* A br_table over 260 nested blocks, more than a byte can number: label
+ * i is block i (from the inside), the default the outermost; after the
+ * end of block i comes `return 1000 + i` (plus the carried 7 when the
+ * blocks have a result, which the table's stubs move into place). */
+#define WIDE 260
+static void build_wide(wb *w, bool values)
+{
+    wb_header(w);
+    wb_begin(w, 1);
+    wb_u32(w, 1);
+    wb_byte(w, 0x60); wb_u32(w, 1); wb_byte(w, WR_I32);
+    wb_u32(w, 1); wb_byte(w, WR_I32);
+    wb_end(w);
+    wb_begin(w, 3); wb_u32(w, 1); wb_u32(w, 0); wb_end(w);
+    wb_begin(w, 7); wb_u32(w, 1); WB_NAME(w, "f"); wb_byte(w, 0);
+    wb_u32(w, 0); wb_end(w);
+    wb_begin(w, 10);
+    wb_u32(w, 1);
+    size_t size_at = w->n;
+    wb_bytes(w, "\x80\x80\x80\x80\x00", 5);     /* the body size, below */
+    size_t body = w->n;
+    wb_byte(w, 0);                               /* no locals */
+    for (int i = 0; i < WIDE; i++) {
+        wb_byte(w, 0x02);
+        wb_byte(w, values ? WR_I32 : 0x40);
+    }
+    if (values) {
+        wb_byte(w, 0x41); wb_u32(w, 7);
+    }
+    wb_byte(w, 0x20); wb_u32(w, 0);              /* local.get 0 */
+    wb_byte(w, 0x0e); wb_u32(w, WIDE);
+    for (int i = 0; i < WIDE; i++)
+        wb_u32(w, (uint32_t)i);
+    wb_u32(w, WIDE - 1);
+    for (int i = 0; i < WIDE; i++) {
+        wb_byte(w, 0x0b);
+        wb_byte(w, 0x41); wb_u32(w, 1000u + (uint32_t)i);
+        if (values)
+            wb_byte(w, 0x6a);                    /* i32.add */
+        wb_byte(w, 0x0f);
+    }
+    wb_byte(w, 0x0b);
+    uint32_t size = (uint32_t)(w->n - body);
+    for (int i = 0; i < 5; i++)
+        w->b[size_at + i] = (uint8_t)(((size >> (7 * i)) & 0x7f) | (i < 4 ? 0x80 : 0));
+    wb_end(w);
+}
+
+static int32_t call_wide(wr_instance *inst, int32_t arg)
+{
+    wr_value a = { .type = WR_I32, .of.i32 = arg }, r;
+    wr_error err;
+    assert_int_equal(wr_call(inst, "f", &a, 1, &r, 1, &err), 0);
+    return r.of.i32;
+}
+
+static void test_br_table_wide(void **state)
+{
+    (void)state;
+    wr_store *s = wr_store_new();
+    for (int values = 0; values < 2; values++) {
+        wb w;
+        build_wide(&w, values);
+        wr_error err;
+        wr_module *m = wr_module_load(w.b, w.n, &err);
+        if (!m)
+            printf("load: %s at %lld\n", err.msg, err.offset);
+        assert_non_null(m);
+        wr_instance *inst = wr_instantiate(s, m, NULL, NULL, &err);
+        wr_module_free(m);
+        assert_non_null(inst);
+        int32_t extra = values ? 7 : 0;
+        assert_int_equal(call_wide(inst, 0), 1000 + extra);
+        assert_int_equal(call_wide(inst, 1), 1001 + extra);
+        assert_int_equal(call_wide(inst, 255), 1255 + extra);
+        assert_int_equal(call_wide(inst, 256), 1256 + extra);
+        assert_int_equal(call_wide(inst, WIDE - 1), 1000 + WIDE - 1 + extra);
+        assert_int_equal(call_wide(inst, WIDE), 1000 + WIDE - 1 + extra);
+        assert_int_equal(call_wide(inst, -1), 1000 + WIDE - 1 + extra);
+    }
+    wr_store_free(s);
 }
 
 static int host_nop(wr_caller *c, void *user, const wr_value *args,
@@ -889,6 +1020,8 @@ WH_TEST_MAIN("wasmrt_decode",
              cmocka_unit_test(test_empty_input),
              cmocka_unit_test(test_truncations),
              cmocka_unit_test(test_inspect),
+             cmocka_unit_test(test_inspect_only),
+             cmocka_unit_test(test_br_table_wide),
              cmocka_unit_test(test_link),
              cmocka_unit_test(test_segments),
              cmocka_unit_test(test_growth),
