@@ -229,6 +229,14 @@ int wh_index_verify(wh_index *ix, const wh_minisign_sig *sig,
     return rc;
 }
 
+/* An index file: capped, never through a link (a site may be on a
+ * stranger's USB stick). */
+static int read_index(const char *path, char **bytes, size_t *len, wh_err *err)
+{
+    return wh_file_read_stat(path, WH_INDEX_MAX, WH_READ_NOFOLLOW, bytes, len,
+                             NULL, err);
+}
+
 int wh_index_load(wh_index *ix, const char *site, const wh_minisign_pubkey *pk,
                   wh_err *err)
 {
@@ -248,10 +256,10 @@ int wh_index_load(wh_index *ix, const char *site, const wh_minisign_pubkey *pk,
         return rc;
     wh_index_byhash(rel, sizeof rel, h.sha256, "");
     snprintf(path, sizeof path, "%s/%s", site, rel);
-    rc = wh_file_read(path, WH_INDEX_MAX, &bytes, &len, err);
+    rc = read_index(path, &bytes, &len, err);
     if (rc == WH_E_NOTFOUND) {      /* a site from before by-hash */
         snprintf(path, sizeof path, "%s/" WH_INDEX_JSON, site);
-        rc = wh_file_read(path, WH_INDEX_MAX, &bytes, &len, err);
+        rc = read_index(path, &bytes, &len, err);
     }
     return rc ? rc : wh_index_verify(ix, &sig, pk, bytes, len, path, sig_path, err);
 }

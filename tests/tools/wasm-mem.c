@@ -50,16 +50,7 @@
 #include "common/pkg.h"
 #include "wasmrt/wasmrt.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ASAN 1
-#endif
-#endif
-#ifndef ASAN
-#define ASAN 0
-#endif
+#include "tests/tools/asan.h"
 
 /* --- a byte buffer ------------------------------------------------------ */
 
