@@ -16,16 +16,13 @@ static char tmpdir[256];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/wh-fs-test.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return wh_test_tmpdir(tmpdir, sizeof tmpdir, "fs");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd);
+    return wh_test_tmpdir_remove(tmpdir);
 }
 
 static void put(const char *rel, const char *content)

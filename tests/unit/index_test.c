@@ -802,16 +802,13 @@ static char tmpdir[256];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/wh-index-test.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return wh_test_tmpdir(tmpdir, sizeof tmpdir, "index");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd);
+    return wh_test_tmpdir_remove(tmpdir);
 }
 
 /* tmpdir/rel, in a static buffer of four (so a few can be held at once). */

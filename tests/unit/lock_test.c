@@ -33,8 +33,7 @@ static char tmpdir[256], lockpath[300];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/wh-lock-test.XXXXXX");
-    if (!mkdtemp(tmpdir))
+    if (wh_test_tmpdir(tmpdir, sizeof tmpdir, "lock"))
         return -1;
     snprintf(lockpath, sizeof lockpath, "%s/.wharf-lock", tmpdir);
     return 0;
@@ -43,9 +42,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd);
+    return wh_test_tmpdir_remove(tmpdir);
 }
 
 /* The whole lock file, in a static buffer ("" when empty). */

@@ -46,4 +46,20 @@ static inline const char *wh_test_shared_dir(void)
     return d && *d ? d : "../shared";
 }
 
+/* A fresh scratch folder "/tmp/wh-NAME-test.XXXXXX" into dir (size n),
+ * for the files a test writes: 0, or -1 when it cannot be made. */
+static inline int wh_test_tmpdir(char *dir, size_t n, const char *name)
+{
+    snprintf(dir, n, "/tmp/wh-%s-test.XXXXXX", name);
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+/* Remove a scratch folder and everything in it: the exit status of rm. */
+static inline int wh_test_tmpdir_remove(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd);
+}
+
 #endif
