@@ -71,7 +71,7 @@ int wh_index_head_check(const wh_minisign_sig *sig, const wh_minisign_pubkey *pk
 int wh_index_head_load(const char *sig_path, const wh_minisign_pubkey *pk,
                        wh_minisign_sig *sig, wh_index_head *h, wh_err *err)
 {
-    int rc = wh_minisign_sig_load(sig, sig_path, err);
+    int rc = wh_minisign_sig_load_flags(sig, sig_path, WH_MINISIGN_NOFOLLOW, err);
     return rc ? rc : wh_index_head_check(sig, pk, sig_path, h, err);
 }
 

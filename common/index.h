@@ -60,8 +60,8 @@ void wh_index_comment(char *out, size_t n, const wh_index_head *h);
 int wh_index_head_check(const wh_minisign_sig *sig, const wh_minisign_pubkey *pk,
                         const char *sig_path, wh_index_head *h, wh_err *err);
 
-/* wh_minisign_sig_load + wh_index_head_check.  A missing file is
- * WH_E_NOTFOUND. */
+/* wh_minisign_sig_load (never through a link) + wh_index_head_check.  A
+ * missing file is WH_E_NOTFOUND. */
 int wh_index_head_load(const char *sig_path, const wh_minisign_pubkey *pk,
                        wh_minisign_sig *sig, wh_index_head *h, wh_err *err);
 

@@ -116,7 +116,7 @@ static int64_t older_generation(const char *site, const char *hex,
     wh_index ix;
     wh_index_byhash(rel, sizeof rel, hex, ".minisig");
     snprintf(sig_path, sizeof sig_path, "%s/%s", site, rel);
-    if (wh_minisign_sig_load(&sig, sig_path, NULL)) {
+    if (wh_minisign_sig_load_flags(&sig, sig_path, WH_MINISIGN_NOFOLLOW, NULL)) {
         free(bytes);
         return 0;
     }

@@ -169,6 +169,23 @@ wharf-index verify: nosite/index.json.minisig: cannot open: No such file or dire
 EOF
 end
 
+begin "a signature or index that is a link is not followed, exit 3"
+fresh
+mv site/index.json.minisig sig.real && ln -s ../sig.real site/index.json.minisig
+run wharf-index verify site -p repo.pub
+check_rc 3
+check_err <<'EOF'
+wharf-index verify: site/index.json.minisig: symbolic link not followed
+EOF
+fresh
+mv site/by-hash/$h.json idx.real && ln -s ../../idx.real site/by-hash/$h.json
+run wharf-index verify site -p repo.pub
+check_rc 3
+check_err <<EOF
+wharf-index verify: site/by-hash/$h.json: symbolic link not followed
+EOF
+end
+
 begin "a signature with another trusted comment is refused, exit 4"
 fresh
 wharf-index sign -s repo.key -t "serial:1" -x site/index.json.minisig site/index.json
