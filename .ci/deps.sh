@@ -1,5 +1,6 @@
 #!/bin/sh
-# deps.sh - install the Debian packages in .ci/packages that are missing.
+# deps.sh - install the Debian packages in .ci/packages that are missing,
+# then the one npm package the browser tests use (tests/browser).
 #
 # Each line names a package and how to tell it is present (a pkg-config
 # module, a command, or a file), so a run with nothing missing costs no
@@ -18,8 +19,18 @@ while read -r pkg probe _; do
     missing="$missing $pkg"
 done < "$here/packages"
 
+# The npm part: playwright-core, pinned by tests/browser/package-lock.json,
+# into tests/browser/node_modules (no root needed, nothing global).
+npm_deps() {
+    browser="$here/../tests/browser"
+    [ -e "$browser/node_modules/playwright-core/package.json" ] && return 0
+    echo "deps: npm ci in tests/browser (playwright-core)"
+    (cd "$browser" && npm ci --no-audit --no-fund --loglevel=error)
+}
+
 if [ -z "$missing" ]; then
     echo "deps: all present"
+    npm_deps
     exit 0
 fi
 echo "deps: missing:$missing"
@@ -39,3 +50,4 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 # shellcheck disable=SC2086 # word splitting is wanted
 $sudo apt-get install -y -qq --no-install-recommends $missing
+npm_deps
