@@ -175,17 +175,26 @@ struct tag {
 static int fail_at(struct parser *p, int code, size_t off, const char *fmt,
                    ...) __attribute__((format(printf, 4, 5)));
 
+/* Fill err for byte off of text (named path), at its line:col. */
+static int vfail_text(wh_err *err, int code, const char *path,
+                      const char *text, size_t off, const char *fmt,
+                      va_list ap)
+{
+    char reason[256];
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    int line, col;
+    position(text, off, &line, &col);
+    return wh_fail_at(err, code, path, line, col, "%s", reason);
+}
+
 static int fail_at(struct parser *p, int code, size_t off, const char *fmt,
                    ...)
 {
-    char reason[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    int rc = vfail_text(p->err, code, p->path, p->s, off, fmt, ap);
     va_end(ap);
-    int line, col;
-    position(p->s, off, &line, &col);
-    return wh_fail_at(p->err, code, p->path, line, col, "%s", reason);
+    return rc;
 }
 
 static int add_op(struct parser *p, uint32_t kind, size_t a, size_t b,
@@ -654,15 +663,12 @@ static int fail_op(struct render *r, size_t pc, size_t off, int code,
     size_t u = t->nunits - 1;
     while (u > 0 && t->units[u].start > pc)
         u--;
-    char reason[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    int rc = vfail_text(r->err, code, t->units[u].name,
+                        t->pool + t->units[u].src, off - t->units[u].src, fmt, ap);
     va_end(ap);
-    int line, col;
-    position(t->pool + t->units[u].src, off - t->units[u].src, &line, &col);
-    return wh_fail_at(r->err, code, t->units[u].name, line, col, "%s",
-                      reason);
+    return rc;
 }
 
 static int nomem(struct render *r)
