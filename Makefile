@@ -84,6 +84,17 @@ $(shell mkdir -p $(O))
 $(file >$(O)/.build-id,$(BUILD_ID))
 endif
 
+# Where the default catalogue theme is (indexer/theme.c): only theme.o
+# knows, so `make install PREFIX=...` rebuilds that one object.
+TEMPLATE_DEFS := -DWHARF_TEMPLATES_SRC='"$(CURDIR)/site-templates"' \
+                 -DWHARF_TEMPLATES_DIR='"$(PREFIX)/share/wharf/templates"'
+ifneq ($(file <$(O)/.templates-id),$(TEMPLATE_DEFS))
+$(shell mkdir -p $(O))
+$(file >$(O)/.templates-id,$(TEMPLATE_DEFS))
+endif
+$(O)/obj/indexer/theme.o: ALL_CFLAGS += $(TEMPLATE_DEFS)
+$(O)/obj/indexer/theme.o: $(O)/.templates-id
+
 $(O)/obj/%.o: %.c $(O)/.build-id
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@

@@ -253,6 +253,7 @@ static int fsync_dir(const char *path)
 int wh_atomic_open(wh_atomic *a, const char *path, unsigned mode, wh_err *err)
 {
     a->fd = -1;
+    a->flags = 0;
     if (strlen(path) + 16 > sizeof a->tmp)
         return wh_fail(err, WH_E_LIMIT, path, -1, "path too long");
     /* Renaming over a device, directory or socket would replace it with a
@@ -293,7 +294,8 @@ int wh_atomic_write(wh_atomic *a, const void *data, size_t len, wh_err *err)
 int wh_atomic_commit(wh_atomic *a, wh_err *err)
 {
     const char *what = NULL;
-    if (fault_hit() || fsync(a->fd) < 0)
+    int sync = !(a->flags & WH_WRITE_NOSYNC);
+    if (sync && (fault_hit() || fsync(a->fd) < 0))
         what = "fsync failed";
     else if (close(a->fd) < 0) {
         a->fd = -1;
@@ -309,7 +311,7 @@ int wh_atomic_commit(wh_atomic *a, wh_err *err)
         return rc;
     }
     /* The new content is in place; only its durability is in doubt. */
-    if (fsync_dir(a->path) < 0)
+    if (sync && fsync_dir(a->path) < 0)
         return wh_fail_errno(err, errno, a->path, "cannot fsync directory");
     return 0;
 }
@@ -325,8 +327,15 @@ void wh_atomic_abort(wh_atomic *a)
 int wh_file_write_atomic(const char *path, const void *data, size_t len,
                          unsigned mode, wh_err *err)
 {
+    return wh_file_write_atomic_flags(path, data, len, mode, 0, err);
+}
+
+int wh_file_write_atomic_flags(const char *path, const void *data, size_t len,
+                               unsigned mode, unsigned flags, wh_err *err)
+{
     wh_atomic a;
     int rc = wh_atomic_open(&a, path, mode, err);
+    a.flags = flags;
     if (rc == 0)
         rc = wh_atomic_write(&a, data, len, err);
     if (rc == 0)

@@ -120,6 +120,9 @@ static int check_record(json_t *r, const char *path, const char *mod,
         return bad(err, path, mod, ver, "'path' is not a safe path below packages/");
     if (!json_is_integer(size) || json_integer_value(size) < 0)
         return bad(err, path, mod, ver, "'size' is not a non-negative integer");
+    json_t *pub = json_object_get(r, "published");
+    if (pub && (!json_is_integer(pub) || json_integer_value(pub) < 0))
+        return bad(err, path, mod, ver, "'published' is not a non-negative integer");
     if (!wh_hex_is_lower(str(r, "sha256"), 64))
         return bad(err, path, mod, ver, "'sha256' is not 64 lower-case hex digits");
     if (!one_of(status, "verified", "untrusted", "unsigned"))
@@ -293,6 +296,8 @@ int wh_index_packages(const wh_index *ix, wh_index_pkg **out, size_t *n,
             p->path = str(rec, "path");
             p->sha256 = str(rec, "sha256");
             p->size = (uint64_t)json_integer_value(json_object_get(rec, "size"));
+            json_t *pub = json_object_get(rec, "published");
+            p->published = pub ? (int64_t)json_integer_value(pub) : ix->generated;
             p->has_sig = strcmp(str(json_object_get(rec, "signer"), "status"),
                                 "unsigned") != 0 && strcmp(p->kind, "par") != 0;
             p->record = rec;

@@ -99,6 +99,7 @@ typedef struct wh_index_pkg {
     uint64_t    size;
     int         has_sig;     /* a .minisig lies beside it (signed, not PAR) */
     json_t     *record;
+    int64_t     published;   /* first indexed (the index's time if unknown) */
 } wh_index_pkg;
 
 /* Every version record, module by module in the index's order; *v is

@@ -1,15 +1,17 @@
 #!/bin/sh
 # demo.sh BUILD_DIR - what `make demo` runs: the end-to-end job, as far as
 # it exists.  Today: a repository key, a signed package, a site built from
-# it and verified, and stock minisign checking that site's index.  The
-# packer (`wharf pack`), the catalogue and install/run join it in steps 5
-# to 7; the list at the end says which parts are still missing.  Until
+# it and verified, with its HTML catalogue (kept in BUILD_DIR/demo-site to
+# open in a browser), and stock minisign checking that site's index.  The
+# packer (`wharf pack`) and install/run join it in steps 6 and 7; the list
+# at the end says which parts are still missing.  Until
 # `wharf pack` exists, the package is made by the test tool mkpkg (built
 # by `make test-build`, which `make demo` runs).
 set -eu
 O=${1:-build}
 bin="$(cd "$O/bin" && pwd)"
 tools="$(cd "$O/tests/tools" && pwd)"
+site="$(cd "$O" && pwd)/demo-site"
 work=$(mktemp -d "${TMPDIR:-/tmp}/wharf-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -21,15 +23,18 @@ printf '\000asm\001\000\000\000\001\004\001\140\000\000\003\002\001\000\007\007\
 mkdir packages
 "$tools/mkpkg" ferrpkg run.wasm packages/hello-1.0.0.ferrpkg
 "$bin/wharf-index" sign -s repo.key packages/hello-1.0.0.ferrpkg
-echo "== wharf-index build packages -o site"
-"$bin/wharf-index" build packages -o site -s repo.key -k . -q
-find site -type f ! -name '.*' | LC_ALL=C sort
-echo "== wharf-index verify site"
-"$bin/wharf-index" verify site -p repo.pub
+rm -rf "$site"
+echo "== wharf-index build packages -o $site"
+"$bin/wharf-index" build packages -o "$site" -n demo -s repo.key -k .
+(cd "$site" && find . -type f ! -name '.*' | LC_ALL=C sort)
+echo "== wharf-index verify $site"
+"$bin/wharf-index" verify "$site" -p repo.pub
 echo "== minisign checks the index the signature names"
-h=$(sed -n 's/^trusted comment: .* sha256:\([0-9a-f]*\)$/\1/p' site/index.json.minisig)
-minisign -Vm "site/by-hash/$h.json" -p repo.pub
+h=$(sed -n 's/^trusted comment: .* sha256:\([0-9a-f]*\)$/\1/p' "$site/index.json.minisig")
+minisign -Vm "$site/by-hash/$h.json" -p repo.pub
+echo
+echo "The catalogue: open file://$site/index.html in a browser."
 echo
 echo "Not built yet, so not part of this demo:"
-echo "  the HTML catalogue (step 5), wharf trust/install (step 6),"
-echo "  wharf pack/run and the example modules (step 7)."
+echo "  wharf trust/install (step 6), wharf pack/run and the example"
+echo "  modules (step 7)."

@@ -39,6 +39,7 @@ enum {
     OPT_NO_CACHE,
     OPT_REQUIRE,
     OPT_WAIT,
+    OPT_NO_CATALOGUE,
 };
 
 static const wh_opt opts[] = {
@@ -51,6 +52,8 @@ static const wh_opt opts[] = {
     { OPT_REQUIRE, "require-signatures", NULL, "reject packages that are not verified" },
     { OPT_STRICT, "strict", NULL, "write nothing when any package is rejected" },
     { 'j', "jobs", "N", "read and verify on N threads (default: the CPUs)" },
+    { 't', "templates", "DIR", "the catalogue's theme (default: the installed one)" },
+    { OPT_NO_CATALOGUE, "no-catalogue", NULL, "write the index only, no HTML catalogue" },
     { OPT_NO_CACHE, "no-cache", NULL, "read every file, ignoring the cache" },
     { OPT_WAIT, "wait", NULL, "wait while another build writes SITE (else exit 7)" },
     { 'q', "quiet", NULL, "no progress bar and no summary" },
@@ -63,7 +66,8 @@ static const char description[] =
     "Read every package in PKGDIR (.ferrpkg, PAR, plugin bundle), verify it,\n"
     "and write SITE: the index under its hash in by-hash/, its signature\n"
     "index.json.minisig by the repository key, the copies index.json and\n"
-    "index.json.gz, the packages under packages/, and keys/repo.pub.\n"
+    "index.json.gz, the packages under packages/, keys/repo.pub, and the\n"
+    "HTML catalogue (index.html, modules/, categories/, feed.xml).\n"
     "Rejected packages are reported and left out; the exit status is the\n"
     "first rejection's. Unchanged files are not read again\n"
     "(SITE/.wharf-cache.json). One build at a time writes SITE.";
@@ -71,8 +75,9 @@ static const char description[] =
 #define PROG "wharf-index build"
 
 typedef struct build {
-    const char *pkgdir, *site, *key_path, *name, *keys_dir, *issuers;
+    const char *pkgdir, *site, *key_path, *name, *keys_dir, *issuers, *templates;
     int expires_days, jobs, strict, quiet, json, no_cache, require_sigs, wait;
+    int no_catalogue;
 } build;
 
 static int parse_args(build *b, int argc, char **argv)
@@ -98,6 +103,8 @@ static int parse_args(build *b, int argc, char **argv)
         case OPT_NO_CACHE: b->no_cache = 1; break;
         case OPT_JSON: b->json = 1; break;
         case OPT_WAIT: b->wait = 1; break;
+        case 't': b->templates = cli.arg; break;
+        case OPT_NO_CATALOGUE: b->no_catalogue = 1; break;
         case 'e':
             if ((v = wh_cli_number(cli.arg, 1, 36500)) < 0) {
                 snprintf(cli.msg, sizeof cli.msg, "--expires '%s' is not a "
@@ -121,6 +128,11 @@ static int parse_args(build *b, int argc, char **argv)
         snprintf(cli.msg, sizeof cli.msg, "%s", cli.argc == 0 ? "no package directory"
                  : cli.argc > 1 ? "one package directory expected"
                  : "no output site: use -o SITE");
+        return wh_cli_usage_error(&cli);
+    }
+    if (b->templates && b->no_catalogue) {
+        snprintf(cli.msg, sizeof cli.msg, "--templates and --no-catalogue "
+                 "exclude each other");
         return wh_cli_usage_error(&cli);
     }
     b->pkgdir = cli.argv[0];
@@ -192,6 +204,7 @@ static void untake_site(const char *site)
 typedef struct outcome {
     size_t modules, removed, temporaries;
     int    written;
+    ix_cat_stats cat;      /* the catalogue's files (all 0 without one) */
 } outcome;
 
 static void print_json(const build *b, const ix_scan *s, const ix_meta *m,
@@ -213,14 +226,18 @@ static void print_json(const build *b, const ix_scan *s, const ix_meta *m,
                 "status", wh_err_exit(e->err.code)));
         }
     }
-    json_t *j = json_pack("{sssIsIsIsIsIsIsIsIsosbsIsI}", "site", b->site,
+    json_t *cat = b->no_catalogue ? json_null() :
+        json_pack("{sIsIsI}", "files", (json_int_t)o->cat.pages,
+                  "written", (json_int_t)o->cat.written,
+                  "removed", (json_int_t)o->cat.removed);
+    json_t *j = json_pack("{sssIsIsIsIsIsIsIsIsosbsIsIso}", "site", b->site,
         "serial", (json_int_t)m->serial, "generated", (json_int_t)m->generated,
         "expires", (json_int_t)m->expires, "packages", (json_int_t)total,
         "accepted", (json_int_t)accepted, "modules", (json_int_t)o->modules,
         "read", (json_int_t)nread, "unchanged", (json_int_t)(total - nread),
         "rejected", rej, "written", o->written,
         "removed", (json_int_t)o->removed,
-        "temporaries", (json_int_t)o->temporaries);
+        "temporaries", (json_int_t)o->temporaries, "catalogue", cat);
     char *text;
     size_t len;
     if (j && wh_json_canon(j, &text, &len, NULL) == 0) {
@@ -246,6 +263,13 @@ static void print_summary(const build *b, const ix_scan *s, const ix_meta *m,
     printf("wrote '%s': %zu package%s in %zu module%s, serial %lld, expires %s\n",
            b->site, total - rejected, total - rejected == 1 ? "" : "s",
            o->modules, o->modules == 1 ? "" : "s", (long long)m->serial, date);
+    if (!b->no_catalogue) {
+        printf("catalogue: %zu file%s, %zu written", o->cat.pages,
+               o->cat.pages == 1 ? "" : "s", o->cat.written);
+        if (o->cat.removed)
+            printf(", %zu removed", o->cat.removed);
+        printf("\n");
+    }
     if (o->removed)
         printf("removed %zu file%s no longer listed\n", o->removed,
                o->removed == 1 ? "" : "s");
@@ -273,18 +297,35 @@ static size_t count_modules(const ix_scan *s)
     return distinct;
 }
 
-/* Write SITE (the lock is held); every failure here is fatal for the run. */
+/* The catalogue of the index just published, read back as any reader
+ * would read it (docs/catalogue.md). */
+static int write_catalogue(const build *b, const ix_theme *t,
+                           const wh_minisign_pubkey *pk, outcome *o, wh_err *err)
+{
+    wh_index ix;
+    int rc = wh_index_load(&ix, b->site, pk, err);
+    if (rc == 0)
+        rc = ix_catalogue_write(t, &ix, pk, b->site, b->jobs, &o->cat, err);
+    wh_index_free(&ix);
+    return rc;
+}
+
+/* Write SITE (the lock is held); every failure here is fatal for the run.
+ * prev_modules dates the versions the previous index already had. */
 static int write_site(const build *b, ix_scan *s, const ix_meta *m,
-                      const wh_index_head *prev, const wh_minisign_seckey *sk,
+                      const wh_index_head *prev, const json_t *prev_modules,
+                      const ix_theme *theme, const wh_minisign_seckey *sk,
                       const wh_minisign_pubkey *pk, outcome *o, wh_err *err)
 {
     char *json = NULL, sha256[WH_SHA256_HEX];
     size_t len, linked, copied;
     int rc = ix_site_place(s, b->site, &linked, &copied, err);
     if (rc == 0)
-        rc = ix_index_json(s, m, &json, &len, err);
+        rc = ix_index_json(s, m, prev_modules, &json, &len, err);
     if (rc == 0)
         rc = ix_site_publish(b->site, json, len, m, sk, pk, sha256, err);
+    if (rc == 0 && theme)
+        rc = write_catalogue(b, theme, pk, o, err);
     if (rc == 0)
         rc = ix_site_prune(s, b->site, sha256, prev->sha256, &o->removed, err);
     if (rc == 0)
@@ -323,6 +364,34 @@ static int take_site(const build *b, const wh_minisign_pubkey *pk, wh_lock *l,
     return rc;
 }
 
+/* The previous index, for the dates of the versions it had; a site whose
+ * index cannot be read is rebuilt anyway, with a warning. */
+static void load_previous(const build *b, const wh_index_head *prev,
+                          const wh_minisign_pubkey *pk, wh_index *pix)
+{
+    wh_err e;
+    memset(pix, 0, sizeof *pix);
+    if (prev->serial == 0 || wh_index_load(pix, b->site, pk, &e) == 0)
+        return;
+    char msg[WH_ERR_LINE_MAX];
+    fprintf(stderr, PROG ": warning: previous index: %s; versions are dated "
+            "from this build\n", wh_err_format(&e, msg, sizeof msg));
+}
+
+/* The theme: --templates DIR, or the default one. */
+static int load_theme(const build *b, ix_theme **t, wh_err *err)
+{
+    char dir[PATH_MAX];
+    *t = NULL;
+    if (b->no_catalogue)
+        return 0;
+    if (b->templates)
+        snprintf(dir, sizeof dir, "%s", b->templates);
+    else
+        ix_theme_default_dir(dir, sizeof dir);
+    return ix_theme_load(t, dir, err);
+}
+
 static void set_meta(const build *b, const ix_scan *s, const wh_index_head *prev,
                      const wh_minisign_pubkey *pk, ix_meta *m)
 {
@@ -350,6 +419,8 @@ int cmd_build(int argc, char **argv)
     ix_meta meta = { 0 };
     wh_index_head prev;
     wh_lock lock = { -1 };
+    wh_index pix = { 0 };
+    ix_theme *theme = NULL;
     outcome o = { 0 };
     int status = WH_EXIT_OK, created = 0;
     size_t total, rejected;
@@ -357,12 +428,14 @@ int cmd_build(int argc, char **argv)
 
     if ((meta.generated = build_time(&err)) < 0 ||
         ix_site_check_outside(b.pkgdir, b.site, &err) ||
+        load_theme(&b, &theme, &err) ||
         wh_cli_seckey_load(&sk, b.key_path, &err) ||
         ix_trust_load(&trust, b.keys_dir, b.issuers, &err))
         goto fail;
     wh_minisign_seckey_public(sk, &pk);
     if (take_site(&b, &pk, &lock, &prev, &o, &created, &err))
         goto fail;
+    load_previous(&b, &prev, &pk, &pix);
     if (!b.no_cache) {
         ix_cache_load(&scan, b.site, &pk, why, sizeof why);
         if (*why)
@@ -382,7 +455,8 @@ int cmd_build(int argc, char **argv)
                 total, total == 1 ? "" : "s",
                 b.strict ? "; nothing written (--strict)" : "");
     if (!(rejected && b.strict) &&
-        write_site(&b, &scan, &meta, &prev, sk, &pk, &o, &err))
+        write_site(&b, &scan, &meta, &prev, json_object_get(pix.json, "modules"),
+                   theme, sk, &pk, &o, &err))
         goto fail;
     if (b.json)
         print_json(&b, &scan, &meta, &o);
@@ -395,6 +469,8 @@ out:
     if (created && !o.written && lock.fd >= 0)
         untake_site(b.site);
     wh_lock_release(&lock);
+    wh_index_free(&pix);
+    ix_theme_free(theme);
     ix_scan_free(&scan);
     ix_trust_free(trust);
     wh_minisign_seckey_free(sk);

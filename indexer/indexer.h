@@ -8,15 +8,20 @@
  *               index (by hash, then the signature), prune
  *   pool.c      the worker threads, --jobs, and the memory they may use
  *   progress.c  the progress bar on a terminal
+ *   theme.c     a catalogue theme: its templates compiled, its assets read
+ *   catalogue.c the HTML catalogue: page data from the verified index,
+ *               pages rendered on threads, written when they change
  *
  * Reading a site back is common/index.c's (wh_index_*), shared with the
  * catalogue and the installer.
  *
  * A build is: ix_trust_load, ix_site_lock, ix_site_clean, ix_site_prev,
  * ix_cache_load, ix_scan_list, ix_scan_read, ix_scan_judge (duplicates,
- * trust policy), ix_site_place, ix_index_json, ix_site_publish,
- * ix_site_prune, ix_cache_save.  A verify is wh_index_load, then
- * ix_parallel over the packages.  Only reading and hashing run on several
+ * trust policy), ix_site_place, ix_index_json, ix_site_publish, then
+ * wh_index_load and ix_catalogue_write (the theme was loaded with
+ * ix_theme_load before anything was written), ix_site_prune,
+ * ix_cache_save.  A verify is wh_index_load, then
+ * ix_parallel over the packages.  Only reading, hashing and rendering pages run on several
  * threads; every write to SITE happens on the main thread, in the order
  * site.c's head comment gives.
  */
@@ -34,6 +39,7 @@
 #include "common/index.h"
 #include "common/lock.h"
 #include "common/minisign.h"
+#include "common/mustache.h"
 #include "common/nkeys.h"
 #include "common/cli.h"
 #include "common/pkg.h"
@@ -264,9 +270,11 @@ int ix_site_check_outside(const char *pkgdir, const char *site, wh_err *err);
 /* The default repository name: SITE's folder name ("wharf" if none). */
 void ix_site_default_name(const char *site, char *out, size_t n);
 
-/* The canonical index.json of the accepted entries. */
-int ix_index_json(const ix_scan *s, const ix_meta *m, char **out, size_t *len,
-                  wh_err *err);
+/* The canonical index.json of the accepted entries.  prev is the previous
+ * index's "modules" (NULL for none): a version whose file it lists with
+ * the same SHA-256 keeps its "published" time; others get m->generated. */
+int ix_index_json(const ix_scan *s, const ix_meta *m, const json_t *prev,
+                  char **out, size_t *len, wh_err *err);
 
 /* Put every accepted package (and its .minisig) in SITE/packages by
  * hard link, or by copy with its SHA-256 checked; *linked and *copied
@@ -288,6 +296,49 @@ int ix_site_publish(const char *site, const char *json, size_t len,
  * for none); *removed counts the files removed from packages/. */
 int ix_site_prune(const ix_scan *s, const char *site, const char *cur_sha256,
                   const char *prev_sha256, size_t *removed, wh_err *err);
+
+/* ---- theme.c -------------------------------------------------------- */
+
+/* A compiled catalogue theme (docs/catalogue.md): its pages' templates,
+ * with their partials, and its assets. */
+enum {
+    IX_PAGE_LAYOUT, IX_PAGE_HOME, IX_PAGE_MODULE, IX_PAGE_CATEGORY,
+    IX_PAGE_FEED, IX_THEME_PAGES
+};
+
+typedef struct ix_asset {
+    char  *rel;            /* below assets/: "style.css" */
+    char  *data;
+    size_t len;
+} ix_asset;
+
+typedef struct ix_theme ix_theme;
+
+/* Read and compile the theme in dir: every template, every partial, every
+ * asset.  Errors name the file and, for a template, line:column. */
+int ix_theme_load(ix_theme **out, const char *dir, wh_err *err);
+void ix_theme_free(ix_theme *t);
+const wh_mustache *ix_theme_page(const ix_theme *t, int which);
+const ix_asset *ix_theme_assets(const ix_theme *t, size_t *n);
+
+/* The default theme's folder (theme.c says where it is looked for). */
+void ix_theme_default_dir(char *out, size_t n);
+
+/* ---- catalogue.c ---------------------------------------------------- */
+
+typedef struct ix_cat_stats {
+    size_t pages;          /* files the catalogue is made of */
+    size_t written;        /* of which were written (their bytes changed) */
+    size_t removed;        /* stale pages and assets removed */
+} ix_cat_stats;
+
+/* Render the catalogue of the verified index ix with theme t into SITE
+ * (pages on `jobs` threads, written by this one), write only the files
+ * whose bytes changed, remove the pages of modules and categories no
+ * longer listed, then sync SITE's file system once. */
+int ix_catalogue_write(const ix_theme *t, const wh_index *ix,
+                       const wh_minisign_pubkey *pk, const char *site,
+                       int jobs, ix_cat_stats *st, wh_err *err);
 
 /* a + b + c, malloc'd (NULL: no memory). */
 char *ix_join(const char *a, const char *b, const char *c);

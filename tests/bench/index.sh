@@ -11,7 +11,11 @@
 #   unchanged   a rebuild with nothing changed (the cache answers)
 #   one         a rebuild after one .ferrpkg changed
 #
-# and prints each with its ratio to sha256sum.  The files are read from
+# and prints each with its ratio to sha256sum; then the HTML catalogue's
+# share (docs/catalogue.md): the same full and unchanged builds with
+# --no-catalogue, and the difference, which is what rendering, comparing
+# and writing the pages costs (a full build writes every page; an
+# unchanged one compares every page and writes the home page).  The files are read from
 # the page cache (a first pass warms it), so this measures the work wharf
 # does, not the disk.  Builds use every CPU (--jobs default); sha256sum is
 # one process, as a user would run it.  Record results in
@@ -92,7 +96,12 @@ full() {    # into a new site each time: removing the last one is not timed
     k=$((k + 1))
     "$wi" build pkgs -o "full$k" -s repo.key --no-cache -q
 }
+full_nocat() {
+    k=$((k + 1))
+    "$wi" build pkgs -o "full$k" -s repo.key --no-cache --no-catalogue -q
+}
 unchanged() { "$wi" build pkgs -o site -s repo.key -q; }
+unchanged_nocat() { "$wi" build pkgs -o site -s repo.key -q --no-catalogue; }
 patch=0
 one() {     # m00000 becomes 1.0.1, then 1.0.0 again, ...
     patch=$((1 - patch))
@@ -105,18 +114,26 @@ hash_all                               # warm the page cache
 base=$(best hash_all)
 tf=$(best full)
 rm -rf full*
+tfn=$(best full_nocat)
+rm -rf full*
 "$wi" build pkgs -o site -s repo.key -q   # the cache now knows every file
 tu=$(best unchanged)
+tun=$(best unchanged_nocat)
+"$wi" build pkgs -o site -s repo.key -q   # the pages again
 to=$(best one)
+pages=$(find site/modules site/categories -name index.html 2>/dev/null | wc -l)
 "$wi" verify site -p repo.pub -q || die "the site does not verify"
 [ "$(grep -o '"m[0-9]*":' site/index.json | wc -l)" = "$nf" ] ||
     die "not every .ferrpkg was indexed"
 
 awk -v f="$files" -v mb="$mb" -v j="$(nproc)" -v b="$base" -v tf="$tf" \
-    -v tu="$tu" -v to="$to" 'BEGIN {
+    -v tu="$tu" -v to="$to" -v tfn="$tfn" -v tun="$tun" -v pages="$pages" 'BEGIN {
     printf "index build, %d files, %d MiB, %d CPUs (best of runs):\n", f, mb, j
     printf "  sha256sum          %7.3f s  (%.0f MiB/s)\n", b, mb / b
     printf "  full build         %7.3f s  ratio %.2f\n", tf, tf / b
     printf "  nothing changed    %7.3f s  ratio %.3f\n", tu, tu / b
     printf "  one file changed   %7.3f s  ratio %.3f\n", to, to / b
+    printf "catalogue, %d module and category pages:\n", pages
+    printf "  full build, no catalogue   %7.3f s; catalogue share %6.3f s (%.0f%%)\n", tfn, tf - tfn, 100 * (tf - tfn) / tf
+    printf "  nothing changed, none      %7.3f s; catalogue share %6.3f s (%.0f%%)\n", tun, tu - tun, 100 * (tu - tun) / tu
 }'

@@ -273,8 +273,8 @@ mkpkg ferrpkg m.wasm bad/hello-3.0.0.ferrpkg --checksum sha256 --set 'version="3
 touch -d @1600000000 pkgs/*    # old enough for the cache (not "racy")
 SHA1=$(sha256sum pkgs/hello-1.0.0.ferrpkg | cut -c1-64)
 SHA2=$(sha256sum pkgs/hello-2.0.0.ferrpkg | cut -c1-64)
-REC1='"1.0.0":{"author":"Ada","categories":[],"dependencies":{},"description":"a test module","ferrite":{"checksum":"'$SUM'","checksum_algorithm":"fnv1a-double"},"kind":"ferrpkg","license":"MIT","path":"packages/hello@1.0.0.ferrpkg","sha256":"'$SHA1'","signer":{"status":"unsigned"},"size":300,"tags":[],"wasm":'$WASM'}'
-REC2='"2.0.0":{"author":"Ada","categories":[],"dependencies":{},"description":"a test module","ferrite":{"checksum":"'$MSHA'","checksum_algorithm":"sha256"},"kind":"ferrpkg","license":"MIT","path":"packages/hello@2.0.0.ferrpkg","sha256":"'$SHA2'","signer":{"status":"unsigned"},"size":332,"tags":[],"warnings":["'$WARN'"],"wasm":'$WASM'}'
+REC1='"1.0.0":{"author":"Ada","categories":[],"dependencies":{},"description":"a test module","ferrite":{"checksum":"'$SUM'","checksum_algorithm":"fnv1a-double"},"kind":"ferrpkg","license":"MIT","path":"packages/hello@1.0.0.ferrpkg","published":1700000000,"sha256":"'$SHA1'","signer":{"status":"unsigned"},"size":300,"tags":[],"wasm":'$WASM'}'
+REC2='"2.0.0":{"author":"Ada","categories":[],"dependencies":{},"description":"a test module","ferrite":{"checksum":"'$MSHA'","checksum_algorithm":"sha256"},"kind":"ferrpkg","license":"MIT","path":"packages/hello@2.0.0.ferrpkg","published":1700000000,"sha256":"'$SHA2'","signer":{"status":"unsigned"},"size":332,"tags":[],"warnings":["'$WARN'"],"wasm":'$WASM'}'
 
 begin "build: a sha256-form package is indexed, its warning printed, status 0"
 run wharf-index build pkgs -o site
@@ -282,6 +282,7 @@ check_rc 0
 check_out <<'EOF'
 read 2 files, 0 unchanged
 wrote 'site': 2 packages in 1 module, serial 1, expires 2024-02-12
+catalogue: 6 files, 6 written
 EOF
 check_err <<EOF
 wharf-index build: warning: pkgs/hello-2.0.0.ferrpkg: $WARN

@@ -96,11 +96,12 @@ check_rc 0
 check_out <<'EOF'
 read 1 file, 0 unchanged
 wrote 'site1': 1 package in 1 module, serial 1, expires 2024-02-12
+catalogue: 6 files, 6 written
 EOF
 check_empty_err
 { sed "s/$id/KEYID/g" site1/index.json; echo; } >got
 cat >want <<'EOF'
-{"expires":1707776000,"format":"wharf-index/1","generated":1700000000,"modules":{"hello":{"versions":{"1.0.0":{"author":"Ada","categories":[],"dependencies":{},"description":"a test module","ferrite":{"checksum":"c54b2274c55f2025bcbf4c67ab1e4d22","checksum_algorithm":"fnv1a-double"},"kind":"ferrpkg","license":"MIT","path":"packages/hello@1.0.0.ferrpkg","sha256":"97603582e4038f464e6fb3bb184ce2399213c4e46b6c14300cf8f5b09286216e","signer":{"status":"unsigned"},"size":197,"tags":[],"wasm":{"exports":[{"kind":"func","name":"run","type":"() -> ()"}],"imports":[]}}}}},"repository":{"key_id":"KEYID","name":"site1"},"serial":1}
+{"expires":1707776000,"format":"wharf-index/1","generated":1700000000,"modules":{"hello":{"versions":{"1.0.0":{"author":"Ada","categories":[],"dependencies":{},"description":"a test module","ferrite":{"checksum":"c54b2274c55f2025bcbf4c67ab1e4d22","checksum_algorithm":"fnv1a-double"},"kind":"ferrpkg","license":"MIT","path":"packages/hello@1.0.0.ferrpkg","published":1700000000,"sha256":"97603582e4038f464e6fb3bb184ce2399213c4e46b6c14300cf8f5b09286216e","signer":{"status":"unsigned"},"size":197,"tags":[],"wasm":{"exports":[{"kind":"func","name":"run","type":"() -> ()"}],"imports":[]}}}}},"repository":{"key_id":"KEYID","name":"site1"},"serial":1}
 EOF
 check_that "index.json is exact" cmp -s want got
 diff -u want got
@@ -112,6 +113,7 @@ check_rc 0
 check_out <<'EOF'
 read 3 files, 0 unchanged
 wrote 'site': 3 packages in 3 modules, serial 1, expires 2024-02-12
+catalogue: 8 files, 8 written
 EOF
 check_empty_err
 run sh -c 'cd site && find . | LC_ALL=C sort'
@@ -121,19 +123,32 @@ check_out <<EOF
 ./.wharf-cache.json
 ./.wharf-cache.json.minisig
 ./.wharf-lock
+./assets
+./assets/catalogue.js
+./assets/style.css
 ./by-hash
 ./by-hash/$h.json
 ./by-hash/$h.json.gz
 ./by-hash/$h.json.minisig
+./feed.xml
+./index.html
 ./index.json
 ./index.json.gz
 ./index.json.minisig
 ./keys
 ./keys/repo.pub
+./modules
+./modules/fake-payments
+./modules/fake-payments/index.html
+./modules/fmt-md
+./modules/fmt-md/index.html
+./modules/hello
+./modules/hello/index.html
 ./packages
 ./packages/fake-payments@1.0.0.par.gz
 ./packages/fmt-md@0.3.0.zip
 ./packages/hello@1.0.0.ferrpkg
+./search.js
 EOF
 check_that "keys/repo.pub is the repository key" cmp -s repo.pub site/keys/repo.pub
 check_that "the index under its hash is index.json" cmp -s site/index.json site/by-hash/$h.json
@@ -195,7 +210,7 @@ begin "a rebuild has a greater serial"
 run wharf-index build pkgs -o site --json
 check_rc 0
 check_out <<'EOF'
-{"accepted":3,"expires":1707776000,"generated":1700000000,"modules":3,"packages":3,"read":3,"rejected":[],"removed":0,"serial":2,"site":"site","temporaries":0,"unchanged":0,"written":true}
+{"accepted":3,"catalogue":{"files":8,"removed":0,"written":1},"expires":1707776000,"generated":1700000000,"modules":3,"packages":3,"read":3,"rejected":[],"removed":0,"serial":2,"site":"site","temporaries":0,"unchanged":0,"written":true}
 EOF
 run minisign -Vm site/index.json -p repo.pub
 check_out_has "Trusted comment: wharf-index/1 serial:2 expires:1707776000 sha256:"
@@ -238,6 +253,7 @@ check_rc 3
 check_out <<'EOF'
 read 10 files, 0 unchanged
 wrote 'badsite': 1 package in 1 module, serial 1, expires 2024-02-12
+catalogue: 6 files, 6 written
 EOF
 check_err <<'EOF'
 wharf-index build: bad/a-len.ferrpkg: offset 0x4: truncated: header length 9999 but only 189 bytes follow
@@ -267,7 +283,7 @@ begin "--json lists the rejected files"
 run wharf-index build bad2 -o bad2site --json
 check_rc 4
 check_out <<'EOF'
-{"accepted":0,"expires":1707776000,"generated":1700000000,"modules":0,"packages":2,"read":2,"rejected":[{"error":"bad2/0-tamper.par: entry 'x86_64-linux.bin': sha256 does not match the claims","file":"bad2/0-tamper.par","status":4},{"error":"bad2/a-len.ferrpkg: offset 0x4: truncated: header length 9999 but only 189 bytes follow","file":"bad2/a-len.ferrpkg","status":3}],"removed":0,"serial":2,"site":"bad2site","temporaries":0,"unchanged":0,"written":true}
+{"accepted":0,"catalogue":{"files":5,"removed":0,"written":1},"expires":1707776000,"generated":1700000000,"modules":0,"packages":2,"read":2,"rejected":[{"error":"bad2/0-tamper.par: entry 'x86_64-linux.bin': sha256 does not match the claims","file":"bad2/0-tamper.par","status":4},{"error":"bad2/a-len.ferrpkg: offset 0x4: truncated: header length 9999 but only 189 bytes follow","file":"bad2/a-len.ferrpkg","status":3}],"removed":0,"serial":2,"site":"bad2site","temporaries":0,"unchanged":0,"written":true}
 EOF
 end
 

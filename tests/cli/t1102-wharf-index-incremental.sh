@@ -62,6 +62,7 @@ check_rc 3
 check_out <<'EOF'
 read 0 files, 5 unchanged
 wrote 'site': 4 packages in 4 modules, serial 2, expires 2024-02-12
+catalogue: 9 files, 1 written
 EOF
 check_err <<'EOF'
 wharf-index build: pkgs/bad.ferrpkg: offset 0x4: truncated: header length 9999 but only 189 bytes follow

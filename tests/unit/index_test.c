@@ -767,7 +767,7 @@ static wh_index_pkg pkg_for(const struct pkgdef *p, char h[WH_SHA256_HEX], int h
 {
     sha_hex(p->content, strlen(p->content), h);
     wh_index_pkg r = { p->module, p->version, p->kind, p->path, h,
-                       strlen(p->content), has_sig, NULL };
+                       strlen(p->content), has_sig, NULL, 0 };
     return r;
 }
 
@@ -952,7 +952,7 @@ static void test_pkg_check_unsafe_path(void **state)
     (void)state;
     put("secret", "x", 1);
     wh_index_pkg p = { "m", "1.0.0", "ferrpkg", "packages/../../secret", "", 1, 0,
-                       NULL };
+                       NULL, 0 };
     wh_err e;
     assert_int_equal(wh_index_pkg_check(&p, at("site"), &e), WH_E_UNSAFE);
     assert_string_equal(e.reason, "path 'packages/../../secret' has a '..' component");
