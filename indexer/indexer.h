@@ -9,8 +9,9 @@
  *   pool.c      the worker threads, --jobs, and the memory they may use
  *   progress.c  the progress bar on a terminal
  *   theme.c     a catalogue theme: its templates compiled, its assets read
- *   catalogue.c the HTML catalogue: page data from the verified index,
- *               pages rendered on threads, written when they change
+ *   pagedata.c  the data a theme's templates see, from the verified index
+ *   catalogue.c the HTML catalogue: pages rendered on threads, written
+ *               when they change
  *
  * Reading a site back is common/index.c's (wh_index_*), shared with the
  * catalogue and the installer.
@@ -28,6 +29,7 @@
 #ifndef IX_INDEXER_H
 #define IX_INDEXER_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -324,6 +326,30 @@ const ix_asset *ix_theme_assets(const ix_theme *t, size_t *n);
 /* The default theme's folder (theme.c says where it is looked for). */
 void ix_theme_default_dir(char *out, size_t n);
 
+/* ---- pagedata.c ----------------------------------------------------- */
+
+/* The page data of a site's catalogue (docs/catalogue.md), built once from
+ * a verified index (which must outlive it) and read-only afterwards, so
+ * pages may be rendered from it on several threads. */
+typedef struct ix_pages ix_pages;
+
+int ix_pages_build(ix_pages **out, const wh_index *ix,
+                   const wh_minisign_pubkey *pk, wh_err *err);
+void ix_pages_free(ix_pages *pg);
+size_t ix_pages_modules(const ix_pages *pg);
+size_t ix_pages_categories(const ix_pages *pg);
+
+/* One page's data (a new reference; NULL: no memory), and its path below
+ * SITE into rel: "index.html", "categories/SLUG/index.html",
+ * "modules/NAME/index.html" (modules sorted by name), "feed.xml". */
+json_t *ix_pages_home(const ix_pages *pg, char rel[PATH_MAX]);
+json_t *ix_pages_category(const ix_pages *pg, size_t i, char rel[PATH_MAX]);
+json_t *ix_pages_module(const ix_pages *pg, size_t i, char rel[PATH_MAX]);
+json_t *ix_pages_feed(const ix_pages *pg, char rel[PATH_MAX]);
+
+/* search.js: "window.WHARF_SEARCH = {...};" (malloc'd); -1: no memory. */
+int ix_pages_search_js(const ix_pages *pg, char **out, size_t *len);
+
 /* ---- catalogue.c ---------------------------------------------------- */
 
 typedef struct ix_cat_stats {
@@ -339,6 +365,9 @@ typedef struct ix_cat_stats {
 int ix_catalogue_write(const ix_theme *t, const wh_index *ix,
                        const wh_minisign_pubkey *pk, const char *site,
                        int jobs, ix_cat_stats *st, wh_err *err);
+
+/* One syncfs of SITE's file system (sync() where there is none). */
+int ix_site_sync(const char *site, wh_err *err);
 
 /* a + b + c, malloc'd (NULL: no memory). */
 char *ix_join(const char *a, const char *b, const char *c);

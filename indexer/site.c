@@ -459,7 +459,7 @@ static int link_replace(const char *src, const char *dst, const ix_stat *want,
  * syncfs of SITE's file system instead of an fsync per directory (ten
  * thousand fsyncs cost seconds; the copies were fsynced one by one by
  * wh_atomic_commit already). */
-static int sync_site(const char *site, wh_err *err)
+int ix_site_sync(const char *site, wh_err *err)
 {
 #ifdef __linux__
     int fd = open(site, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -545,7 +545,7 @@ int ix_site_place(ix_scan *s, const char *site, size_t *linked,
             if (rc)
                 return rc;
         }
-    return *linked ? sync_site(site, err) : 0;
+    return *linked ? ix_site_sync(site, err) : 0;
 }
 
 /* --- publishing the index ------------------------------------------------- */

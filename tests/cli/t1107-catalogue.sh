@@ -281,7 +281,7 @@ mkpkg ferrpkg run.wasm evil/x.ferrpkg --set 'name="xss"' \
     --set 'tags=["'"'"'><svg onload=alert(4)>"]' \
     --set 'categories=["</script><script>alert(5)</script>"]' \
     --set 'dependencies={"a":"^1"}'
-mkpkg ferrpkg run.wasm evil/y.ferrpkg --set 'name="ctl"' --set 'description="bell\u0007esc\u001b[31m"'
+mkpkg ferrpkg run.wasm evil/y.ferrpkg --set 'name="ctl"' --set 'description="bell\u0007esc\u001b[31m\ufffe\uffff"'
 
 begin "hostile package text is escaped on every page, in the feed and in search.js"
 run wharf-index build evil -o esite
@@ -296,7 +296,8 @@ check_that "the tag shown as text" grep -qF '&#39;&gt;&lt;svg onload=alert(4)&gt
 check_that "search.js cannot close its script" sh -c '! grep -q "[<>&]" esite/search.js'
 check_that "search.js escapes them" grep -qF '\u003cscript\u003ealert(1)\u003c/script\u003e' esite/search.js
 check_that "no control character on any page" sh -c "cd esite && ! grep -lP '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]' $pages"
-check_that "they show as U+FFFD" grep -qF 'bell�esc�[31m' esite/modules/ctl/index.html
+check_that "they show as U+FFFD" grep -qF 'bell�esc�[31m��' esite/modules/ctl/index.html
+check_that "so does U+FFFE in the feed" sh -c '! grep -q "$(printf "\\357\\277\\276")" esite/feed.xml'
 end
 
 begin "a mistake in a theme stops the build before anything is written"
