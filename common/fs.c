@@ -250,7 +250,9 @@ static int fsync_dir(const char *path)
     return r;
 }
 
-int wh_atomic_open(wh_atomic *a, const char *path, unsigned mode, wh_err *err)
+/* wh_atomic_open with the temporary in tmpdir (NULL: path's folder). */
+static int atomic_open_in(wh_atomic *a, const char *path, const char *tmpdir,
+                          unsigned mode, wh_err *err)
 {
     a->fd = -1;
     a->flags = 0;
@@ -268,8 +270,13 @@ int wh_atomic_open(wh_atomic *a, const char *path, unsigned mode, wh_err *err)
     /* A dot-prefixed name keeps half-written files out of wh_walk. */
     const char *slash = strrchr(path, '/');
     int dlen = slash ? (int)(slash - path + 1) : 0;
-    snprintf(a->tmp, sizeof a->tmp, "%.*s.%s.tmp.XXXXXX", dlen, path,
-             path + dlen);
+    if (tmpdir && strlen(tmpdir) + strlen(path + dlen) + 16 > sizeof a->tmp)
+        return wh_fail(err, WH_E_LIMIT, path, -1, "path too long");
+    if (tmpdir)
+        snprintf(a->tmp, sizeof a->tmp, "%s/.%s.tmp.XXXXXX", tmpdir, path + dlen);
+    else
+        snprintf(a->tmp, sizeof a->tmp, "%.*s.%s.tmp.XXXXXX", dlen, path,
+                 path + dlen);
     a->fd = mkstemp(a->tmp);
     if (a->fd < 0)
         return wh_fail_errno(err, errno, path, "cannot create temporary file");
@@ -279,6 +286,11 @@ int wh_atomic_open(wh_atomic *a, const char *path, unsigned mode, wh_err *err)
         return rc;
     }
     return 0;
+}
+
+int wh_atomic_open(wh_atomic *a, const char *path, unsigned mode, wh_err *err)
+{
+    return atomic_open_in(a, path, NULL, mode, err);
 }
 
 int wh_atomic_write(wh_atomic *a, const void *data, size_t len, wh_err *err)
@@ -327,14 +339,15 @@ void wh_atomic_abort(wh_atomic *a)
 int wh_file_write_atomic(const char *path, const void *data, size_t len,
                          unsigned mode, wh_err *err)
 {
-    return wh_file_write_atomic_flags(path, data, len, mode, 0, err);
+    return wh_file_write_atomic_flags(path, NULL, data, len, mode, 0, err);
 }
 
-int wh_file_write_atomic_flags(const char *path, const void *data, size_t len,
-                               unsigned mode, unsigned flags, wh_err *err)
+int wh_file_write_atomic_flags(const char *path, const char *tmpdir,
+                               const void *data, size_t len, unsigned mode,
+                               unsigned flags, wh_err *err)
 {
     wh_atomic a;
-    int rc = wh_atomic_open(&a, path, mode, err);
+    int rc = atomic_open_in(&a, path, tmpdir, mode, err);
     a.flags = flags;
     if (rc == 0)
         rc = wh_atomic_write(&a, data, len, err);

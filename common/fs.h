@@ -54,14 +54,18 @@ int wh_file_read_stat(const char *path, size_t max, unsigned flags,
 int wh_file_write_atomic(const char *path, const void *data, size_t len,
                          unsigned mode, wh_err *err);
 
-/* wh_file_write_atomic with flags.  WH_WRITE_NOSYNC skips both fsyncs:
- * the replacement is still atomic for every reader and survives the
- * process being killed, but not a power cut until the caller syncs the
- * file system (one syncfs after many files: the catalogue's pages, which
- * are derived from an index that is already durable). */
+/* wh_file_write_atomic with options.  tmpdir (NULL: path's folder) holds
+ * the temporary file; it must be on path's file system, and lets a writer
+ * of many folders keep every temporary in one place, where one look finds
+ * what a killed run left.  WH_WRITE_NOSYNC skips both fsyncs: the
+ * replacement is still atomic for every reader and survives the process
+ * being killed, but not a power cut until the caller syncs the file
+ * system (one syncfs after many files: the catalogue's pages, which are
+ * derived from an index that is already durable). */
 enum { WH_WRITE_NOSYNC = 1 };
-int wh_file_write_atomic_flags(const char *path, const void *data, size_t len,
-                               unsigned mode, unsigned flags, wh_err *err);
+int wh_file_write_atomic_flags(const char *path, const char *tmpdir,
+                               const void *data, size_t len, unsigned mode,
+                               unsigned flags, wh_err *err);
 
 /* An open temporary file next to its final path, for writers that stream
  * (archives, large copies): write to fd, then commit or abort.  Commit

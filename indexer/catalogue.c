@@ -5,7 +5,9 @@
  * built on this thread, the pages rendered and compared with the files on
  * disk on `jobs` threads (a compiled template and shared jansson values
  * are read-only), then the pages whose bytes changed are written here, in
- * order, each by rename (atomic, no fsync; one syncfs at the end: the
+ * order, each by rename from a temporary in SITE itself, where the next
+ * build's clean-up finds what a killed one left without opening ten
+ * thousand folders (atomic, no fsync; one syncfs at the end: the
  * pages are derived from an index that is already durable, and a page a
  * power cut damaged differs from what the next build renders, so that
  * build rewrites it).  Writing on one thread keeps the fault hook's count
@@ -186,7 +188,7 @@ static int write_page(cat *c, page *p)
         rc = wh_mkdirs(path, c->err);
     *slash = '/';
     if (rc == 0)
-        rc = wh_file_write_atomic_flags(path, p->out, p->len, 0644,
+        rc = wh_file_write_atomic_flags(path, c->site, p->out, p->len, 0644,
                                         WH_WRITE_NOSYNC, c->err);
     c->st->written += rc == 0;
     return rc;

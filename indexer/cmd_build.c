@@ -310,18 +310,17 @@ static int write_catalogue(const build *b, const ix_theme *t,
     return rc;
 }
 
-/* Write SITE (the lock is held); every failure here is fatal for the run.
- * prev_modules dates the versions the previous index already had. */
+/* Write SITE (the lock is held); every failure here is fatal for the run. */
 static int write_site(const build *b, ix_scan *s, const ix_meta *m,
-                      const wh_index_head *prev, const json_t *prev_modules,
-                      const ix_theme *theme, const wh_minisign_seckey *sk,
+                      const wh_index_head *prev, const ix_theme *theme,
+                      const wh_minisign_seckey *sk,
                       const wh_minisign_pubkey *pk, outcome *o, wh_err *err)
 {
     char *json = NULL, sha256[WH_SHA256_HEX];
     size_t len, linked, copied;
     int rc = ix_site_place(s, b->site, &linked, &copied, err);
     if (rc == 0)
-        rc = ix_index_json(s, m, prev_modules, &json, &len, err);
+        rc = ix_index_json(s, m, &json, &len, err);
     if (rc == 0)
         rc = ix_site_publish(b->site, json, len, m, sk, pk, sha256, err);
     if (rc == 0 && theme)
@@ -364,18 +363,23 @@ static int take_site(const build *b, const wh_minisign_pubkey *pk, wh_lock *l,
     return rc;
 }
 
-/* The previous index, for the dates of the versions it had; a site whose
- * index cannot be read is rebuilt anyway, with a warning. */
-static void load_previous(const build *b, const wh_index_head *prev,
-                          const wh_minisign_pubkey *pk, wh_index *pix)
+/* Date every accepted package: from the cache, else from the previous
+ * index (read only then: it costs a parse of the whole index), else now.
+ * A site whose index cannot be read is rebuilt anyway, with a warning. */
+static void date_packages(const build *b, ix_scan *s, const wh_index_head *prev,
+                          const wh_minisign_pubkey *pk, int64_t now)
 {
+    wh_index pix;
     wh_err e;
-    memset(pix, 0, sizeof *pix);
-    if (prev->serial == 0 || wh_index_load(pix, b->site, pk, &e) == 0)
-        return;
-    char msg[WH_ERR_LINE_MAX];
-    fprintf(stderr, PROG ": warning: previous index: %s; versions are dated "
-            "from this build\n", wh_err_format(&e, msg, sizeof msg));
+    memset(&pix, 0, sizeof pix);
+    if (ix_scan_undated(s) && prev->serial > 0 &&
+        wh_index_load(&pix, b->site, pk, &e) != 0) {
+        char msg[WH_ERR_LINE_MAX];
+        fprintf(stderr, PROG ": warning: previous index: %s; versions are dated "
+                "from this build\n", wh_err_format(&e, msg, sizeof msg));
+    }
+    ix_scan_date(s, json_object_get(pix.json, "modules"), now);
+    wh_index_free(&pix);
 }
 
 /* The theme: --templates DIR, or the default one. */
@@ -419,7 +423,6 @@ int cmd_build(int argc, char **argv)
     ix_meta meta = { 0 };
     wh_index_head prev;
     wh_lock lock = { -1 };
-    wh_index pix = { 0 };
     ix_theme *theme = NULL;
     outcome o = { 0 };
     int status = WH_EXIT_OK, created = 0;
@@ -435,7 +438,6 @@ int cmd_build(int argc, char **argv)
     wh_minisign_seckey_public(sk, &pk);
     if (take_site(&b, &pk, &lock, &prev, &o, &created, &err))
         goto fail;
-    load_previous(&b, &prev, &pk, &pix);
     if (!b.no_cache) {
         ix_cache_load(&scan, b.site, &pk, why, sizeof why);
         if (*why)
@@ -447,6 +449,7 @@ int cmd_build(int argc, char **argv)
     if (ix_scan_judge(&scan, trust, b.require_sigs, &err))
         goto fail;
     set_meta(&b, &scan, &prev, &pk, &meta);
+    date_packages(&b, &scan, &prev, &pk, meta.generated);
     o.modules = count_modules(&scan);
 
     status = report_packages(&scan, &total, &rejected);
@@ -455,8 +458,7 @@ int cmd_build(int argc, char **argv)
                 total, total == 1 ? "" : "s",
                 b.strict ? "; nothing written (--strict)" : "");
     if (!(rejected && b.strict) &&
-        write_site(&b, &scan, &meta, &prev, json_object_get(pix.json, "modules"),
-                   theme, sk, &pk, &o, &err))
+        write_site(&b, &scan, &meta, &prev, theme, sk, &pk, &o, &err))
         goto fail;
     if (b.json)
         print_json(&b, &scan, &meta, &o);
@@ -469,7 +471,6 @@ out:
     if (created && !o.written && lock.fd >= 0)
         untake_site(b.site);
     wh_lock_release(&lock);
-    wh_index_free(&pix);
     ix_theme_free(theme);
     ix_scan_free(&scan);
     ix_trust_free(trust);

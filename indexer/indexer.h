@@ -164,6 +164,8 @@ typedef struct ix_entry {
     json_t  *cached;        /* its cache record, when that answered it all
                              * (borrowed from ix_scan.cache) */
     ix_stat  placed0;       /* placed, as the cache remembered it */
+    int64_t  published;     /* when this file was first indexed */
+    int      has_published; /* published is known (cache, previous index) */
 } ix_entry;
 
 typedef struct ix_scan {
@@ -205,6 +207,16 @@ void ix_scan_read(ix_scan *s, const ix_trust *t, int jobs, int64_t now,
  * require_sigs, reject what is not verified.  Assigns site_rel. */
 int ix_scan_judge(ix_scan *s, const ix_trust *t, int require_sigs,
                   wh_err *err);
+
+/* Release dates ("published" in the index): an entry the cache answered
+ * keeps the date the cache remembers for it; ix_scan_undated says whether
+ * any accepted entry has none, and only then does the build need the
+ * previous index: ix_scan_date gives each such entry the date prev (the
+ * previous index's "modules", NULL for none) has for the same module,
+ * version and SHA-256, and any other entry now (as it does a date after
+ * now). */
+int ix_scan_undated(const ix_scan *s);
+void ix_scan_date(ix_scan *s, const json_t *prev, int64_t now);
 
 /* Save the cache (entries older than the racy window only), signed. */
 int ix_cache_save(const ix_scan *s, const char *site, int64_t serial,
@@ -272,11 +284,9 @@ int ix_site_check_outside(const char *pkgdir, const char *site, wh_err *err);
 /* The default repository name: SITE's folder name ("wharf" if none). */
 void ix_site_default_name(const char *site, char *out, size_t n);
 
-/* The canonical index.json of the accepted entries.  prev is the previous
- * index's "modules" (NULL for none): a version whose file it lists with
- * the same SHA-256 keeps its "published" time; others get m->generated. */
-int ix_index_json(const ix_scan *s, const ix_meta *m, const json_t *prev,
-                  char **out, size_t *len, wh_err *err);
+/* The canonical index.json of the accepted entries (dated: ix_scan_date). */
+int ix_index_json(const ix_scan *s, const ix_meta *m, char **out, size_t *len,
+                  wh_err *err);
 
 /* Put every accepted package (and its .minisig) in SITE/packages by
  * hard link, or by copy with its SHA-256 checked; *linked and *copied

@@ -299,6 +299,11 @@ static int from_cache(ix_entry *e, json_t *c, const ix_trust *t, int64_t now)
         return 0;
     }
     e->have_pkg = 1;
+    json_t *pub = json_object_get(c, "published");
+    if (json_is_integer(pub) && json_integer_value(pub) >= 0) {
+        e->published = (int64_t)json_integer_value(pub);
+        e->has_published = 1;      /* same file, so the same release */
+    }
     ix_stat pl;
     json_t *placed = json_object_get(c, "placed");
     if (placed && stat_from_json(&pl, placed) == 0)
@@ -388,8 +393,11 @@ static json_t *entry_record(const ix_scan *s, const ix_entry *e)
         return NULL;
     /* What the cache said, still true: reuse it as is (a rebuild of ten
      * thousand records would cost more than the rest of a no-op build). */
+    json_t *pub = e->cached ? json_object_get(e->cached, "published") : NULL;
     if (e->cached && !e->was_read && e->placed.present == e->placed0.present &&
-        (!e->placed.present || ix_stat_same(&e->placed, &e->placed0)))
+        (!e->placed.present || ix_stat_same(&e->placed, &e->placed0)) &&
+        (e->state != IX_OK || (json_is_integer(pub) &&
+                               json_integer_value(pub) == e->published)))
         return json_incref(e->cached);
     json_t *j = stat_json(&e->st);
     if (!j)
@@ -408,6 +416,8 @@ static json_t *entry_record(const ix_scan *s, const ix_entry *e)
         }
         if (e->state == IX_OK && e->placed.present)
             json_object_set_new(j, "placed", stat_json(&e->placed));
+        if (e->state == IX_OK && e->has_published)
+            json_object_set_new(j, "published", json_integer((json_int_t)e->published));
     } else if (e->state == IX_BAD && e->cache_err) {
         json_object_set_new(j, "error", err_json(e));
     } else {
@@ -454,6 +464,44 @@ out:
     free(sig_path);
     json_decref(root);
     return rc;
+}
+
+/* --- release dates --------------------------------------------------------- */
+
+int ix_scan_undated(const ix_scan *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i].state == IX_OK && !s->v[i].has_published)
+            return 1;
+    return 0;
+}
+
+/* The previous index's "published" for e's file (module, version and
+ * SHA-256), or -1. */
+static int64_t prev_published(const ix_entry *e, const json_t *prev)
+{
+    json_t *v = json_object_get(json_object_get(json_object_get(prev,
+                    e->pkg.name), "versions"), e->pkg.version);
+    json_t *t = json_object_get(v, "published");
+    const char *sha = json_string_value(json_object_get(v, "sha256"));
+    if (!json_is_integer(t) || json_integer_value(t) < 0 || !sha ||
+        strcmp(sha, e->pkg.sha256) != 0)
+        return -1;
+    return (int64_t)json_integer_value(t);
+}
+
+void ix_scan_date(ix_scan *s, const json_t *prev, int64_t now)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        ix_entry *e = &s->v[i];
+        if (e->state != IX_OK)
+            continue;
+        if (!e->has_published && (e->published = prev_published(e, prev)) >= 0)
+            e->has_published = 1;
+        if (!e->has_published || e->published > now)
+            e->published = now;    /* new, or dated after this build */
+        e->has_published = 1;
+    }
 }
 
 /* --- listing ------------------------------------------------------------- */

@@ -149,39 +149,14 @@ static int clean_dir(const char *dir, size_t *n, wh_err *err)
     return rc;
 }
 
-/* clean_dir on dir and on each folder in it (the catalogue's
- * modules/NAME/, categories/SLUG/, assets/SUB/). */
-static int clean_tree(const char *dir, size_t *n, wh_err *err)
-{
-    int rc = clean_dir(dir, n, err);
-    DIR *d = rc == 0 ? opendir(dir) : NULL;
-    struct dirent *de;
-    char path[PATH_MAX];
-    struct stat st;
-    while (d && rc == 0 && (de = readdir(d)) != NULL)
-        if (de->d_name[0] != '.' &&
-            snprintf(path, sizeof path, "%s/%s", dir, de->d_name) < (int)sizeof path &&
-            lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-            rc = clean_dir(path, n, err);
-    if (d)
-        closedir(d);
-    return rc;
-}
-
 int ix_site_clean(const char *site, size_t *removed, wh_err *err)
 {
     static const char *const dirs[] = { "", "/keys", "/" WH_INDEX_BYHASH, "/packages" };
-    static const char *const trees[] = { "/modules", "/categories", "/assets" };
     *removed = 0;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < sizeof dirs / sizeof dirs[0]; i++) {
         char *dir = ix_join(site, dirs[i], "");
         rc = dir ? clean_dir(dir, removed, err) : wh_fail(err, WH_E_NOMEM, site, -1, NULL);
-        free(dir);
-    }
-    for (size_t i = 0; rc == 0 && i < sizeof trees / sizeof trees[0]; i++) {
-        char *dir = ix_join(site, trees[i], "");
-        rc = dir ? clean_tree(dir, removed, err) : wh_fail(err, WH_E_NOMEM, site, -1, NULL);
         free(dir);
     }
     return rc;
@@ -257,27 +232,12 @@ static json_t *signer_json(const ix_signer *s)
                      "status", ix_status_name(s->status));
 }
 
-/* When e was first indexed: the previous index's "published" for the same
- * file (module, version and SHA-256), else now.  A file replaced under the
- * same version is a new release, and dated as one. */
-static int64_t published(const ix_entry *e, const json_t *prev, int64_t now)
-{
-    json_t *v = json_object_get(json_object_get(json_object_get(prev,
-                    e->pkg.name), "versions"), e->pkg.version);
-    json_t *t = json_object_get(v, "published");
-    const char *sha = json_string_value(json_object_get(v, "sha256"));
-    if (!json_is_integer(t) || !sha || strcmp(sha, e->pkg.sha256) != 0 ||
-        json_integer_value(t) < 0 || json_integer_value(t) > now)
-        return now;
-    return (int64_t)json_integer_value(t);
-}
-
 /* The version record: the reader's fields plus what the indexer knows. */
-static json_t *version_record(const ix_entry *e, const json_t *prev, int64_t now)
+static json_t *version_record(const ix_entry *e)
 {
     json_t *r = json_copy(e->pkg.record);
     if (!r ||
-        json_object_set_new(r, "published", json_integer((json_int_t)published(e, prev, now))) ||
+        json_object_set_new(r, "published", json_integer((json_int_t)e->published)) ||
         json_object_set_new(r, "kind", json_string(wh_pkg_kind_name(e->pkg.kind))) ||
         json_object_set_new(r, "path", json_string(e->site_rel)) ||
         json_object_set_new(r, "size", json_integer((json_int_t)e->pkg.size)) ||
@@ -289,8 +249,7 @@ static json_t *version_record(const ix_entry *e, const json_t *prev, int64_t now
     return r;
 }
 
-static int add_version(json_t *modules, const ix_entry *e, const json_t *prev,
-                       int64_t now)
+static int add_version(json_t *modules, const ix_entry *e)
 {
     json_t *mod = json_object_get(modules, e->pkg.name);
     if (!mod) {
@@ -298,13 +257,13 @@ static int add_version(json_t *modules, const ix_entry *e, const json_t *prev,
         if (!mod || json_object_set_new(modules, e->pkg.name, mod))
             return -1;
     }
-    json_t *rec = version_record(e, prev, now);
+    json_t *rec = version_record(e);
     return rec ? json_object_set_new(json_object_get(mod, "versions"),
                                      e->pkg.version, rec) : -1;
 }
 
-int ix_index_json(const ix_scan *s, const ix_meta *m, const json_t *prev,
-                  char **out, size_t *len, wh_err *err)
+int ix_index_json(const ix_scan *s, const ix_meta *m, char **out, size_t *len,
+                  wh_err *err)
 {
     *out = NULL;
     json_t *modules = json_object();
@@ -317,8 +276,7 @@ int ix_index_json(const ix_scan *s, const ix_meta *m, const json_t *prev,
     if (!root)
         return wh_fail(err, WH_E_NOMEM, NULL, -1, "cannot build the index");
     for (size_t i = 0; i < s->n; i++)
-        if (s->v[i].state == IX_OK &&
-            add_version(modules, &s->v[i], prev, m->generated)) {
+        if (s->v[i].state == IX_OK && add_version(modules, &s->v[i])) {
             json_decref(root);
             return wh_fail(err, WH_E_NOMEM, s->v[i].path, -1, "cannot build the index");
         }

@@ -346,6 +346,36 @@ EOF
 check_that "the site is still as it was" cmp -s sig.before site/index.json.minisig
 end
 
+# The "published" date in SITE's index (of its one package).
+pub() { grep -o '"published":[0-9]*' "$1/index.json" | sed 's/.*://'; }
+
+begin "a release keeps its first date: from the cache, the previous index, or now"
+mkdir dates
+mkpkg ferrpkg run.wasm dates/hello.ferrpkg
+old dates/*
+SOURCE_DATE_EPOCH=1700000000 wharf-index build dates -o datesite -q --no-catalogue
+check_that "dated by its first build" test "$(pub datesite)" = 1700000000
+SOURCE_DATE_EPOCH=1700086400 wharf-index build dates -o datesite -q --no-catalogue
+check_that "the cache keeps the date" test "$(pub datesite)" = 1700000000
+SOURCE_DATE_EPOCH=1700172800 wharf-index build dates -o datesite -q --no-catalogue --no-cache
+check_that "without the cache, the previous index does" test "$(pub datesite)" = 1700000000
+mv dates/hello.ferrpkg dates/renamed.ferrpkg
+SOURCE_DATE_EPOCH=1700259200 wharf-index build dates -o datesite -q --no-catalogue
+check_that "a renamed file is the same release" test "$(pub datesite)" = 1700000000
+mkpkg ferrpkg run.wasm dates/renamed.ferrpkg --set 'description="replaced"'
+old dates/*
+SOURCE_DATE_EPOCH=1700345600 wharf-index build dates -o datesite -q --no-catalogue
+check_that "a file replaced under the same version is a new release" test "$(pub datesite)" = 1700345600
+h=$(sed -n 's/^trusted comment: .* sha256:\([0-9a-f]*\)$/\1/p' datesite/index.json.minisig)
+printf 'x' >>"datesite/by-hash/$h.json"
+SOURCE_DATE_EPOCH=1700432000 run wharf-index build dates -o datesite -q --no-catalogue --no-cache
+check_rc 0
+check_err <<'EOF'
+wharf-index build: warning: previous index: datesite/index.json.minisig: signature verification failed; versions are dated from this build
+EOF
+check_that "dated now" test "$(pub datesite)" = 1700432000
+end
+
 begin "--no-catalogue writes the index only"
 run wharf-index build pkgs -o plain --no-catalogue --json
 check_rc 0
