@@ -364,7 +364,8 @@ static int take_site(const build *b, const wh_minisign_pubkey *pk, wh_lock *l,
 }
 
 /* Date every accepted package: from the cache, else from the previous
- * index (read only then: it costs a parse of the whole index), else now.
+ * index (read only when the cache cannot answer: it costs a parse of the
+ * whole index), else now.
  * A site whose index cannot be read is rebuilt anyway, with a warning. */
 static void date_packages(const build *b, ix_scan *s, const wh_index_head *prev,
                           const wh_minisign_pubkey *pk, int64_t now)
@@ -372,7 +373,7 @@ static void date_packages(const build *b, ix_scan *s, const wh_index_head *prev,
     wh_index pix;
     wh_err e;
     memset(&pix, 0, sizeof pix);
-    if (ix_scan_undated(s) && prev->serial > 0 &&
+    if (ix_scan_date_cached(s, prev->serial) && prev->serial > 0 &&
         wh_index_load(&pix, b->site, pk, &e) != 0) {
         char msg[WH_ERR_LINE_MAX];
         fprintf(stderr, PROG ": warning: previous index: %s; versions are dated "

@@ -174,6 +174,7 @@ typedef struct ix_scan {
     size_t    ncached;      /* entries answered by the cache alone */
     json_t   *cache;        /* the cache's "entries", NULL if none */
     int64_t   cache_serial; /* serial the cache last saw, 0 if none */
+    int       cache_complete; /* it has every package of that serial's index */
     int64_t   start_ns;     /* when the scan began (racy-entry rule) */
 } ix_scan;
 
@@ -208,14 +209,16 @@ void ix_scan_read(ix_scan *s, const ix_trust *t, int jobs, int64_t now,
 int ix_scan_judge(ix_scan *s, const ix_trust *t, int require_sigs,
                   wh_err *err);
 
-/* Release dates ("published" in the index): an entry the cache answered
- * keeps the date the cache remembers for it; ix_scan_undated says whether
- * any accepted entry has none, and only then does the build need the
- * previous index: ix_scan_date gives each such entry the date prev (the
+/* Release dates ("published" in the index).  An entry the cache answered
+ * keeps the date the cache remembers for it.  ix_scan_date_cached then
+ * dates the others from the cache's records of the same module and
+ * version (a moved or renamed file: the same SHA-256), and returns 1 when
+ * some entry is still unknown to it and the cache is not a complete record
+ * of the index of prev_serial: only then does the build read the previous
+ * index.  ix_scan_date gives each entry still undated the date prev (the
  * previous index's "modules", NULL for none) has for the same module,
- * version and SHA-256, and any other entry now (as it does a date after
- * now). */
-int ix_scan_undated(const ix_scan *s);
+ * version and SHA-256, and any other now (as it does a date after now). */
+int ix_scan_date_cached(ix_scan *s, int64_t prev_serial);
 void ix_scan_date(ix_scan *s, const json_t *prev, int64_t now);
 
 /* Save the cache (entries older than the racy window only), signed. */

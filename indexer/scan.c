@@ -374,6 +374,7 @@ void ix_cache_load(ix_scan *s, const char *site, const wh_minisign_pubkey *pk,
     }
     s->cache = json_incref(entries);
     s->cache_serial = json_integer_value(serial);
+    s->cache_complete = json_is_true(json_object_get(root, "complete"));
 out:
     json_decref(root);
     free(data);
@@ -434,6 +435,7 @@ int ix_cache_save(const ix_scan *s, const char *site, int64_t serial,
     json_t *root = json_pack("{sssssIso}", "format", CACHE_FORMAT,
                              "wharf", WHARF_VERSION, "serial", (json_int_t)serial,
                              "entries", entries);
+    int complete = 1;      /* every package of this index has its record */
     char *path = ix_join(site, "/", CACHE_NAME), *sig_path = ix_join(site, "/", CACHE_NAME ".minisig");
     char *text = NULL;
     size_t len;
@@ -444,10 +446,15 @@ int ix_cache_save(const ix_scan *s, const char *site, int64_t serial,
     }
     for (size_t i = 0; i < s->n; i++) {
         json_t *r = entry_record(s, &s->v[i]);
+        complete &= r != NULL || s->v[i].state != IX_OK;
         if (r && json_object_set_new(entries, s->v[i].rel, r)) {
             rc = wh_fail(err, WH_E_NOMEM, path, -1, NULL);
             goto out;
         }
+    }
+    if (json_object_set_new(root, "complete", json_boolean(complete))) {
+        rc = wh_fail(err, WH_E_NOMEM, path, -1, NULL);
+        goto out;
     }
     wh_minisign_sig sig;
     rc = wh_json_canon(root, &text, &len, err);
@@ -468,12 +475,52 @@ out:
 
 /* --- release dates --------------------------------------------------------- */
 
-int ix_scan_undated(const ix_scan *s)
+/* "name@version" -> the cache's record of it, for every package the
+ * cache knows (NULL: no memory). */
+static json_t *cache_by_version(const ix_scan *s)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (s->v[i].state == IX_OK && !s->v[i].has_published)
+    json_t *map = json_object(), *rec;
+    const char *path;
+    json_object_foreach(s->cache, path, rec) {
+        json_t *pkg = json_object_get(rec, "pkg");
+        const char *name = json_string_value(json_object_get(pkg, "name")),
+                   *ver = json_string_value(json_object_get(pkg, "version"));
+        char key[512];
+        if (map && name && ver &&
+            snprintf(key, sizeof key, "%s@%s", name, ver) < (int)sizeof key &&
+            json_object_set(map, key, rec)) {
+            json_decref(map);
+            return NULL;
+        }
+    }
+    return map;
+}
+
+int ix_scan_date_cached(ix_scan *s, int64_t prev_serial)
+{
+    json_t *map = NULL;
+    int undated = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        ix_entry *e = &s->v[i];
+        if (e->state != IX_OK || e->has_published)
+            continue;
+        if (!map && s->cache && !(map = cache_by_version(s)))
             return 1;
-    return 0;
+        char key[512];
+        snprintf(key, sizeof key, "%s@%s", e->pkg.name, e->pkg.version);
+        json_t *rec = json_object_get(map, key), *pub = json_object_get(rec, "published");
+        const char *sha = json_string_value(json_object_get(json_object_get(rec, "pkg"), "sha256"));
+        if (rec && sha && !strcmp(sha, e->pkg.sha256) && json_is_integer(pub) &&
+            json_integer_value(pub) >= 0) {
+            e->published = (int64_t)json_integer_value(pub);   /* moved or renamed */
+            e->has_published = 1;
+        } else if (!rec)
+            undated = 1;
+        /* else: that version with other bytes, so a new release: now */
+    }
+    json_decref(map);
+    /* A complete cache of the current index lists every package it has. */
+    return undated && !(s->cache_complete && s->cache_serial == prev_serial);
 }
 
 /* The previous index's "published" for e's file (module, version and

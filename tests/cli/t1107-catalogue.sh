@@ -366,7 +366,19 @@ mkpkg ferrpkg run.wasm dates/renamed.ferrpkg --set 'description="replaced"'
 old dates/*
 SOURCE_DATE_EPOCH=1700345600 wharf-index build dates -o datesite -q --no-catalogue
 check_that "a file replaced under the same version is a new release" test "$(pub datesite)" = 1700345600
-h=$(sed -n 's/^trusted comment: .* sha256:\([0-9a-f]*\)$/\1/p' datesite/index.json.minisig)
+# A damaged previous index is never read while the cache knows every
+# package it lists: a new module is dated without it, and no warning.
+named() { sed -n 's/^trusted comment: .* sha256:\([0-9a-f]*\)$/\1/p' datesite/index.json.minisig; }
+printf 'x' >>"datesite/by-hash/$(named).json"
+mkpkg ferrpkg run.wasm dates/new.ferrpkg --set 'name="newmod"'
+old dates/*
+SOURCE_DATE_EPOCH=1700400000 run wharf-index build dates -o datesite -q --no-catalogue
+check_rc 0
+check_empty_err
+check_that "the new module dated now" grep -q '"published":1700400000' datesite/index.json
+check_that "the other kept its date" grep -q '"published":1700345600' datesite/index.json
+rm dates/new.ferrpkg
+h=$(named)
 printf 'x' >>"datesite/by-hash/$h.json"
 SOURCE_DATE_EPOCH=1700432000 run wharf-index build dates -o datesite -q --no-catalogue --no-cache
 check_rc 0
