@@ -22,11 +22,18 @@ SANITIZE  ?= 0
 PC_LIBS   := libarchive libcrypto jansson libsodium zlib
 PC_TEST   := cmocka
 
-# Run `make deps` on our own when a library is missing, unless that is
-# what was asked for (or cleaning, which needs nothing).
+# Run `make deps` on our own when a library is missing, or (for check and
+# demo) the browser tests' playwright-core, unless that is what was asked
+# for (or cleaning, which needs nothing).
+DEPS_OK := $(shell pkg-config --exists $(PC_LIBS) $(PC_TEST) 2>/dev/null && echo ok)
+ifneq ($(filter check demo,$(MAKECMDGOALS)),)
+ifeq ($(wildcard tests/browser/node_modules/playwright-core/package.json),)
+DEPS_OK :=
+endif
+endif
 ifeq ($(filter deps clean help,$(MAKECMDGOALS)),)
-ifneq ($(shell pkg-config --exists $(PC_LIBS) $(PC_TEST) 2>/dev/null && echo ok),ok)
-$(info wharf: some libraries are missing; running make deps)
+ifneq ($(DEPS_OK),ok)
+$(info wharf: some dependencies are missing; running make deps)
 ifneq ($(shell sh .ci/deps.sh >&2; echo $$?),0)
 $(error make deps failed; see above)
 endif
