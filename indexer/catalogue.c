@@ -396,3 +396,25 @@ int ix_catalogue_write(const ix_theme *t, const wh_index *ix,
     ix_pages_free(pg);
     return rc;
 }
+
+int ix_catalogue_site(const ix_theme *t, const char *site,
+                      const wh_minisign_pubkey *pk, int jobs,
+                      ix_cat_stats *st, wh_err *err)
+{
+    wh_index ix;
+    memset(st, 0, sizeof *st);
+    int rc = wh_index_load(&ix, site, pk, err);
+    if (rc == 0)
+        rc = ix_catalogue_write(t, &ix, pk, site, jobs, st, err);
+    wh_index_free(&ix);
+    return rc;
+}
+
+void ix_catalogue_summary(const ix_cat_stats *st)
+{
+    printf("catalogue: %zu file%s, %zu written", st->pages,
+           st->pages == 1 ? "" : "s", st->written);
+    if (st->removed)
+        printf(", %zu removed", st->removed);
+    printf("\n");
+}

@@ -263,13 +263,8 @@ static void print_summary(const build *b, const ix_scan *s, const ix_meta *m,
     printf("wrote '%s': %zu package%s in %zu module%s, serial %lld, expires %s\n",
            b->site, total - rejected, total - rejected == 1 ? "" : "s",
            o->modules, o->modules == 1 ? "" : "s", (long long)m->serial, date);
-    if (!b->no_catalogue) {
-        printf("catalogue: %zu file%s, %zu written", o->cat.pages,
-               o->cat.pages == 1 ? "" : "s", o->cat.written);
-        if (o->cat.removed)
-            printf(", %zu removed", o->cat.removed);
-        printf("\n");
-    }
+    if (!b->no_catalogue)
+        ix_catalogue_summary(&o->cat);
     if (o->removed)
         printf("removed %zu file%s no longer listed\n", o->removed,
                o->removed == 1 ? "" : "s");
@@ -297,19 +292,6 @@ static size_t count_modules(const ix_scan *s)
     return distinct;
 }
 
-/* The catalogue of the index just published, read back as any reader
- * would read it (docs/catalogue.md). */
-static int write_catalogue(const build *b, const ix_theme *t,
-                           const wh_minisign_pubkey *pk, outcome *o, wh_err *err)
-{
-    wh_index ix;
-    int rc = wh_index_load(&ix, b->site, pk, err);
-    if (rc == 0)
-        rc = ix_catalogue_write(t, &ix, pk, b->site, b->jobs, &o->cat, err);
-    wh_index_free(&ix);
-    return rc;
-}
-
 /* Write SITE (the lock is held); every failure here is fatal for the run. */
 static int write_site(const build *b, ix_scan *s, const ix_meta *m,
                       const wh_index_head *prev, const ix_theme *theme,
@@ -324,7 +306,7 @@ static int write_site(const build *b, ix_scan *s, const ix_meta *m,
     if (rc == 0)
         rc = ix_site_publish(b->site, json, len, m, sk, pk, sha256, err);
     if (rc == 0 && theme)
-        rc = write_catalogue(b, theme, pk, o, err);
+        rc = ix_catalogue_site(theme, b->site, pk, b->jobs, &o->cat, err);
     if (rc == 0)
         rc = ix_site_prune(s, b->site, sha256, prev->sha256, &o->removed, err);
     if (rc == 0)
@@ -383,20 +365,6 @@ static void date_packages(const build *b, ix_scan *s, const wh_index_head *prev,
     wh_index_free(&pix);
 }
 
-/* The theme: --templates DIR, or the default one. */
-static int load_theme(const build *b, ix_theme **t, wh_err *err)
-{
-    char dir[PATH_MAX];
-    *t = NULL;
-    if (b->no_catalogue)
-        return 0;
-    if (b->templates)
-        snprintf(dir, sizeof dir, "%s", b->templates);
-    else
-        ix_theme_default_dir(dir, sizeof dir);
-    return ix_theme_load(t, dir, err);
-}
-
 static void set_meta(const build *b, const ix_scan *s, const wh_index_head *prev,
                      const wh_minisign_pubkey *pk, ix_meta *m)
 {
@@ -432,7 +400,7 @@ int cmd_build(int argc, char **argv)
 
     if ((meta.generated = build_time(&err)) < 0 ||
         ix_site_check_outside(b.pkgdir, b.site, &err) ||
-        load_theme(&b, &theme, &err) ||
+        (!b.no_catalogue && ix_theme_load(&theme, b.templates, &err)) ||
         wh_cli_seckey_load(&sk, b.key_path, &err) ||
         ix_trust_load(&trust, b.keys_dir, b.issuers, &err))
         goto fail;

@@ -50,6 +50,7 @@ int cmd_keygen(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_catalogue(int argc, char **argv);
 
 /* ---- progress.c ------------------------------------------------------ */
 
@@ -329,8 +330,9 @@ typedef struct ix_asset {
 
 typedef struct ix_theme ix_theme;
 
-/* Read and compile the theme in dir: every template, every partial, every
- * asset.  Errors name the file and, for a template, line:column. */
+/* Read and compile the theme in dir (NULL: the default one): every
+ * template, every partial, every asset.  Errors name the file and, for a
+ * template, line:column. */
 int ix_theme_load(ix_theme **out, const char *dir, wh_err *err);
 void ix_theme_free(ix_theme *t);
 const wh_mustache *ix_theme_page(const ix_theme *t, int which);
@@ -378,6 +380,15 @@ typedef struct ix_cat_stats {
 int ix_catalogue_write(const ix_theme *t, const wh_index *ix,
                        const wh_minisign_pubkey *pk, const char *site,
                        int jobs, ix_cat_stats *st, wh_err *err);
+
+/* "catalogue: 12 files, 3 written[, 2 removed]" on stdout. */
+void ix_catalogue_summary(const ix_cat_stats *st);
+
+/* The same for SITE's current index, loaded and verified with pk
+ * (wh_index_load) as any reader would.  The caller holds SITE's lock. */
+int ix_catalogue_site(const ix_theme *t, const char *site,
+                      const wh_minisign_pubkey *pk, int jobs,
+                      ix_cat_stats *st, wh_err *err);
 
 /* One syncfs of SITE's file system (sync() where there is none). */
 int ix_site_sync(const char *site, wh_err *err);

@@ -14,6 +14,7 @@ static const wh_cmd commands[] = {
     { "sign",   cmd_sign,   "sign files with a repository or publisher key" },
     { "build",  cmd_build,  "index a folder of packages into a signed site" },
     { "verify", cmd_verify, "check a site's signature, expiry and packages" },
+    { "catalogue", cmd_catalogue, "render a site's HTML catalogue again" },
     { NULL, NULL, NULL }
 };
 

@@ -169,6 +169,11 @@ static int load_assets(ix_theme *t, wh_err *err)
 
 int ix_theme_load(ix_theme **out, const char *dir, wh_err *err)
 {
+    char def[PATH_MAX];
+    if (!dir) {
+        ix_theme_default_dir(def, sizeof def);
+        dir = def;
+    }
     ix_theme *t = calloc(1, sizeof *t);
     *out = NULL;
     if (!t || !(t->dir = strdup(dir))) {

@@ -15,7 +15,9 @@
 # share (docs/catalogue.md): the same full and unchanged builds with
 # --no-catalogue, and the difference, which is what rendering, comparing
 # and writing the pages costs (a full build writes every page; an
-# unchanged one compares every page and writes the home page).  The files are read from
+# unchanged one compares every page and writes the home page); and
+# `wharf-index catalogue` alone, on the unchanged site and with a theme
+# that changes every page.  The files are read from
 # the page cache (a first pass warms it), so this measures the work wharf
 # does, not the disk.  Builds use every CPU (--jobs default); sha256sum is
 # one process, as a user would run it.  Record results in
@@ -121,13 +123,29 @@ tu=$(best unchanged)
 tun=$(best unchanged_nocat)
 "$wi" build pkgs -o site -s repo.key -q   # the pages again
 to=$(best one)
+# The catalogue alone (wharf-index catalogue): every page rendered and
+# compared, none changed; then with two themes in turn, whose layouts
+# differ by one comment, so every page is rewritten over its old file.
+tc=$(best "$wi" catalogue site -p repo.pub -q)
+top=$(cd "$(dirname "$0")/../.." && pwd)
+for t in a b; do
+    cp -R "$top/site-templates" "theme-$t"
+    printf '<!-- %s -->\n' "$t" >>"theme-$t/layout.mustache"
+done
+turn=a
+retheme() {
+    turn=$([ $turn = a ] && echo b || echo a)
+    "$wi" catalogue site -p repo.pub -q -t "theme-$turn"
+}
+tr=$(best retheme)
 pages=$(find site/modules site/categories -name index.html 2>/dev/null | wc -l)
 "$wi" verify site -p repo.pub -q || die "the site does not verify"
 [ "$(grep -o '"m[0-9]*":' site/index.json | wc -l)" = "$nf" ] ||
     die "not every .ferrpkg was indexed"
 
 awk -v f="$files" -v mb="$mb" -v j="$(nproc)" -v b="$base" -v tf="$tf" \
-    -v tu="$tu" -v to="$to" -v tfn="$tfn" -v tun="$tun" -v pages="$pages" 'BEGIN {
+    -v tu="$tu" -v to="$to" -v tfn="$tfn" -v tun="$tun" -v pages="$pages" \
+    -v tc="$tc" -v tr="$tr" 'BEGIN {
     printf "index build, %d files, %d MiB, %d CPUs (best of runs):\n", f, mb, j
     printf "  sha256sum          %7.3f s  (%.0f MiB/s)\n", b, mb / b
     printf "  full build         %7.3f s  ratio %.2f\n", tf, tf / b
@@ -136,4 +154,6 @@ awk -v f="$files" -v mb="$mb" -v j="$(nproc)" -v b="$base" -v tf="$tf" \
     printf "the catalogue: %d module and category pages, the home page, feed, search.js\n", pages
     printf "  full build without it      %7.3f s: its share %6.3f s (%.0f%%): every page rendered and created\n", tfn, tf - tfn, 100 * (tf - tfn) / tf
     printf "  nothing changed without it %7.3f s: its share %6.3f s (%.0f%%): every page rendered and compared, one written\n", tun, tu - tun, 100 * (tu - tun) / tu
+    printf "  wharf-index catalogue      %7.3f s: every page rendered and compared, none written\n", tc
+    printf "  with another theme         %7.3f s: every page rendered and rewritten\n", tr
 }'

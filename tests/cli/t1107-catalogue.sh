@@ -398,6 +398,53 @@ check_rc 2
 check_err_has "wharf-index build: --templates and --no-catalogue exclude each other"
 end
 
+begin "wharf-index catalogue renders a site again, with the public key only"
+run wharf-index catalogue plain -p repo.pub
+check_rc 0
+check_out <<'EOF'
+catalogue: 11 files, 11 written
+EOF
+check_empty_err
+check_that "the default theme's module page" grep -qF '<code id="install">wharf install hello@^1.2</code>' plain/modules/hello/index.html
+run wharf-index catalogue plain -p repo.pub -t theme
+check_rc 0
+check_out <<'EOF'
+catalogue: 11 files, 10 written, 2 removed
+EOF
+check_that "the theme's own data" grep -qx 'wharf install hello@^1.2' plain/modules/hello/index.html
+run wharf-index catalogue plain -p repo.pub -t theme
+check_rc 0
+check_out <<'EOF'
+catalogue: 11 files, 0 written
+EOF
+run wharf-index catalogue plain -p repo.pub -t badtheme
+check_rc 6
+check_err <<'EOF'
+wharf-index catalogue: badtheme/feed.mustache: cannot open: No such file or directory
+EOF
+run wharf-index catalogue nowhere -p repo.pub
+check_rc 6
+check_err <<'EOF'
+wharf-index catalogue: nowhere: not a wharf site (no index.json.minisig)
+EOF
+run wharf-index catalogue evil -p repo.pub
+check_rc 6
+check_err <<'EOF'
+wharf-index catalogue: evil: not a wharf site (no index.json.minisig)
+EOF
+check_that "and no lock file left in that folder" test ! -e evil/.wharf-lock
+wharf-index keygen -W -p other.pub -s other.key >/dev/null
+run wharf-index catalogue plain -p other.pub
+check_rc 4
+check_err_has "wharf-index catalogue: plain/index.json.minisig: "
+run wharf-index catalogue
+check_rc 2
+check_err <<'EOF'
+wharf-index catalogue: no site given
+try 'wharf-index catalogue --help'
+EOF
+end
+
 begin "kill -9 at every write of the catalogue leaves whole pages"
 # A build writes the catalogue after the commit; stop it at each write in
 # turn: the site verifies, every page there is whole (the theme's pages
