@@ -24,6 +24,7 @@
 # docs/performance.md ("Index build").
 set -eu
 O=$(cd "${1:-build}" && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)     # the source tree (its theme)
 nf=${BENCH_FERRPKGS:-10000}
 np=${BENCH_PARS:-100}
 runs=${BENCH_RUNS:-3}
@@ -127,7 +128,6 @@ to=$(best one)
 # compared, none changed; then with two themes in turn, whose layouts
 # differ by one comment, so every page is rewritten over its old file.
 tc=$(best "$wi" catalogue site -p repo.pub -q)
-top=$(cd "$(dirname "$0")/../.." && pwd)
 for t in a b; do
     cp -R "$top/site-templates" "theme-$t"
     printf '<!-- %s -->\n' "$t" >>"theme-$t/layout.mustache"
