@@ -25,13 +25,12 @@
 #include <sys/stat.h>
 
 #include "common/fs.h"
+#include "common/keyring.h"
 
 #define ISSUERS_MAX ((size_t)1 << 20)   /* bytes of --trusted-issuers */
 
 struct ix_trust {
-    wh_minisign_pubkey *keys;
-    char (*key_files)[512];            /* where each key came from */
-    size_t nkeys, keys_cap;
+    wh_keyring keys;
     char (*issuers)[WH_NKEY_LEN + 1];
     size_t nissuers, issuers_cap;
 };
@@ -48,62 +47,10 @@ const char *ix_status_name(int status)
 static const wh_minisign_pubkey *find_key(const ix_trust *t,
                                           const unsigned char *id)
 {
-    for (size_t i = 0; t && i < t->nkeys; i++)
-        if (memcmp(t->keys[i].key_id, id, WH_MINISIGN_KEYID_BYTES) == 0)
-            return &t->keys[i];
-    return NULL;
+    return t ? wh_keyring_find(&t->keys, id, NULL) : NULL;
 }
 
 /* --- loading ----------------------------------------------------------- */
-
-static int add_key(ix_trust *t, const wh_minisign_pubkey *pk, const char *path,
-                   wh_err *err)
-{
-    const wh_minisign_pubkey *old = find_key(t, pk->key_id);
-    if (old) {
-        if (memcmp(old->pk, pk->pk, sizeof pk->pk) == 0)
-            return 0;
-        char id[17];
-        wh_minisign_keyid_hex(pk->key_id, id);
-        return wh_fail(err, WH_E_FORMAT, path, -1, "key id %s is also that of "
-                       "a different key in '%s'", id,
-                       t->key_files[old - t->keys]);
-    }
-    if (t->nkeys == t->keys_cap) {
-        size_t cap = t->keys_cap ? t->keys_cap * 2 : 8;
-        wh_minisign_pubkey *k = realloc(t->keys, cap * sizeof *k);
-        if (k)
-            t->keys = k;
-        char (*f)[512] = k ? realloc(t->key_files, cap * sizeof *f) : NULL;
-        if (!f)
-            return wh_fail(err, WH_E_NOMEM, path, -1, NULL);
-        t->key_files = f;
-        t->keys_cap = cap;
-    }
-    t->keys[t->nkeys] = *pk;
-    snprintf(t->key_files[t->nkeys], sizeof t->key_files[0], "%s", path);
-    t->nkeys++;
-    return 0;
-}
-
-typedef struct key_walk {
-    ix_trust *t;
-    wh_err   *err;
-} key_walk;
-
-static int on_key_file(const char *path, const char *rel, const struct stat *st,
-                       void *ctx)
-{
-    key_walk *w = ctx;
-    size_t n = strlen(rel);
-    if (!S_ISREG(st->st_mode) || n < 4 || strcmp(rel + n - 4, ".pub") != 0)
-        return 0;
-    wh_minisign_pubkey pk;
-    int rc = wh_minisign_pubkey_load(&pk, path, w->err);
-    if (rc == 0)
-        rc = add_key(w->t, &pk, path, w->err);
-    return rc;
-}
 
 static int add_issuer(ix_trust *t, const char *nkey, const char *path,
                       wh_err *err)
@@ -171,16 +118,7 @@ int ix_trust_load(ix_trust **out, const char *keys_dir,
     *out = NULL;
     if (!t)
         return wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
-    int rc = 0;
-    if (keys_dir) {
-        struct stat st;
-        if (stat(keys_dir, &st) == 0 && !S_ISDIR(st.st_mode))
-            rc = wh_fail(err, WH_E_USAGE, keys_dir, -1, "not a directory");
-        else {
-            key_walk w = { t, err };
-            rc = wh_walk(keys_dir, on_key_file, &w, err);
-        }
-    }
+    int rc = keys_dir ? wh_keyring_load_dir(&t->keys, keys_dir, err) : 0;
     if (rc == 0 && issuers_file)
         rc = load_issuers(t, issuers_file, err);
     if (rc) {
@@ -195,13 +133,12 @@ void ix_trust_free(ix_trust *t)
 {
     if (!t)
         return;
-    free(t->keys);
-    free(t->key_files);
+    wh_keyring_free(&t->keys);
     free(t->issuers);
     free(t);
 }
 
-size_t ix_trust_key_count(const ix_trust *t) { return t ? t->nkeys : 0; }
+size_t ix_trust_key_count(const ix_trust *t) { return t ? t->keys.n : 0; }
 size_t ix_trust_issuer_count(const ix_trust *t) { return t ? t->nissuers : 0; }
 
 /* --- judging ------------------------------------------------------------ */
@@ -234,13 +171,13 @@ int ix_trust_minisig_cached(const ix_trust *t, const char *key_id,
 {
     memset(out, 0, sizeof *out);
     snprintf(out->key_id, sizeof out->key_id, "%s", key_id);
-    for (size_t i = 0; t && i < t->nkeys; i++) {
+    for (size_t i = 0; t && i < t->keys.n; i++) {
         char id[17];
-        wh_minisign_keyid_hex(t->keys[i].key_id, id);
+        wh_minisign_keyid_hex(t->keys.keys[i].key_id, id);
         if (strcmp(id, key_id) != 0)
             continue;
         char b64[WH_MINISIGN_PUBKEY_B64_LEN + 1];
-        wh_minisign_pubkey_to_base64(&t->keys[i], b64);
+        wh_minisign_pubkey_to_base64(&t->keys.keys[i], b64);
         if (strcmp(b64, verified_with) != 0)
             return 0;           /* not checked with this key: read again */
         out->status = IX_VERIFIED;
