@@ -356,6 +356,36 @@ int wh_file_write_atomic_flags(const char *path, const char *tmpdir,
     return rc;
 }
 
+/* --- leftovers ------------------------------------------------------------ */
+
+/* A temporary of wharf's writers: ".NAME.tmp.XXXXXX" (wh_atomic) or
+ * ".NAME.link.PID" (the indexer's link_replace). */
+static int is_temporary(const char *name)
+{
+    return name[0] == '.' && (strstr(name, ".tmp.") || strstr(name, ".link."));
+}
+
+int wh_clean_temporaries(const char *dir, size_t *n, wh_err *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : wh_fail_errno(err, errno, dir, "cannot open directory");
+    int rc = 0;
+    struct dirent *de;
+    char path[4096];
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (!is_temporary(de->d_name) ||
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= (int)sizeof path)
+            continue;
+        if (wh_fs_unlink(path) == 0)
+            (*n)++;
+        else if (errno != ENOENT && errno != EISDIR)
+            rc = wh_fail_errno(err, errno, path, "cannot remove");
+    }
+    closedir(d);
+    return rc;
+}
+
 /* --- paths -------------------------------------------------------------- */
 
 int wh_path_join(char *out, size_t outsz, const char *base, const char *rel,

@@ -82,6 +82,12 @@ int wh_atomic_write(wh_atomic *a, const void *data, size_t len, wh_err *err);
 int wh_atomic_commit(wh_atomic *a, wh_err *err);
 void wh_atomic_abort(wh_atomic *a);
 
+/* Remove the temporaries a killed writer left directly in dir (dot-named
+ * ".NAME.tmp.XXXXXX" and ".NAME.link.PID"), adding their number to *n.
+ * Only while holding the lock of what dir belongs to: a running writer's
+ * temporaries look the same.  A missing dir is fine. */
+int wh_clean_temporaries(const char *dir, size_t *n, wh_err *err);
+
 /* Write base + "/" + rel into out (size outsz).  rel is untrusted: it must
  * be relative, without "." or ".." components, empty components
  * (a//b), backslashes or NUL (rel_len counts its bytes, so an embedded NUL

@@ -120,35 +120,6 @@ int ix_site_lock(const char *site, int wait, int quiet, wh_lock *l, wh_err *err)
     return rc;
 }
 
-/* A temporary of wharf's writers: ".NAME.tmp.XXXXXX" (wh_atomic) or
- * ".NAME.link.PID" (link_replace). */
-static int is_temporary(const char *name)
-{
-    return name[0] == '.' && (strstr(name, ".tmp.") || strstr(name, ".link."));
-}
-
-/* Remove the temporaries directly in dir; *n counts them. */
-static int clean_dir(const char *dir, size_t *n, wh_err *err)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return errno == ENOENT ? 0 : wh_fail_errno(err, errno, dir, "cannot open directory");
-    int rc = 0;
-    struct dirent *de;
-    char path[PATH_MAX];
-    while (rc == 0 && (de = readdir(d)) != NULL) {
-        if (!is_temporary(de->d_name) ||
-            snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= (int)sizeof path)
-            continue;
-        if (wh_fs_unlink(path) == 0)
-            (*n)++;
-        else if (errno != ENOENT && errno != EISDIR)
-            rc = wh_fail_errno(err, errno, path, "cannot remove");
-    }
-    closedir(d);
-    return rc;
-}
-
 int ix_site_clean(const char *site, size_t *removed, wh_err *err)
 {
     static const char *const dirs[] = { "", "/keys", "/" WH_INDEX_BYHASH, "/packages" };
@@ -156,7 +127,7 @@ int ix_site_clean(const char *site, size_t *removed, wh_err *err)
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < sizeof dirs / sizeof dirs[0]; i++) {
         char *dir = ix_join(site, dirs[i], "");
-        rc = dir ? clean_dir(dir, removed, err) : wh_fail(err, WH_E_NOMEM, site, -1, NULL);
+        rc = dir ? wh_clean_temporaries(dir, removed, err) : wh_fail(err, WH_E_NOMEM, site, -1, NULL);
         free(dir);
     }
     return rc;

@@ -1,19 +1,48 @@
 /* main.c - wharf: the command table and process set-up.
  *
- * wharf installs modules from a signed wharf index and runs them.  Its
- * commands (trust, install, run, ...) arrive with the installer steps; the
- * table below is where each registers.
+ * wharf installs modules from a signed wharf index and runs them.  Each
+ * command lives in its own cmd_*.c; this file only dispatches.  Options
+ * every command takes (installer.h, INS_OPTS_COMMON) may come before the
+ * command's name too ("wharf --home /mnt/w trust list"): they are moved
+ * after it, where the command's own option table reads them.
  */
-#include "common/cli.h"
+#include "installer/installer.h"
+
+#include <string.h>
+
 #include "common/fs.h"
 
 static const wh_cmd commands[] = {
+    { "trust",  cmd_trust,  "manage the repository keys wharf trusts" },
+    { "source", cmd_source, "manage where wharf finds repositories" },
     { NULL, NULL, NULL }
 };
+
+/* Options that take a value, as they may appear before the command. */
+static int takes_value(const char *a)
+{
+    return !strcmp(a, "--home");
+}
+
+/* Move the options before the command's name to just after it. */
+static void hoist_options(int argc, char **argv)
+{
+    int i = 1;
+    while (i < argc && argv[i][0] == '-' && argv[i][1] && strcmp(argv[i], "--") &&
+           strcmp(argv[i], "--help") && strcmp(argv[i], "-h") &&
+           strcmp(argv[i], "--version"))
+        i += takes_value(argv[i]) && i + 1 < argc ? 2 : 1;
+    if (i == 1 || i >= argc)
+        return;
+    char *cmd = argv[i];             /* argv[1..i) are options: rotate */
+    memmove(argv + 2, argv + 1, (size_t)(i - 1) * sizeof *argv);
+    argv[1] = cmd;
+}
 
 int main(int argc, char **argv)
 {
     wh_fs_fault_arm(-1);   /* WHARF_FS_FAULT, for failure-injection tests */
+    hoist_options(argc, argv);
     return wh_cli_dispatch("wharf",
         "Install WebAssembly modules from a signed wharf index and run them.",
         commands, argc, argv);

@@ -1,0 +1,208 @@
+/* cmd_trust.c - `wharf trust add KEY.pub... | list | remove KEYID...`:
+ * the repository keys whose signed indexes wharf accepts.
+ *
+ * A key is kept as keys/KEYID.pub in the install root (minisign's public
+ * key format), so `ls` shows what is trusted and minisign itself can use
+ * it.  Adding a key whose id is trusted already is fine when it is the
+ * same key (said, nothing written) and refused when it is another: a
+ * signature names its key by id alone, so two keys under one id would
+ * make "signed by a trusted key" ambiguous.  Removing takes the id as
+ * minisign prints it (any case).
+ *
+ * Tests: tests/cli/t2000-wharf-trust.sh.
+ */
+#include "installer/installer.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fs.h"
+#include "common/json.h"
+
+static const wh_opt opts[] = {
+    INS_OPTS_COMMON,
+    { INS_OPT_JSON, "json", NULL, "list: print JSON" },
+    { 'q', "quiet", NULL, "print nothing but errors" },
+    { 0, NULL, NULL, NULL }
+};
+
+static const char usage[] =
+    "wharf trust add KEY.pub... | wharf trust list | wharf trust remove KEYID...";
+static const char description[] =
+    "Manage the repository keys wharf trusts: an index is used only when its\n"
+    "signature verifies with one of them (or with the key a source is pinned\n"
+    "to: wharf source add --key). Keys are minisign public keys, kept in\n"
+    "keys/ under the install root.";
+
+#define PROG "wharf trust"
+
+typedef struct trust_opts {
+    const char *home;
+    int json, quiet, wait;
+    int argc;
+    char **argv;          /* the subcommand and its operands */
+} trust_opts;
+
+static int parse_args(trust_opts *o, int argc, char **argv)
+{
+    memset(o, 0, sizeof *o);
+    wh_cli cli;
+    wh_cli_init(&cli, PROG, argc, argv);
+    int c;
+    while ((c = wh_cli_next(&cli, opts)) > 0) {
+        switch (c) {
+        case INS_OPT_HOME: o->home = cli.arg; break;
+        case INS_OPT_WAIT: o->wait = 1; break;
+        case INS_OPT_JSON: o->json = 1; break;
+        case 'q': o->quiet = 1; break;
+        case WH_CLI_HELP:
+            wh_cli_help(stdout, usage, description, opts);
+            return -1;
+        }
+    }
+    if (c < 0)
+        return wh_cli_usage_error(&cli);
+    const char *sub = cli.argc ? cli.argv[0] : "";
+    int want_ops = !strcmp(sub, "add") || !strcmp(sub, "remove");
+    if (!want_ops && strcmp(sub, "list") != 0)
+        snprintf(cli.msg, sizeof cli.msg, cli.argc ? "'%s' is not add, list or "
+                 "remove" : "no subcommand: add, list or remove", sub);
+    else if (want_ops && cli.argc < 2)
+        snprintf(cli.msg, sizeof cli.msg, "%s: %s", sub, !strcmp(sub, "add") ?
+                 "no key file given" : "no key id given");
+    else if (!want_ops && cli.argc > 1)
+        snprintf(cli.msg, sizeof cli.msg, "list takes no operand");
+    else {
+        o->argc = cli.argc;
+        o->argv = cli.argv;
+        return 0;
+    }
+    return wh_cli_usage_error(&cli);
+}
+
+/* keys/KEYID.pub in the install root. */
+static int key_path(const ins_home *h, const char *id, char *out, size_t n,
+                    wh_err *err)
+{
+    char rel[64];
+    snprintf(rel, sizeof rel, INS_KEYS_DIR "/%s.pub", id);
+    return ins_home_path(h, rel, out, n, err);
+}
+
+static int add_one(const ins_home *h, wh_keyring *kr, const char *file, int quiet,
+                   wh_err *err)
+{
+    wh_minisign_pubkey pk;
+    char id[17], path[PATH_MAX], dir[PATH_MAX], comment[64];
+    const char *where;
+    int rc = wh_minisign_pubkey_load(&pk, file, err);
+    if (rc)
+        return rc;
+    wh_minisign_keyid_hex(pk.key_id, id);
+    const wh_minisign_pubkey *old = wh_keyring_find(kr, pk.key_id, &where);
+    if (old && memcmp(old->pk, pk.pk, sizeof pk.pk) == 0) {
+        if (!quiet)
+            printf("key %s is already trusted\n", id);
+        return 0;
+    }
+    if (old)
+        return wh_fail(err, WH_E_EXISTS, file, -1, "key id %s is already trusted "
+                       "for a different key ('%s'); remove that one first", id, where);
+    snprintf(comment, sizeof comment, "minisign public key %s", id);
+    if ((rc = key_path(h, id, path, sizeof path, err)) == 0 &&
+        (rc = ins_home_path(h, INS_KEYS_DIR, dir, sizeof dir, err)) == 0 &&
+        (rc = wh_mkdirs(dir, err)) == 0 &&
+        (rc = wh_minisign_pubkey_save(&pk, comment, path, err)) == 0 &&
+        (rc = wh_keyring_add(kr, &pk, path, err)) == 0 && !quiet)
+        printf("trusted key %s\n", id);
+    return rc;
+}
+
+/* An id as minisign prints it, in any case, into id (upper case). */
+static int parse_id(const char *s, char id[17], wh_err *err)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n && n == 16; i++)
+        if (!isxdigit((unsigned char)s[i]))
+            n = 0;
+    if (n != 16)
+        return wh_fail(err, WH_E_USAGE, NULL, -1, "'%s' is not a key id "
+                       "(16 hex digits, as 'wharf trust list' shows)", s);
+    for (size_t i = 0; i < 16; i++)
+        id[i] = (char)toupper((unsigned char)s[i]);
+    id[16] = '\0';
+    return 0;
+}
+
+static int remove_one(const ins_home *h, const char *arg, int quiet, wh_err *err)
+{
+    char id[17], path[PATH_MAX];
+    int rc = parse_id(arg, id, err);
+    if (rc == 0)
+        rc = key_path(h, id, path, sizeof path, err);
+    if (rc == 0 && wh_fs_unlink(path) < 0)
+        rc = errno == ENOENT ? wh_fail(err, WH_E_NOTFOUND, NULL, -1, "key %s is "
+                                       "not trusted", id)
+                             : wh_fail_errno(err, errno, path, "cannot remove");
+    if (rc == 0 && !quiet)
+        printf("removed key %s\n", id);
+    return rc;
+}
+
+static void list(const wh_keyring *kr, int json)
+{
+    json_t *all = json_array();
+    for (size_t i = 0; i < kr->n; i++) {
+        char id[17], b64[WH_MINISIGN_PUBKEY_B64_LEN + 1];
+        wh_minisign_keyid_hex(kr->keys[i].key_id, id);
+        wh_minisign_pubkey_to_base64(&kr->keys[i], b64);
+        if (json)
+            json_array_append_new(all, json_pack("{ssss}", "key_id", id,
+                                                 "public_key", b64));
+        else
+            printf("%s  %s\n", id, b64);
+    }
+    char *text;
+    size_t len;
+    if (json && wh_json_canon(all, &text, &len, NULL) == 0) {
+        printf("%s\n", text);
+        free(text);
+    }
+    json_decref(all);
+}
+
+int cmd_trust(int argc, char **argv)
+{
+    trust_opts o;
+    int rc = parse_args(&o, argc, argv);
+    if (rc)
+        return rc < 0 ? WH_EXIT_OK : rc;
+    ins_home h;
+    wh_keyring kr = { 0 };
+    wh_err err;
+    wh_err_clear(&err);
+    const char *sub = o.argv[0];
+    char who[64];
+    snprintf(who, sizeof who, PROG " %s", sub);
+    rc = ins_home_find(&h, o.home, &err);
+    char id[17];
+    for (int i = 1; rc == 0 && !strcmp(sub, "remove") && i < o.argc; i++)
+        rc = parse_id(o.argv[i], id, &err);       /* before anything is made */
+    if (rc == 0 && strcmp(sub, "list") != 0)
+        rc = ins_home_lock(&h, who, o.wait, o.quiet, &err);
+    if (rc == 0)
+        rc = ins_trust_load(&h, &kr, &err);
+    if (rc == 0 && !strcmp(sub, "list"))
+        list(&kr, o.json);
+    for (int i = 1; rc == 0 && i < o.argc; i++)
+        rc = !strcmp(sub, "add") ? add_one(&h, &kr, o.argv[i], o.quiet, &err)
+                                 : remove_one(&h, o.argv[i], o.quiet, &err);
+    if (rc)
+        rc = wh_cli_report(PROG, &err);
+    ins_home_unlock(&h);
+    wh_keyring_free(&kr);
+    return rc;
+}
