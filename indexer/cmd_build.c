@@ -337,7 +337,7 @@ static int take_site(const build *b, const wh_minisign_pubkey *pk, wh_lock *l,
     *created = lstat(b->site, &st) < 0 && errno == ENOENT;
     int rc = wh_mkdirs(b->site, err);
     if (rc == 0)
-        rc = ix_site_lock(b->site, b->wait, b->quiet || b->json, l, err);
+        rc = ix_site_lock(b->site, PROG, b->wait, b->quiet || b->json, l, err);
     if (rc == 0)
         rc = ix_site_clean(b->site, &o->temporaries, err);
     if (rc == 0 && (rc = ix_site_prev(b->site, pk, prev, err)) != 0)

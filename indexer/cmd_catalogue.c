@@ -102,7 +102,7 @@ int cmd_catalogue(int argc, char **argv)
                 WH_INDEX_SIG);
     else if (!ix_theme_load(&theme, o.templates, &err) &&
              !wh_minisign_pubkey_load(&pk, o.pub, &err) &&
-             !ix_site_lock(o.site, o.wait, o.quiet, &lock, &err) &&
+             !ix_site_lock(o.site, PROG, o.wait, o.quiet, &lock, &err) &&
              !ix_site_clean(o.site, &temporaries, &err) &&
              !ix_catalogue_site(theme, o.site, &pk, o.jobs, &st, &err) && !o.quiet)
         ix_catalogue_summary(&st);

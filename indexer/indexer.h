@@ -269,9 +269,11 @@ typedef struct ix_meta {
 
 #define IX_LOCK_NAME ".wharf-lock"
 
-/* Take SITE/.wharf-lock (SITE must exist): WH_E_LOCKED naming the holder,
- * or with wait, wait for it (saying so on stderr unless quiet). */
-int ix_site_lock(const char *site, int wait, int quiet, wh_lock *l, wh_err *err);
+/* Take SITE/.wharf-lock (SITE must exist) for `who` (the command, which
+ * the lock file names to others): WH_E_LOCKED naming the holder, or with
+ * wait, wait for it (saying so on stderr, as who, unless quiet). */
+int ix_site_lock(const char *site, const char *who, int wait, int quiet,
+                 wh_lock *l, wh_err *err);
 
 /* Remove the temporaries a killed build left in SITE (dot-named
  * ".X.tmp.*" and ".X.link.*"); the lock must be held.  *removed counts. */

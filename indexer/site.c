@@ -103,18 +103,23 @@ char *ix_join(const char *a, const char *b, const char *c)
 
 /* --- the lock, and leftovers ------------------------------------------------ */
 
+typedef struct waiting {
+    const char *who, *path;
+} waiting;
+
 static void say_waiting(const char *holder, void *ctx)
 {
-    const char *path = ctx;
-    if (path)
-        fprintf(stderr, "wharf-index build: %s: waiting for %s\n", path, holder);
+    const waiting *w = ctx;
+    fprintf(stderr, "%s: %s: waiting for %s\n", w->who, w->path, holder);
 }
 
-int ix_site_lock(const char *site, int wait, int quiet, wh_lock *l, wh_err *err)
+int ix_site_lock(const char *site, const char *who, int wait, int quiet,
+                 wh_lock *l, wh_err *err)
 {
     char *path = ix_join(site, "/", IX_LOCK_NAME);
-    int rc = path ? wh_lock_take(l, path, "wharf-index build", wait, say_waiting,
-                                 quiet ? NULL : path, err)
+    waiting w = { who, path };
+    int rc = path ? wh_lock_take(l, path, who, wait, quiet ? NULL : say_waiting,
+                                 &w, err)
                   : wh_fail(err, WH_E_NOMEM, site, -1, NULL);
     free(path);
     return rc;

@@ -443,6 +443,21 @@ check_err <<'EOF'
 wharf-index catalogue: no site given
 try 'wharf-index catalogue --help'
 EOF
+# It takes the site's lock like a build, and names itself in it.
+printf 'pid 4242 wharf-index build since 2026-01-01 00:00:00 UTC\n' >plain/.wharf-lock
+flock plain/.wharf-lock sleep 1 &
+sleep 0.3
+run wharf-index catalogue plain -p repo.pub
+check_rc 7
+check_err <<'EOF'
+wharf-index catalogue: plain/.wharf-lock: locked by pid 4242 wharf-index build since 2026-01-01 00:00:00 UTC
+EOF
+run wharf-index catalogue plain -p repo.pub --wait
+check_rc 0
+check_err <<'EOF'
+wharf-index catalogue: plain/.wharf-lock: waiting for pid 4242 wharf-index build since 2026-01-01 00:00:00 UTC
+EOF
+wait
 end
 
 begin "kill -9 at every write of the catalogue leaves whole pages"
