@@ -3,6 +3,8 @@
  *
  *   home.c      the install root (--home, WHARF_HOME): where each thing
  *               lives in it, its lock, the trusted keys and the sources
+ *   repo.c      a source's index: fetched from a location, verified,
+ *               checked against rollback and freeze, kept as a copy
  *
  * The install root, by default ~/.local/share/wharf ($XDG_DATA_HOME/wharf
  * when that is set):
@@ -10,8 +12,11 @@
  *   .lock                 held by the wharf that changes the root
  *   keys/KEYID.pub        trusted repository keys (wharf trust)
  *   sources.json          the sources (wharf source), canonical JSON
+ *   seen.json             the highest index serial seen per key (rollback)
+ *   indexes/NAME/         each source's verified index, a site's layout:
+ *                         by-hash/HEX.json, then index.json.minisig
  *
- * (indexes/, cache/, modules/ and the installed state come with install.)
+ * (cache/, modules/ and the installed state come with install.)
  * Every file is replaced atomically (common/fs.c), and every command that
  * changes the root holds its lock (common/lock.c): a second one stops with
  * exit status 7 naming the first, or waits with --wait.  Commands that only
@@ -27,12 +32,14 @@
 
 #include "common/cli.h"
 #include "common/err.h"
+#include "common/index.h"
 #include "common/keyring.h"
 #include "common/lock.h"
 #include "common/minisign.h"
 
 int cmd_trust(int argc, char **argv);
 int cmd_source(int argc, char **argv);
+int cmd_update(int argc, char **argv);
 
 /* Options every command takes (before or after its name); their ids. */
 enum {
@@ -52,6 +59,9 @@ enum {
 #define INS_KEYS_DIR     "keys"
 #define INS_SOURCES_FILE "sources.json"
 #define INS_SOURCES_FORMAT "wharf-sources/1"
+#define INS_SEEN_FILE    "seen.json"
+#define INS_SEEN_FORMAT  "wharf-seen/1"
+#define INS_INDEXES_DIR  "indexes"
 
 typedef struct ins_home {
     char    root[PATH_MAX];
@@ -86,5 +96,29 @@ int ins_sources_save(const ins_home *h, json_t *sources, wh_err *err);
  * given (without a trailing '/'), a folder as an absolute path.  Other
  * schemes, control characters and empty names are WH_E_USAGE. */
 int ins_location_normalize(const char *loc, char *out, size_t n, wh_err *err);
+
+/* ---- repo.c ---------------------------------------------------------- */
+
+typedef struct ins_fetch_opts {
+    int64_t now;
+    int     allow_expired;
+} ins_fetch_opts;
+
+/* seen.json's serials: {"KEYID": serial} (a new reference; empty when
+ * there is none). */
+int ins_seen_load(const ins_home *h, json_t **seen, wh_err *err);
+
+/* Fetch and verify the index at one location of source src: the key (the
+ * pinned one, else a trusted one the signature names), the index
+ * (wh_index_load), no rollback below seen, not expired unless allowed.
+ * On success ix and sig hold it. */
+int ins_repo_fetch_one(const char *loc, json_t *src, const wh_keyring *kr,
+                       json_t *seen, const ins_fetch_opts *fo, wh_index *ix,
+                       wh_minisign_sig *sig, wh_err *err);
+
+/* Keep ix (signed by sig) as source name's verified copy, raising seen
+ * first (the lock is held). */
+int ins_repo_store(const ins_home *h, const char *name, const wh_index *ix,
+                   const wh_minisign_sig *sig, json_t *seen, wh_err *err);
 
 #endif

@@ -15,6 +15,7 @@
 static const wh_cmd commands[] = {
     { "trust",  cmd_trust,  "manage the repository keys wharf trusts" },
     { "source", cmd_source, "manage where wharf finds repositories" },
+    { "update", cmd_update, "fetch and verify each source's signed index" },
     { NULL, NULL, NULL }
 };
 

@@ -1,0 +1,174 @@
+/* cmd_update.c - `wharf update [NAME...]`: fetch each source's signed
+ * index, verify it, and keep the verified copy, so later commands need
+ * neither the network nor the USB stick.
+ *
+ * Each source's locations are tried in order (repo.c): a location that
+ * fails is reported as a warning and the next one tried; a source none of
+ * whose locations serves a usable index is an error, and the run goes on
+ * with the other sources.  A source's exit status is that of the first
+ * location that served an index it could not use, else of the first that
+ * served none; the run's is the first failing source's.
+ *
+ * Tests: tests/cli/t2002-wharf-update.sh.
+ */
+#include "installer/installer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { OPT_ALLOW_EXPIRED = 1200 };
+
+static const wh_opt opts[] = {
+    INS_OPTS_COMMON,
+    { OPT_ALLOW_EXPIRED, "allow-expired", NULL, "use an expired index (with a warning)" },
+    { 'q', "quiet", NULL, "print nothing but errors and warnings" },
+    { 0, NULL, NULL, NULL }
+};
+
+static const char usage[] = "wharf update [NAME...] [options]";
+static const char description[] =
+    "Fetch the signed index of each source (or of those named), verify it\n"
+    "with its trusted or pinned key, refuse one older than an index already\n"
+    "seen (rollback) or expired (freeze), and keep the verified copy in the\n"
+    "install root. A source's locations are mirrors, tried in order.";
+
+#define PROG "wharf update"
+
+typedef struct update_opts {
+    const char *home;
+    int wait, quiet, allow_expired;
+    int argc;
+    char **argv;          /* source names, or none for all */
+} update_opts;
+
+static int parse_args(update_opts *o, int argc, char **argv)
+{
+    memset(o, 0, sizeof *o);
+    wh_cli cli;
+    wh_cli_init(&cli, PROG, argc, argv);
+    int c;
+    while ((c = wh_cli_next(&cli, opts)) > 0) {
+        switch (c) {
+        case INS_OPT_HOME: o->home = cli.arg; break;
+        case INS_OPT_WAIT: o->wait = 1; break;
+        case OPT_ALLOW_EXPIRED: o->allow_expired = 1; break;
+        case 'q': o->quiet = 1; break;
+        case WH_CLI_HELP:
+            wh_cli_help(stdout, usage, description, opts);
+            return -1;
+        }
+    }
+    if (c < 0)
+        return wh_cli_usage_error(&cli);
+    o->argc = cli.argc;
+    o->argv = cli.argv;
+    return 0;
+}
+
+static void warn(const char *name, const wh_err *e)
+{
+    char msg[WH_ERR_LINE_MAX];
+    fprintf(stderr, PROG ": warning: %s: %s\n", name, wh_err_format(e, msg, sizeof msg));
+}
+
+/* Update one source: its first location that serves a usable index. */
+static int update_one(const ins_home *h, const update_opts *o, const char *name,
+                      json_t *src, const wh_keyring *kr, json_t *seen, wh_err *err)
+{
+    ins_fetch_opts fo = { (int64_t)time(NULL), o->allow_expired };
+    json_t *locs = json_object_get(src, "locations"), *v;
+    size_t i, n = json_array_size(locs);
+    wh_err first;
+    wh_err_clear(&first);
+    json_array_foreach(locs, i, v) {
+        wh_index ix;
+        wh_minisign_sig sig;
+        wh_err e;
+        const char *loc = json_string_value(v);
+        if (ins_repo_fetch_one(loc, src, kr, seen, &fo, &ix, &sig, &e)) {
+            warn(name, &e);
+            /* What a location said of its index outweighs a missing one. */
+            if (!first.code || ((first.code == WH_E_NOTFOUND || first.code == WH_E_IO) &&
+                                e.code != WH_E_NOTFOUND && e.code != WH_E_IO))
+                first = e;
+            continue;
+        }
+        int rc = ins_repo_store(h, name, &ix, &sig, seen, err);
+        char date[32];
+        time_t t = (time_t)ix.head.expires;
+        struct tm tm;
+        strftime(date, sizeof date, "%Y-%m-%d", gmtime_r(&t, &tm));
+        if (rc == 0 && ix.head.expires < fo.now)
+            fprintf(stderr, PROG ": warning: %s: the index expired on %s, %lld "
+                    "days ago; used because of --allow-expired\n", name, date,
+                    (long long)((fo.now - ix.head.expires) / 86400));
+        if (rc == 0 && !o->quiet)
+            printf("%s: serial %lld, %zu package%s in %zu module%s, expires %s (%s)\n",
+                   name, (long long)ix.head.serial, ix.packages,
+                   ix.packages == 1 ? "" : "s", ix.modules, ix.modules == 1 ? "" : "s",
+                   date, loc);
+        wh_index_free(&ix);
+        return rc;
+    }
+    return wh_fail(err, first.code ? first.code : WH_E_NOTFOUND, NULL, -1,
+                   "source '%s': %s", name, n == 1 ? "its location served no "
+                   "usable index" : "none of its locations served a usable index");
+}
+
+static int update_all(const ins_home *h, const update_opts *o, json_t *sources,
+                      const wh_keyring *kr, json_t *seen)
+{
+    int status = WH_EXIT_OK;
+    const char *name;
+    json_t *src;
+    wh_err err;
+    for (int i = 0; i < o->argc; i++)
+        if (!json_object_get(sources, o->argv[i])) {
+            wh_fail(&err, WH_E_NOTFOUND, NULL, -1, "no source '%s'", o->argv[i]);
+            return wh_cli_report(PROG, &err);
+        }
+    if (json_object_size(sources) == 0) {
+        wh_fail(&err, WH_E_NOTFOUND, NULL, -1, "no sources (wharf source add "
+                "NAME LOCATION)");
+        return wh_cli_report(PROG, &err);
+    }
+    json_object_foreach(sources, name, src) {
+        int wanted = o->argc == 0;
+        for (int i = 0; i < o->argc; i++)
+            wanted |= !strcmp(o->argv[i], name);
+        if (wanted && update_one(h, o, name, src, kr, seen, &err)) {
+            int st = wh_cli_report(PROG, &err);
+            if (status == WH_EXIT_OK)
+                status = st;
+        }
+    }
+    return status;
+}
+
+int cmd_update(int argc, char **argv)
+{
+    update_opts o;
+    int rc = parse_args(&o, argc, argv);
+    if (rc)
+        return rc < 0 ? WH_EXIT_OK : rc;
+    ins_home h;
+    wh_keyring kr = { 0 };
+    json_t *sources = NULL, *seen = NULL;
+    wh_err err;
+    wh_err_clear(&err);
+    if (ins_home_find(&h, o.home, &err) ||
+        ins_home_lock(&h, PROG, o.wait, o.quiet, &err) ||
+        ins_trust_load(&h, &kr, &err) ||
+        ins_sources_load(&h, &sources, &err) ||
+        ins_seen_load(&h, &seen, &err))
+        rc = wh_cli_report(PROG, &err);
+    else
+        rc = update_all(&h, &o, sources, &kr, seen);
+    ins_home_unlock(&h);
+    wh_keyring_free(&kr);
+    json_decref(sources);
+    json_decref(seen);
+    return rc;
+}
