@@ -20,12 +20,13 @@ DESTDIR   ?=
 SANITIZE  ?= 0
 
 PC_LIBS   := libarchive libcrypto jansson libsodium zlib
+PC_NET    := libcurl          # wharf only: http(s) sources
 PC_TEST   := cmocka
 
 # Run `make deps` on our own when a library is missing, or (for check and
 # demo) the browser tests' playwright-core, unless that is what was asked
 # for (or cleaning, which needs nothing).
-DEPS_OK := $(shell pkg-config --exists $(PC_LIBS) $(PC_TEST) 2>/dev/null && echo ok)
+DEPS_OK := $(shell pkg-config --exists $(PC_LIBS) $(PC_NET) $(PC_TEST) 2>/dev/null && echo ok)
 ifneq ($(filter check demo,$(MAKECMDGOALS)),)
 ifeq ($(wildcard tests/browser/node_modules/playwright-core/package.json),)
 DEPS_OK :=
@@ -55,7 +56,7 @@ WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) \
              $(CFLAGS) $(SANFLAGS) -I. -DWHARF_VERSION='"$(VERSION)"' \
-             $(shell pkg-config --cflags $(PC_LIBS)) -MMD -MP
+             $(shell pkg-config --cflags $(PC_LIBS) $(PC_NET)) -MMD -MP
 LDLIBS_ALL = $(shell pkg-config --libs $(PC_LIBS)) -lm
 TEST_LIBS  = $(shell pkg-config --libs $(PC_TEST))
 
@@ -120,7 +121,7 @@ $(O)/bin/wharf-index: $(call obj,$(indexer_src)) $(LIB_COMMON) $(LIB_WASMRT)
 
 $(O)/bin/wharf: $(call obj,$(installer_src)) $(LIB_COMMON) $(LIB_WASMRT)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs $(PC_NET))
 
 $(O)/bin/wasmrt: $(O)/obj/wasmrt/main.o $(LIB_WASMRT)
 	@mkdir -p $(dir $@)

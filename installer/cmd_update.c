@@ -18,11 +18,12 @@
 #include <string.h>
 #include <time.h>
 
-enum { OPT_ALLOW_EXPIRED = 1200 };
+enum { OPT_ALLOW_EXPIRED = 1200, OPT_TIMEOUT };
 
 static const wh_opt opts[] = {
     INS_OPTS_COMMON,
     { OPT_ALLOW_EXPIRED, "allow-expired", NULL, "use an expired index (with a warning)" },
+    { OPT_TIMEOUT, "timeout", "SECONDS", "give up a download slower than 1 KiB/s for this long (default: 30)" },
     { 'q', "quiet", NULL, "print nothing but errors and warnings" },
     { 0, NULL, NULL, NULL }
 };
@@ -38,7 +39,7 @@ static const char description[] =
 
 typedef struct update_opts {
     const char *home;
-    int wait, quiet, allow_expired;
+    int wait, quiet, allow_expired, timeout;
     int argc;
     char **argv;          /* source names, or none for all */
 } update_opts;
@@ -46,6 +47,8 @@ typedef struct update_opts {
 static int parse_args(update_opts *o, int argc, char **argv)
 {
     memset(o, 0, sizeof *o);
+    o->timeout = 30;
+    long long v;
     wh_cli cli;
     wh_cli_init(&cli, PROG, argc, argv);
     int c;
@@ -54,6 +57,14 @@ static int parse_args(update_opts *o, int argc, char **argv)
         case INS_OPT_HOME: o->home = cli.arg; break;
         case INS_OPT_WAIT: o->wait = 1; break;
         case OPT_ALLOW_EXPIRED: o->allow_expired = 1; break;
+        case OPT_TIMEOUT:
+            if ((v = wh_cli_number(cli.arg, 1, 3600)) < 0) {
+                snprintf(cli.msg, sizeof cli.msg, "--timeout '%s' is not a number "
+                         "of seconds from 1 to 3600", cli.arg);
+                return wh_cli_usage_error(&cli);
+            }
+            o->timeout = (int)v;
+            break;
         case 'q': o->quiet = 1; break;
         case WH_CLI_HELP:
             wh_cli_help(stdout, usage, description, opts);
@@ -77,7 +88,7 @@ static void warn(const char *name, const wh_err *e)
 static int update_one(const ins_home *h, const update_opts *o, const char *name,
                       json_t *src, const wh_keyring *kr, json_t *seen, wh_err *err)
 {
-    ins_fetch_opts fo = { (int64_t)time(NULL), o->allow_expired };
+    ins_fetch_opts fo = { (int64_t)time(NULL), o->allow_expired, o->timeout };
     json_t *locs = json_object_get(src, "locations"), *v;
     size_t i, n = json_array_size(locs);
     wh_err first;

@@ -8,7 +8,10 @@
  */
 #include "installer/installer.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include <curl/curl.h>
 
 #include "common/fs.h"
 
@@ -43,8 +46,14 @@ static void hoist_options(int argc, char **argv)
 int main(int argc, char **argv)
 {
     wh_fs_fault_arm(-1);   /* WHARF_FS_FAULT, for failure-injection tests */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "wharf: cannot start libcurl\n");
+        return WH_EXIT_ERROR;
+    }
     hoist_options(argc, argv);
-    return wh_cli_dispatch("wharf",
+    int rc = wh_cli_dispatch("wharf",
         "Install WebAssembly modules from a signed wharf index and run them.",
         commands, argc, argv);
+    curl_global_cleanup();
+    return rc;
 }

@@ -11,6 +11,10 @@
  * (seen.json); an index with a lower one is refused.  FREEZE: an expired
  * index is refused unless allowed, which the caller warns about.
  *
+ * A location is a folder, a file:// URL or an http(s):// URL (fetch.c,
+ * with its caps and timeouts); over HTTP the same files are read in the
+ * same order as from a folder.
+ *
  * MIRRORS.  A source's locations are tried in order; one that fails (its
  * files missing, damaged, stale, rolled back or by another key) is
  * reported and the next tried, so a bad mirror cannot stop an update a
@@ -46,13 +50,15 @@ static int hexval(int c)
          : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
+static int is_http(const char *loc)
+{
+    return !strncmp(loc, "http://", 7) || !strncmp(loc, "https://", 8);
+}
+
 /* The folder a location names: itself, or a file:// URL's path with its
- * %XX escapes decoded.  http(s) is WH_E_USAGE for now. */
+ * %XX escapes decoded. */
 static int location_dir(const char *loc, char *out, size_t n, wh_err *err)
 {
-    if (!strncmp(loc, "http://", 7) || !strncmp(loc, "https://", 8))
-        return wh_fail(err, WH_E_USAGE, loc, -1, "http(s) sources are not "
-                       "supported yet");
     const char *p = strncmp(loc, "file://", 7) ? loc : loc + 7;
     size_t o = 0;
     for (; *p && o + 1 < n; p++) {
@@ -151,23 +157,65 @@ static void date_of(int64_t t, char out[32])
         snprintf(out, 32, "@%lld", (long long)t);
 }
 
-int ins_repo_fetch_one(const char *loc, json_t *src, const wh_keyring *kr,
-                       json_t *seen, const ins_fetch_opts *fo, wh_index *ix,
-                       wh_minisign_sig *sig, wh_err *err)
+/* A site over HTTP(S), the way wh_index_load reads a folder: the
+ * signature, the key, then the index it names by hash (index.json for a
+ * site from before by-hash), verified with wh_index_verify. */
+static int fetch_http(const char *loc, json_t *src, const wh_keyring *kr,
+                      const ins_fetch_opts *fo, wh_index *ix,
+                      wh_minisign_sig *sig, wh_minisign_pubkey *pk,
+                      char *sig_url, size_t n, wh_err *err)
 {
-    char dir[PATH_MAX], sig_path[PATH_MAX + 32], id[17], date[32];
-    wh_minisign_pubkey pk;
-    memset(ix, 0, sizeof *ix);
+    char url[PATH_MAX + 200], rel[128], *text = NULL;
+    size_t len;
+    wh_index_head head;
+    snprintf(sig_url, n, "%s/" WH_INDEX_SIG, loc);
+    int rc = ins_fetch(sig_url, WH_INDEX_SIG_MAX, fo->timeout, &text, &len, err);
+    if (rc == 0)
+        rc = wh_minisign_sig_parse(sig, text, len, sig_url, err);
+    free(text);
+    if (rc == 0)
+        rc = signing_key(sig, sig_url, src, kr, pk, err);
+    if (rc == 0)
+        rc = wh_index_head_check(sig, pk, sig_url, &head, err);
+    if (rc)
+        return rc;
+    wh_index_byhash(rel, sizeof rel, head.sha256, "");
+    snprintf(url, sizeof url, "%s/%s", loc, rel);
+    rc = ins_fetch(url, WH_INDEX_MAX, fo->timeout, &text, &len, err);
+    if (rc == WH_E_NOTFOUND) {
+        snprintf(url, sizeof url, "%s/" WH_INDEX_JSON, loc);
+        rc = ins_fetch(url, WH_INDEX_MAX, fo->timeout, &text, &len, err);
+    }
+    return rc ? rc : wh_index_verify(ix, sig, pk, text, len, url, sig_url, err);
+}
+
+/* A site in a folder (or file:// URL), through wh_index_load. */
+static int fetch_dir(const char *loc, json_t *src, const wh_keyring *kr,
+                     wh_index *ix, wh_minisign_sig *sig, wh_minisign_pubkey *pk,
+                     char *sig_path, size_t n, wh_err *err)
+{
+    char dir[PATH_MAX];
     int rc = location_dir(loc, dir, sizeof dir, err);
-    if (rc == 0 && snprintf(sig_path, sizeof sig_path, "%s/" WH_INDEX_SIG, dir)
-                   >= (int)sizeof sig_path)
+    if (rc == 0 && snprintf(sig_path, n, "%s/" WH_INDEX_SIG, dir) >= (int)n)
         rc = wh_fail(err, WH_E_LIMIT, loc, -1, "location too long");
     if (rc == 0)
         rc = wh_minisign_sig_load_flags(sig, sig_path, WH_MINISIGN_NOFOLLOW, err);
     if (rc == 0)
-        rc = signing_key(sig, sig_path, src, kr, &pk, err);
-    if (rc == 0)
-        rc = wh_index_load(ix, dir, &pk, err);
+        rc = signing_key(sig, sig_path, src, kr, pk, err);
+    return rc ? rc : wh_index_load(ix, dir, pk, err);
+}
+
+int ins_repo_fetch_one(const char *loc, json_t *src, const wh_keyring *kr,
+                       json_t *seen, const ins_fetch_opts *fo, wh_index *ix,
+                       wh_minisign_sig *sig, wh_err *err)
+{
+    char sig_path[PATH_MAX + 32], id[17], date[32];
+    wh_minisign_pubkey pk;
+    memset(ix, 0, sizeof *ix);
+    int rc = is_http(loc) ? fetch_http(loc, src, kr, fo, ix, sig, &pk, sig_path,
+                                       sizeof sig_path, err)
+                          : fetch_dir(loc, src, kr, ix, sig, &pk, sig_path,
+                                      sizeof sig_path, err);
     if (rc)
         return rc;
     wh_minisign_keyid_hex(pk.key_id, id);
