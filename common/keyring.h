@@ -12,7 +12,7 @@
  * say which it means.  The same key twice is kept once.
  *
  * Tests: tests/unit/keyring_test.c; tests/cli/t1100-wharf-index-build.sh,
- * t2000-wharf-trust.sh.
+ * t2001-wharf-trust.sh.
  */
 #ifndef WH_KEYRING_H
 #define WH_KEYRING_H

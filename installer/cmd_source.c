@@ -10,7 +10,7 @@
  * that key, whatever else is trusted.  Nothing is fetched here: `wharf
  * update` does that (step 6).
  *
- * Tests: tests/cli/t2001-wharf-source.sh.
+ * Tests: tests/cli/t2002-wharf-source.sh.
  */
 #include "installer/installer.h"
 

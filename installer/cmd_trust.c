@@ -9,7 +9,7 @@
  * make "signed by a trusted key" ambiguous.  Removing takes the id as
  * minisign prints it (any case).
  *
- * Tests: tests/cli/t2000-wharf-trust.sh.
+ * Tests: tests/cli/t2001-wharf-trust.sh.
  */
 #include "installer/installer.h"
 

@@ -9,7 +9,7 @@
  * location that served an index it could not use, else of the first that
  * served none; the run's is the first failing source's.
  *
- * Tests: tests/cli/t2002-wharf-update.sh.
+ * Tests: tests/cli/t2003-wharf-update.sh.
  */
 #include "installer/installer.h"
 

@@ -15,7 +15,7 @@
  *     WH_E_NOTFOUND (a mirror without the file), others WH_E_IO.
  * Errors name the URL.  curl_global_init is main.c's (process state).
  *
- * Tests: tests/cli/t2003-wharf-update-http.sh (tests/tools/badserve.mjs
+ * Tests: tests/cli/t2004-wharf-update-http.sh (tests/tools/badserve.mjs
  * plays the endless, slow and broken servers).
  */
 #include "installer/installer.h"

@@ -7,7 +7,7 @@
  * are checked, and a file that fails is an error naming it, never half
  * used.  It is written as canonical JSON, atomically.
  *
- * Tests: tests/cli/t2000-wharf-trust.sh, t2001-wharf-source.sh.
+ * Tests: tests/cli/t2001-wharf-trust.sh, t2002-wharf-source.sh.
  */
 #include "installer/installer.h"
 

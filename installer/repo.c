@@ -26,7 +26,7 @@
  * any write leaves the old copy or the new one.  seen.json is raised
  * before the commit, so the floor never lags a copy.
  *
- * Tests: tests/cli/t2002-wharf-update.sh.
+ * Tests: tests/cli/t2003-wharf-update.sh, t2004-wharf-update-http.sh.
  */
 #include "installer/installer.h"
 

@@ -1,6 +1,6 @@
 // badserve.mjs ROOT - a static HTTP server on 127.0.0.1 (a free port,
 // printed on stdout) that also misbehaves on request, for wharf's tests
-// of hostile mirrors (tests/cli/t2003-wharf-update-http.sh).  The first
+// of hostile mirrors (tests/cli/t2004-wharf-update-http.sh).  The first
 // path segment says how:
 //
 //   /ok/PATH        ROOT/PATH, as any static server would

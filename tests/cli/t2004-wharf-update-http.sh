@@ -1,5 +1,5 @@
 #!/bin/sh
-# t2003-wharf-update-http.sh - wharf update over real HTTP on 127.0.0.1
+# t2004-wharf-update-http.sh - wharf update over real HTTP on 127.0.0.1
 # (tests/tools/badserve.mjs, a static server that also misbehaves): the
 # index fetched and verified as from a folder; a missing mirror and a
 # failing one fall back to the next; the attacks a server can mount:

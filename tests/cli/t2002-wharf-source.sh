@@ -1,5 +1,5 @@
 #!/bin/sh
-# t2001-wharf-source.sh - wharf source add/list/remove: names, locations
+# t2002-wharf-source.sh - wharf source add/list/remove: names, locations
 # (folders made absolute, file:// and http(s):// URLs kept, other schemes
 # refused), mirrors in order, --key pinning, sources.json as canonical
 # JSON, a damaged sources.json named, exact messages and exit statuses.

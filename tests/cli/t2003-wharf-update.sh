@@ -1,5 +1,5 @@
 #!/bin/sh
-# t2002-wharf-update.sh - wharf update: a source's index fetched from a
+# t2003-wharf-update.sh - wharf update: a source's index fetched from a
 # folder or file:// location, verified with the trusted or pinned key, and
 # kept as a verified copy (checked here with the real minisign); mirrors
 # tried in order; the attacks a folder can mount: an untrusted or wrong

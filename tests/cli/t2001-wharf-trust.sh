@@ -1,5 +1,5 @@
 #!/bin/sh
-# t2000-wharf-trust.sh - wharf trust add/list/remove: repository keys kept
+# t2001-wharf-trust.sh - wharf trust add/list/remove: repository keys kept
 # as keys/KEYID.pub in the install root (--home, WHARF_HOME), the same key
 # twice, another key under a trusted id, bad key files, ids in any case,
 # options before the command, the lock, and the exact messages and exit
