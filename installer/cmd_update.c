@@ -18,12 +18,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/json.h"
+
 enum { OPT_ALLOW_EXPIRED = 1200, OPT_TIMEOUT };
 
 static const wh_opt opts[] = {
     INS_OPTS_COMMON,
     { OPT_ALLOW_EXPIRED, "allow-expired", NULL, "use an expired index (with a warning)" },
     { OPT_TIMEOUT, "timeout", "SECONDS", "give up a download slower than 1 KiB/s for this long (default: 30)" },
+    { INS_OPT_JSON, "json", NULL, "print a JSON list of what each source gave" },
     { 'q', "quiet", NULL, "print nothing but errors and warnings" },
     { 0, NULL, NULL, NULL }
 };
@@ -39,7 +42,7 @@ static const char description[] =
 
 typedef struct update_opts {
     const char *home;
-    int wait, quiet, allow_expired, timeout;
+    int wait, quiet, allow_expired, timeout, json;
     int argc;
     char **argv;          /* source names, or none for all */
 } update_opts;
@@ -57,6 +60,7 @@ static int parse_args(update_opts *o, int argc, char **argv)
         case INS_OPT_HOME: o->home = cli.arg; break;
         case INS_OPT_WAIT: o->wait = 1; break;
         case OPT_ALLOW_EXPIRED: o->allow_expired = 1; break;
+        case INS_OPT_JSON: o->json = 1; break;
         case OPT_TIMEOUT:
             if ((v = wh_cli_number(cli.arg, 1, 3600)) < 0) {
                 snprintf(cli.msg, sizeof cli.msg, "--timeout '%s' is not a number "
@@ -84,9 +88,34 @@ static void warn(const char *name, const wh_err *e)
     fprintf(stderr, PROG ": warning: %s: %s\n", name, wh_err_format(e, msg, sizeof msg));
 }
 
+/* Say what was kept: a line, or an object in the --json list. */
+static void report(const update_opts *o, json_t *out, const char *name,
+                   const wh_index *ix, const char *loc, int64_t now)
+{
+    char date[32];
+    time_t t = (time_t)ix->head.expires;
+    struct tm tm;
+    strftime(date, sizeof date, "%Y-%m-%d", gmtime_r(&t, &tm));
+    if (ix->head.expires < now)
+        fprintf(stderr, PROG ": warning: %s: the index expired on %s, %lld "
+                "days ago; used because of --allow-expired\n", name, date,
+                (long long)((now - ix->head.expires) / 86400));
+    if (out)
+        json_array_append_new(out, json_pack("{sssIsIsIsIss}", "source", name,
+            "serial", (json_int_t)ix->head.serial,
+            "packages", (json_int_t)ix->packages, "modules", (json_int_t)ix->modules,
+            "expires", (json_int_t)ix->head.expires, "location", loc));
+    else if (!o->quiet)
+        printf("%s: serial %lld, %zu package%s in %zu module%s, expires %s (%s)\n",
+               name, (long long)ix->head.serial, ix->packages,
+               ix->packages == 1 ? "" : "s", ix->modules, ix->modules == 1 ? "" : "s",
+               date, loc);
+}
+
 /* Update one source: its first location that serves a usable index. */
 static int update_one(const ins_home *h, const update_opts *o, const char *name,
-                      json_t *src, const wh_keyring *kr, json_t *seen, wh_err *err)
+                      json_t *src, const wh_keyring *kr, json_t *seen,
+                      json_t *out, wh_err *err)
 {
     ins_fetch_opts fo = { (int64_t)time(NULL), o->allow_expired, o->timeout };
     json_t *locs = json_object_get(src, "locations"), *v;
@@ -107,19 +136,8 @@ static int update_one(const ins_home *h, const update_opts *o, const char *name,
             continue;
         }
         int rc = ins_repo_store(h, name, &ix, &sig, seen, err);
-        char date[32];
-        time_t t = (time_t)ix.head.expires;
-        struct tm tm;
-        strftime(date, sizeof date, "%Y-%m-%d", gmtime_r(&t, &tm));
-        if (rc == 0 && ix.head.expires < fo.now)
-            fprintf(stderr, PROG ": warning: %s: the index expired on %s, %lld "
-                    "days ago; used because of --allow-expired\n", name, date,
-                    (long long)((fo.now - ix.head.expires) / 86400));
-        if (rc == 0 && !o->quiet)
-            printf("%s: serial %lld, %zu package%s in %zu module%s, expires %s (%s)\n",
-                   name, (long long)ix.head.serial, ix.packages,
-                   ix.packages == 1 ? "" : "s", ix.modules, ix.modules == 1 ? "" : "s",
-                   date, loc);
+        if (rc == 0)
+            report(o, out, name, &ix, loc, fo.now);
         wh_index_free(&ix);
         return rc;
     }
@@ -129,7 +147,7 @@ static int update_one(const ins_home *h, const update_opts *o, const char *name,
 }
 
 static int update_all(const ins_home *h, const update_opts *o, json_t *sources,
-                      const wh_keyring *kr, json_t *seen)
+                      const wh_keyring *kr, json_t *seen, json_t *out)
 {
     int status = WH_EXIT_OK;
     const char *name;
@@ -149,11 +167,15 @@ static int update_all(const ins_home *h, const update_opts *o, json_t *sources,
         int wanted = o->argc == 0;
         for (int i = 0; i < o->argc; i++)
             wanted |= !strcmp(o->argv[i], name);
-        if (wanted && update_one(h, o, name, src, kr, seen, &err)) {
-            int st = wh_cli_report(PROG, &err);
-            if (status == WH_EXIT_OK)
-                status = st;
-        }
+        if (!wanted || update_one(h, o, name, src, kr, seen, out, &err) == 0)
+            continue;
+        int st = wh_cli_report(PROG, &err);
+        char msg[WH_ERR_LINE_MAX];
+        if (out)
+            json_array_append_new(out, json_pack("{sssssi}", "source", name,
+                "error", wh_err_format(&err, msg, sizeof msg), "status", st));
+        if (status == WH_EXIT_OK)
+            status = st;
     }
     return status;
 }
@@ -175,8 +197,17 @@ int cmd_update(int argc, char **argv)
         ins_sources_load(&h, &sources, &err) ||
         ins_seen_load(&h, &seen, &err))
         rc = wh_cli_report(PROG, &err);
-    else
-        rc = update_all(&h, &o, sources, &kr, seen);
+    else {
+        json_t *out = o.json ? json_array() : NULL;
+        rc = update_all(&h, &o, sources, &kr, seen, out);
+        char *text;
+        size_t len;
+        if (out && wh_json_canon(out, &text, &len, NULL) == 0) {
+            printf("%s\n", text);
+            free(text);
+        }
+        json_decref(out);
+    }
     ins_home_unlock(&h);
     wh_keyring_free(&kr);
     json_decref(sources);

@@ -66,6 +66,15 @@ run cat "$WHARF_HOME/seen.json"
 check_out_has "{\"format\":\"wharf-seen/1\",\"serials\":{\"$id\":2}}"
 end
 
+begin "--json: what each source gave"
+run wharf update --json
+check_rc 0
+e=$(sed -n 's/^trusted comment: .* expires:\([0-9]*\) .*/\1/p' site/index.json.minisig)
+check_out <<EOF
+[{"expires":$e,"location":"$T/site","modules":2,"packages":2,"serial":2,"source":"main"}]
+EOF
+end
+
 begin "mirrors in order: a missing one is a warning, the next serves"
 wharf source remove main -q
 wharf source add main "$T/gone" "file://$T/site" -q
@@ -76,6 +85,18 @@ main: serial 2, 2 packages in 2 modules, expires $exp (file://$T/site)
 EOF
 check_err <<EOF
 wharf update: warning: main: $T/gone/index.json.minisig: cannot open: No such file or directory
+EOF
+end
+
+begin "a file:// URL's %XX escapes name the folder (a stick's name with a space)"
+mkdir -p "usb stick"
+cp -R site "usb stick/site"
+wharf source remove main -q
+wharf source add main "file://$T/usb%20stick/site" -q
+run wharf update
+check_rc 0
+check_out <<EOF
+main: serial 2, 2 packages in 2 modules, expires $exp (file://$T/usb%20stick/site)
 EOF
 end
 
@@ -117,6 +138,11 @@ wharf source add main "$T/site" --key other.pub -q
 run wharf update
 check_rc 4
 check_err_has "wharf update: warning: main: $T/site/index.json.minisig: signed by key $id, not by $oid, the key this source is pinned to"
+run wharf update --json
+check_rc 4
+check_out <<'EOF'
+[{"error":"source 'main': its location served no usable index","source":"main","status":4}]
+EOF
 end
 
 begin "freeze: an expired index is refused unless --allow-expired, which warns"
