@@ -2,9 +2,10 @@
 # demo.sh BUILD_DIR - what `make demo` runs: the end-to-end job, as far as
 # it exists.  Today: a repository key, a signed package, a site built from
 # it and verified, with its HTML catalogue (kept in BUILD_DIR/demo-site to
-# open in a browser), and stock minisign checking that site's index.  The
-# packer (`wharf pack`) and install/run join it in steps 6 and 7; the list
-# at the end says which parts are still missing.  Until
+# open in a browser), stock minisign checking that site's index, and
+# wharf trusting the key and reading the site as a source.  The packer
+# (`wharf pack`) and install/run join it in steps 6 and 7; the list at the
+# end says which parts are still missing.  Until
 # `wharf pack` exists, the package is made by the test tool mkpkg (built
 # by `make test-build`, which `make demo` runs).
 set -eu
@@ -32,9 +33,14 @@ echo "== wharf-index verify $site"
 echo "== minisign checks the index the signature names"
 h=$(sed -n 's/^trusted comment: .* sha256:\([0-9a-f]*\)$/\1/p' "$site/index.json.minisig")
 minisign -Vm "$site/by-hash/$h.json" -p repo.pub
+echo "== wharf trusts the repository key and reads the site as a source"
+home="$work/wharf-home"
+"$bin/wharf" --home "$home" trust add repo.pub
+"$bin/wharf" --home "$home" source add demo "$site"
+"$bin/wharf" --home "$home" update
 echo
 echo "The catalogue: open file://$site/index.html in a browser."
 echo
 echo "Not built yet, so not part of this demo:"
-echo "  wharf trust/install (step 6), wharf pack/run and the example"
+echo "  wharf search/install (step 6), wharf pack/run and the example"
 echo "  modules (step 7)."
