@@ -123,6 +123,9 @@ static int check_record(json_t *r, const char *path, const char *mod,
     json_t *pub = json_object_get(r, "published");
     if (pub && (!json_is_integer(pub) || json_integer_value(pub) < 0))
         return bad(err, path, mod, ver, "'published' is not a non-negative integer");
+    json_t *yanked = json_object_get(r, "yanked");
+    if (yanked && !json_is_string(yanked))
+        return bad(err, path, mod, ver, "'yanked' is not a string");
     if (!wh_hex_is_lower(str(r, "sha256"), 64))
         return bad(err, path, mod, ver, "'sha256' is not 64 lower-case hex digits");
     if (!one_of(status, "verified", "untrusted", "unsigned"))

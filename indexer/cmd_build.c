@@ -165,6 +165,26 @@ static void report_warnings(const ix_entry *e)
     }
 }
 
+/* A yanked version no accepted package has: said, as it may be a typo. */
+static void report_unknown_yanks(const ix_scan *s, json_t *yanked, const char *path)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(yanked, key, v) {
+        int found = 0;
+        for (size_t i = 0; i < s->n && !found; i++) {
+            const ix_entry *e = &s->v[i];
+            size_t nl = strlen(e->pkg.name);
+            found = e->state == IX_OK && !strncmp(key, e->pkg.name, nl) &&
+                    key[nl] == '@' && !strcmp(key + nl + 1, e->pkg.version);
+        }
+        if (!found)
+            fprintf(stderr, PROG ": warning: %s:%lld: %s is not among the "
+                    "packages\n", path, (long long)json_integer_value(
+                    json_object_get(v, "line")), key);
+    }
+}
+
 /* Report each rejected file and each warning in order; returns the first
  * rejection's status. */
 static int report_packages(const ix_scan *s, size_t *total, size_t *rejected)
@@ -393,6 +413,8 @@ int cmd_build(int argc, char **argv)
     wh_index_head prev;
     wh_lock lock = { -1 };
     ix_theme *theme = NULL;
+    json_t *yanked = NULL;
+    char *yanked_path = NULL;
     outcome o = { 0 };
     int status = WH_EXIT_OK, created = 0;
     size_t total, rejected;
@@ -401,6 +423,7 @@ int cmd_build(int argc, char **argv)
     if ((meta.generated = build_time(&err)) < 0 ||
         ix_site_check_outside(b.pkgdir, b.site, &err) ||
         (!b.no_catalogue && ix_theme_load(&theme, b.templates, &err)) ||
+        ix_yank_load(b.pkgdir, &yanked, &yanked_path, &err) ||
         wh_cli_seckey_load(&sk, b.key_path, &err) ||
         ix_trust_load(&trust, b.keys_dir, b.issuers, &err))
         goto fail;
@@ -418,10 +441,12 @@ int cmd_build(int argc, char **argv)
     if (ix_scan_judge(&scan, trust, b.require_sigs, &err))
         goto fail;
     set_meta(&b, &scan, &prev, &pk, &meta);
+    meta.yanked = yanked;
     date_packages(&b, &scan, &prev, &pk, meta.generated);
     o.modules = count_modules(&scan);
 
     status = report_packages(&scan, &total, &rejected);
+    report_unknown_yanks(&scan, yanked, yanked_path);
     if (rejected)
         fprintf(stderr, PROG ": rejected %zu of %zu package%s%s\n", rejected,
                 total, total == 1 ? "" : "s",
@@ -441,6 +466,8 @@ out:
         untake_site(b.site);
     wh_lock_release(&lock);
     ix_theme_free(theme);
+    json_decref(yanked);
+    free(yanked_path);
     ix_scan_free(&scan);
     ix_trust_free(trust);
     wh_minisign_seckey_free(sk);

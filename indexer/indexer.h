@@ -7,6 +7,7 @@
  *   site.c      write the site: lock, place packages, publish the signed
  *               index (by hash, then the signature), prune
  *   pool.c      the worker threads, --jobs, and the memory they may use
+ *   yank.c      PKGDIR/yanked: versions their publisher withdrew
  *   progress.c  the progress bar on a terminal
  *   theme.c     a catalogue theme: its templates compiled, its assets read
  *   pagedata.c  the data a theme's templates see, from the verified index
@@ -265,9 +266,18 @@ typedef struct ix_meta {
     char    name[256];
     char    key_id[17];
     int64_t serial, generated, expires;
+    json_t *yanked;         /* ix_yank_load's, borrowed; NULL: none */
 } ix_meta;
 
 #define IX_LOCK_NAME ".wharf-lock"
+
+/* ---- yank.c ---------------------------------------------------------- */
+
+#define IX_YANKED_NAME "yanked"
+
+/* Read PKGDIR/yanked (none is an empty list) into *out: {"NAME@VERSION":
+ * {"reason": "...", "line": N}}; *path (malloc'd) names the file. */
+int ix_yank_load(const char *pkgdir, json_t **out, char **path, wh_err *err);
 
 /* Take SITE/.wharf-lock (SITE must exist) for `who` (the command, which
  * the lock file names to others): WH_E_LOCKED naming the holder, or with

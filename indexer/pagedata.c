@@ -149,6 +149,22 @@ static int is_prerelease(const char *version)
     return dash && (!plus || dash < plus);
 }
 
+static int is_yanked(const wh_index_pkg *p)
+{
+    return json_object_get(p->record, "yanked") != NULL;
+}
+
+/* The version a card shows: the newest release that is not yanked, else
+ * the newest version not yanked, else the newest (m->v is newest first). */
+static size_t pick_latest(const cmod *m)
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t k = 0; k < m->n; k++)
+            if (!is_yanked(m->v[k]) && (pass || !is_prerelease(m->v[k]->version)))
+                return k;
+    return 0;
+}
+
 /* Group the index's packages by module (the index lists them module by
  * module, sorted by name) and order each module's versions. */
 static int group_modules(ix_pages *pg)
@@ -175,11 +191,7 @@ static int group_modules(ix_pages *pg)
         }
         memcpy(m->v, order + i, m->n * sizeof *m->v);
         qsort(m->v, m->n, sizeof *m->v, cmp_pkg_newest);
-        m->latest = 0;
-        while (m->latest < m->n && is_prerelease(m->v[m->latest]->version))
-            m->latest++;
-        if (m->latest == m->n)
-            m->latest = 0;
+        m->latest = pick_latest(m);
         for (size_t k = 0; k < m->n; k++)
             if (m->v[k]->published > m->updated)
                 m->updated = m->v[k]->published;
@@ -424,6 +436,11 @@ static json_t *make_card(const ix_pages *pg, const cmod *m, size_t search_id)
         "versions_count", (json_int_t)m->n, "search_id", (json_int_t)search_id,
         "categories", category_refs(pg, rec),
         "tags", array_or_empty(rec, "tags"));
+    if (card && json_object_set(card, "yanked", json_object_get(rec, "yanked") ?
+                                json_object_get(rec, "yanked") : json_null())) {
+        json_decref(card);
+        return NULL;
+    }
     if (card && set_time(card, "updated", m->updated)) {
         json_decref(card);
         return NULL;
@@ -471,7 +488,7 @@ static int build_cards(ix_pages *pg)
 static int shadow_absent(json_t *r)
 {
     static const char *const optional[] = {
-        "ferrite", "par", "plugin", "wasm", "warnings",
+        "ferrite", "par", "plugin", "wasm", "warnings", "yanked",
     };
     for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
         if (!json_object_get(r, optional[i]) &&
@@ -507,14 +524,16 @@ fail:
 }
 
 /* "wharf install NAME@^MAJOR.MINOR" for a release (Cargo's caret: any
- * compatible update), "@=VERSION" when only pre-releases exist. */
+ * compatible update), "@=VERSION" when only pre-releases exist or every
+ * version is yanked (a yanked version resolves only when pinned). */
 static json_t *install_line(const cmod *m)
 {
     const char *ver = m->v[m->latest]->version;
     wh_semver v;
     wh_err e;
     char b[WH_SEMVER_MAX_LEN + 160];
-    if (is_prerelease(ver) || wh_semver_parse(&v, ver, strlen(ver), &e))
+    if (is_prerelease(ver) || is_yanked(m->v[m->latest]) ||
+        wh_semver_parse(&v, ver, strlen(ver), &e))
         snprintf(b, sizeof b, "wharf install %s@=%s", m->name, ver);
     else
         snprintf(b, sizeof b, "wharf install %s@^%" PRIu64 ".%" PRIu64, m->name,

@@ -209,9 +209,16 @@ static json_t *signer_json(const ix_signer *s)
 }
 
 /* The version record: the reader's fields plus what the indexer knows. */
-static json_t *version_record(const ix_entry *e)
+static json_t *version_record(const ix_entry *e, const json_t *yanked)
 {
+    char key[512];
+    snprintf(key, sizeof key, "%s@%s", e->pkg.name, e->pkg.version);
+    json_t *y = json_object_get(json_object_get(yanked, key), "reason");
     json_t *r = json_copy(e->pkg.record);
+    if (r && y && json_object_set(r, "yanked", y)) {
+        json_decref(r);
+        return NULL;
+    }
     if (!r ||
         json_object_set_new(r, "published", json_integer((json_int_t)e->published)) ||
         json_object_set_new(r, "kind", json_string(wh_pkg_kind_name(e->pkg.kind))) ||
@@ -225,7 +232,7 @@ static json_t *version_record(const ix_entry *e)
     return r;
 }
 
-static int add_version(json_t *modules, const ix_entry *e)
+static int add_version(json_t *modules, const ix_entry *e, const json_t *yanked)
 {
     json_t *mod = json_object_get(modules, e->pkg.name);
     if (!mod) {
@@ -233,7 +240,7 @@ static int add_version(json_t *modules, const ix_entry *e)
         if (!mod || json_object_set_new(modules, e->pkg.name, mod))
             return -1;
     }
-    json_t *rec = version_record(e);
+    json_t *rec = version_record(e, yanked);
     return rec ? json_object_set_new(json_object_get(mod, "versions"),
                                      e->pkg.version, rec) : -1;
 }
@@ -252,7 +259,7 @@ int ix_index_json(const ix_scan *s, const ix_meta *m, char **out, size_t *len,
     if (!root)
         return wh_fail(err, WH_E_NOMEM, NULL, -1, "cannot build the index");
     for (size_t i = 0; i < s->n; i++)
-        if (s->v[i].state == IX_OK && add_version(modules, &s->v[i])) {
+        if (s->v[i].state == IX_OK && add_version(modules, &s->v[i], m->yanked)) {
             json_decref(root);
             return wh_fail(err, WH_E_NOMEM, s->v[i].path, -1, "cannot build the index");
         }
