@@ -277,6 +277,37 @@ void wh_index_free(wh_index *ix)
     memset(ix, 0, sizeof *ix);
 }
 
+/* --- latest ----------------------------------------------------------------- */
+
+/* Is a newer than the best so far (*best, parsed into *bv)? */
+static int newer(const char *a, const char *best, wh_semver *bv)
+{
+    wh_semver av;
+    if (wh_semver_parse(&av, a, strlen(a), NULL))
+        return 0;
+    if (best && wh_semver_compare(&av, bv) < 0)
+        return 0;
+    if (best && wh_semver_compare(&av, bv) == 0 && strcmp(a, best) <= 0)
+        return 0;                 /* equal precedence: the larger build text */
+    *bv = av;
+    return 1;
+}
+
+const char *wh_index_latest(const json_t *versions)
+{
+    const char *best[3] = { NULL, NULL, NULL }, *ver;
+    wh_semver bv[3];
+    json_t *rec;
+    json_object_foreach((json_t *)versions, ver, rec) {
+        int yanked = json_object_get(rec, "yanked") != NULL;
+        int pre = strchr(ver, '-') && (!strchr(ver, '+') || strchr(ver, '-') < strchr(ver, '+'));
+        for (int k = 0; k < 3; k++)
+            if ((k == 2 || (!yanked && (k == 1 || !pre))) && newer(ver, best[k], &bv[k]))
+                best[k] = ver;
+    }
+    return best[0] ? best[0] : best[1] ? best[1] : best[2];
+}
+
 /* --- packages --------------------------------------------------------------- */
 
 int wh_index_packages(const wh_index *ix, wh_index_pkg **out, size_t *n,

@@ -107,6 +107,13 @@ typedef struct wh_index_pkg {
 int wh_index_packages(const wh_index *ix, wh_index_pkg **v, size_t *n,
                       wh_err *err);
 
+/* The version of a module that readers call its latest, among the keys
+ * of its "versions" object: the highest SemVer that is neither a
+ * pre-release nor yanked, else the highest not yanked, else the highest
+ * (Cargo's rule: a yanked version is used only when pinned).  NULL when
+ * versions is empty or not an object.  The string belongs to versions. */
+const char *wh_index_latest(const json_t *versions);
+
 /* Check SITE/p->path against its record: a regular file (no link
  * followed, never blocking), its size, then its SHA-256; with has_sig,
  * its .minisig must be present too.  Mismatches are WH_E_VERIFY. */

@@ -154,14 +154,15 @@ static int is_yanked(const wh_index_pkg *p)
     return json_object_get(p->record, "yanked") != NULL;
 }
 
-/* The version a card shows: the newest release that is not yanked, else
- * the newest version not yanked, else the newest (m->v is newest first). */
-static size_t pick_latest(const cmod *m)
+/* The version a card shows (wh_index_latest's rule), as an index into
+ * m->v. */
+static size_t pick_latest(const cmod *m, const wh_index *ix)
 {
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t k = 0; k < m->n; k++)
-            if (!is_yanked(m->v[k]) && (pass || !is_prerelease(m->v[k]->version)))
-                return k;
+    json_t *mod = json_object_get(json_object_get(ix->json, "modules"), m->name);
+    const char *latest = wh_index_latest(json_object_get(mod, "versions"));
+    for (size_t k = 0; latest && k < m->n; k++)
+        if (!strcmp(m->v[k]->version, latest))
+            return k;
     return 0;
 }
 
@@ -191,7 +192,7 @@ static int group_modules(ix_pages *pg)
         }
         memcpy(m->v, order + i, m->n * sizeof *m->v);
         qsort(m->v, m->n, sizeof *m->v, cmp_pkg_newest);
-        m->latest = pick_latest(m);
+        m->latest = pick_latest(m, pg->ix);
         for (size_t k = 0; k < m->n; k++)
             if (m->v[k]->published > m->updated)
                 m->updated = m->v[k]->published;

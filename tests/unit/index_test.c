@@ -1115,8 +1115,44 @@ static void test_head_load_missing(void **state)
     free(s);
 }
 
+/* wh_index_latest over a "versions" object written as JSON text. */
+static const char *latest_of(const char *versions, json_t **keep)
+{
+    json_error_t je;
+    *keep = json_loads(versions, 0, &je);
+    assert_non_null(*keep);
+    return wh_index_latest(*keep);
+}
+
+static void test_latest(void **state)
+{
+    (void)state;
+    static const struct { const char *versions, *want; } rows[] = {
+        { "{\"1.0.0\":{},\"1.2.0\":{},\"1.10.0\":{}}", "1.10.0" },
+        { "{\"1.0.0\":{},\"2.0.0-beta.1\":{}}", "1.0.0" },           /* a release first */
+        { "{\"2.0.0-alpha\":{},\"2.0.0-beta\":{}}", "2.0.0-beta" },  /* only pre-releases */
+        { "{\"1.0.0\":{},\"1.1.0\":{\"yanked\":\"\"}}", "1.0.0" },  /* yanked skipped */
+        { "{\"1.0.0\":{\"yanked\":\"x\"},\"2.0.0-rc.1\":{}}", "2.0.0-rc.1" },
+        { "{\"1.0.0\":{\"yanked\":\"\"},\"1.1.0\":{\"yanked\":\"\"}}", "1.1.0" }, /* all yanked */
+        { "{\"1.0.0+b\":{},\"1.0.0+a\":{}}", "1.0.0+b" },            /* same precedence */
+        { "{\"not-semver\":{},\"0.1.0\":{}}", "0.1.0" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        json_t *v;
+        const char *got = latest_of(rows[i].versions, &v);
+        assert_non_null(got);
+        assert_string_equal(got, rows[i].want);
+        json_decref(v);
+    }
+    json_t *empty = json_object();
+    assert_null(wh_index_latest(empty));
+    assert_null(wh_index_latest(NULL));
+    json_decref(empty);
+}
+
 WH_TEST_MAIN("index",
     cmocka_unit_test(test_good_index),
+    cmocka_unit_test(test_latest),
     cmocka_unit_test(test_module_without_versions),
     cmocka_unit_test(test_comment_text),
     cmocka_unit_test(test_byhash_names),
