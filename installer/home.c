@@ -21,7 +21,7 @@
 #include "common/json.h"
 #include "common/pkg.h"
 
-#define SOURCES_MAX ((size_t)1 << 20)
+#define STATE_MAX ((size_t)16 << 20)   /* bytes of a state file */
 
 int ins_home_find(ins_home *h, const char *dir, wh_err *err)
 {
@@ -181,39 +181,61 @@ static int check_source(const char *path, const char *name, json_t *src,
 
 int ins_sources_load(const ins_home *h, json_t **sources, wh_err *err)
 {
-    char path[PATH_MAX], *text;
-    size_t len;
-    json_t *root = NULL, *src;
+    char path[PATH_MAX];
     const char *name;
-    *sources = NULL;
-    int rc = ins_home_path(h, INS_SOURCES_FILE, path, sizeof path, err);
-    if (rc == 0 && (rc = wh_file_read(path, SOURCES_MAX, &text, &len, err)) == WH_E_NOTFOUND)
-        return (*sources = json_object()) ? 0 : wh_fail(err, WH_E_NOMEM, path, -1, NULL);
-    if (rc)
-        return rc;
-    rc = wh_json_parse(text, len, path, &root, err);
-    free(text);
-    json_t *all = json_object_get(root, "sources");
-    if (rc == 0 && (!json_is_string(json_object_get(root, "format")) ||
-                    strcmp(json_string_value(json_object_get(root, "format")),
-                           INS_SOURCES_FORMAT) || !json_is_object(all)))
-        rc = bad_sources(path, err, "not a " INS_SOURCES_FORMAT " file", NULL);
-    json_object_foreach(all, name, src)
+    json_t *src;
+    int rc = ins_state_load(h, INS_SOURCES_FILE, INS_SOURCES_FORMAT, "sources",
+                            sources, path, sizeof path, err);
+    json_object_foreach(rc == 0 ? *sources : NULL, name, src)
         if (rc == 0)
             rc = check_source(path, name, src, err);
-    if (rc == 0)
-        *sources = json_incref(all);
-    json_decref(root);
+    if (rc) {
+        json_decref(*sources);
+        *sources = NULL;
+    }
     return rc;
 }
 
 int ins_sources_save(const ins_home *h, json_t *sources, wh_err *err)
 {
+    return ins_state_save(h, INS_SOURCES_FILE, INS_SOURCES_FORMAT, "sources",
+                          sources, err);
+}
+
+/* --- state files ---------------------------------------------------------------- */
+
+int ins_state_load(const ins_home *h, const char *file, const char *format,
+                   const char *key, json_t **obj, char *path, size_t n,
+                   wh_err *err)
+{
+    char *text;
+    size_t len;
+    json_t *root = NULL;
+    *obj = NULL;
+    int rc = ins_home_path(h, file, path, n, err);
+    if (rc == 0 && (rc = wh_file_read(path, STATE_MAX, &text, &len, err)) == WH_E_NOTFOUND)
+        return (*obj = json_object()) ? 0 : wh_fail(err, WH_E_NOMEM, path, -1, NULL);
+    if (rc)
+        return rc;
+    rc = wh_json_parse(text, len, path, &root, err);
+    free(text);
+    json_t *fmt = json_object_get(root, "format"), *o = json_object_get(root, key);
+    if (rc == 0 && (!json_is_string(fmt) || strcmp(json_string_value(fmt), format) ||
+                    !json_is_object(o)))
+        rc = wh_fail(err, WH_E_FORMAT, path, -1, "not a %s file", format);
+    if (rc == 0)
+        *obj = json_incref(o);
+    json_decref(root);
+    return rc;
+}
+
+int ins_state_save(const ins_home *h, const char *file, const char *format,
+                   const char *key, json_t *obj, wh_err *err)
+{
     char path[PATH_MAX], *text = NULL;
     size_t len;
-    json_t *root = json_pack("{sssO}", "format", INS_SOURCES_FORMAT,
-                             "sources", sources);
-    int rc = root ? ins_home_path(h, INS_SOURCES_FILE, path, sizeof path, err)
+    json_t *root = json_pack("{sssO}", "format", format, key, obj);
+    int rc = root ? ins_home_path(h, file, path, sizeof path, err)
                   : wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
     if (rc == 0)
         rc = wh_json_canon(root, &text, &len, err);

@@ -93,6 +93,16 @@ int ins_trust_load(const ins_home *h, wh_keyring *kr, wh_err *err);
 int ins_sources_load(const ins_home *h, json_t **sources, wh_err *err);
 int ins_sources_save(const ins_home *h, json_t *sources, wh_err *err);
 
+/* A state file of the root, {"format": FORMAT, KEY: {...}}: load gives its
+ * object (a new reference; an empty one when the file does not exist) and
+ * its path (for the caller's own checks), refusing another format; save
+ * writes it as canonical JSON, atomically. */
+int ins_state_load(const ins_home *h, const char *file, const char *format,
+                   const char *key, json_t **obj, char *path, size_t n,
+                   wh_err *err);
+int ins_state_save(const ins_home *h, const char *file, const char *format,
+                   const char *key, json_t *obj, wh_err *err);
+
 /* A location as sources.json keeps it: an http(s):// or file:// URL as
  * given (without a trailing '/'), a folder as an absolute path.  Other
  * schemes, control characters and empty names are WH_E_USAGE. */

@@ -40,7 +40,6 @@
 #include "common/fs.h"
 #include "common/json.h"
 
-#define SEEN_MAX ((size_t)1 << 20)
 
 /* --- locations -------------------------------------------------------------- */
 
@@ -78,46 +77,19 @@ static int location_dir(const char *loc, char *out, size_t n, wh_err *err)
 
 int ins_seen_load(const ins_home *h, json_t **seen, wh_err *err)
 {
-    char path[PATH_MAX], *text;
-    size_t len;
-    json_t *root = NULL, *v;
+    char path[PATH_MAX];
     const char *id;
-    *seen = NULL;
-    int rc = ins_home_path(h, INS_SEEN_FILE, path, sizeof path, err);
-    if (rc == 0 && (rc = wh_file_read(path, SEEN_MAX, &text, &len, err)) == WH_E_NOTFOUND)
-        return (*seen = json_object()) ? 0 : wh_fail(err, WH_E_NOMEM, path, -1, NULL);
-    if (rc)
-        return rc;
-    rc = wh_json_parse(text, len, path, &root, err);
-    free(text);
-    json_t *serials = json_object_get(root, "serials");
-    if (rc == 0 && (!json_is_string(json_object_get(root, "format")) ||
-                    strcmp(json_string_value(json_object_get(root, "format")),
-                           INS_SEEN_FORMAT) || !json_is_object(serials)))
-        rc = wh_fail(err, WH_E_FORMAT, path, -1, "not a " INS_SEEN_FORMAT " file");
-    json_object_foreach(serials, id, v)
+    json_t *v;
+    int rc = ins_state_load(h, INS_SEEN_FILE, INS_SEEN_FORMAT, "serials", seen,
+                            path, sizeof path, err);
+    json_object_foreach(rc == 0 ? *seen : NULL, id, v)
         if (rc == 0 && (!json_is_integer(v) || json_integer_value(v) < 1))
             rc = wh_fail(err, WH_E_FORMAT, path, -1, "serial of key %s is not "
                          "a positive integer", id);
-    if (rc == 0)
-        *seen = json_incref(serials);
-    json_decref(root);
-    return rc;
-}
-
-static int seen_save(const ins_home *h, json_t *seen, wh_err *err)
-{
-    char path[PATH_MAX], *text = NULL;
-    size_t len;
-    json_t *root = json_pack("{sssO}", "format", INS_SEEN_FORMAT, "serials", seen);
-    int rc = root ? ins_home_path(h, INS_SEEN_FILE, path, sizeof path, err)
-                  : wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
-    if (rc == 0)
-        rc = wh_json_canon(root, &text, &len, err);
-    if (rc == 0)
-        rc = wh_file_write_atomic(path, text, len, 0644, err);
-    free(text);
-    json_decref(root);
+    if (rc) {
+        json_decref(*seen);
+        *seen = NULL;
+    }
     return rc;
 }
 
@@ -275,7 +247,8 @@ int ins_repo_store(const ins_home *h, const char *name, const wh_index *ix,
         if (json_object_set_new(seen, id, json_integer(ix->head.serial)))
             rc = wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
         if (rc == 0)
-            rc = seen_save(h, seen, err);
+            rc = ins_state_save(h, INS_SEEN_FILE, INS_SEEN_FORMAT, "serials",
+                                seen, err);
     }
     if (rc == 0) {
         snprintf(path, sizeof path, "%s/" WH_INDEX_SIG, dir);
