@@ -30,6 +30,12 @@ case_name=""
 case_ok=1
 rc=0
 
+# run_wasm FILE: the smallest useful module, exporting "run" () -> (),
+# which the indexer's tests package again and again.
+run_wasm() {
+    printf '\000asm\001\000\000\000\001\004\001\140\000\000\003\002\001\000\007\007\001\003run\000\000\012\004\001\002\000\013' >"$1"
+}
+
 begin() { case_name=$1; case_ok=1; rm -f "$T/.failed"; }
 
 # A check may run in a subshell (the right side of a pipe), where setting

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
 
-printf '\000asm\001\000\000\000\001\004\001\140\000\000\003\002\001\000\007\007\001\003run\000\000\012\004\001\002\000\013' >run.wasm
+run_wasm run.wasm
 wharf-index keygen -W >/dev/null
 mkdir pkgs
 mkpkg ferrpkg run.wasm pkgs/hello-1.0.0.ferrpkg

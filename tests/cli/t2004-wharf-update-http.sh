@@ -13,7 +13,7 @@ begin "node is installed"
 command -v node >/dev/null 2>&1 || fail "node is missing; run 'make deps'"
 end
 
-printf '\000asm\001\000\000\000\001\004\001\140\000\000\003\002\001\000\007\007\001\003run\000\000\012\004\001\002\000\013' >run.wasm
+run_wasm run.wasm
 wharf-index keygen -W -p repo.pub -s repo.key >/dev/null
 mkdir pkgs www
 mkpkg ferrpkg run.wasm pkgs/hello.ferrpkg
