@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -322,4 +323,13 @@ int wh_cli_dispatch(const char *prog, const char *description,
     fprintf(stderr, "%s: '%s' is not a %s command\ntry '%s --help'\n", prog,
             wh_quote(q, sizeof q, what, strlen(what)), prog, prog);
     return WH_EXIT_USAGE;
+}
+
+void wh_cli_date(long long t, char out[32])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if ((long long)tt != t || !gmtime_r(&tt, &tm) ||
+        !strftime(out, 32, "%Y-%m-%d", &tm))
+        snprintf(out, 32, "@%lld", t);
 }

@@ -73,6 +73,10 @@ int wh_cli_usage_error(const wh_cli *c);
  * reason quoted, never cut); returns its exit status. */
 int wh_cli_report(const char *prog, const wh_err *err);
 
+/* "2027-02-19" for a Unix time, or "@T" when the calendar cannot hold it
+ * (a hostile index may say any integer). */
+void wh_cli_date(long long t, char out[32]);
+
 /* The decimal number s if it lies in [lo, hi] (lo >= 0: no sign
  * allowed), else -1.  For option arguments and variables such as
  * SOURCE_DATE_EPOCH. */

@@ -274,7 +274,7 @@ static void print_summary(const build *b, const ix_scan *s, const ix_meta *m,
     for (size_t i = 0; i < s->n; i++)
         nread += s->v[i].was_read;
     char date[32];
-    ix_date(m->expires, date);
+    wh_cli_date(m->expires, date);
     if (o->temporaries)
         printf("removed %zu temporary file%s left by an interrupted build\n",
                o->temporaries, o->temporaries == 1 ? "" : "s");

@@ -239,7 +239,7 @@ static void check_index(const verify *o, const wh_index *ix,
     int64_t behind;
     wh_err err;
     if (ix->head.expires <= (int64_t)time(NULL)) {
-        ix_date(ix->head.expires, date);
+        wh_cli_date(ix->head.expires, date);
         snprintf(path, sizeof path, "%s/" WH_INDEX_JSON, o->site);
         wh_fail(&err, WH_E_EXPIRED, path, -1, "the index expired on %s", date);
         note(status, &err, failures, WH_INDEX_JSON);
@@ -316,7 +316,7 @@ int cmd_verify(int argc, char **argv)
     check_index(&o, &ix, &pk, &status, failures);
     check_packages(&o, &ix, &status, failures, &bad);
     char date[32];
-    ix_date(ix.head.expires, date);
+    wh_cli_date(ix.head.expires, date);
     if (o.json)
         print_json(&o, &ix, failures, status);
     else if (!o.quiet && status == WH_EXIT_OK)

@@ -408,7 +408,5 @@ int ix_site_sync(const char *site, wh_err *err);
 /* a + b + c, malloc'd (NULL: no memory). */
 char *ix_join(const char *a, const char *b, const char *c);
 
-/* "2027-02-19" for a Unix time. */
-void ix_date(int64_t t, char out[32]);
 
 #endif

@@ -79,13 +79,12 @@ static int set_time(json_t *o, const char *key, int64_t t)
     char k[64], v[32];
     time_t tt = (time_t)t;
     struct tm tm;
-    if (!gmtime_r(&tt, &tm))
-        memset(&tm, 0, sizeof tm);
     int rc = json_object_set_new(o, key, json_integer((json_int_t)t));
-    strftime(v, sizeof v, "%Y-%m-%d", &tm);
+    wh_cli_date(t, v);
     snprintf(k, sizeof k, "%s_date", key);
     rc |= json_object_set_new(o, k, json_string(v));
-    strftime(v, sizeof v, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (!gmtime_r(&tt, &tm) || !strftime(v, sizeof v, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(v, sizeof v, "@%lld", (long long)t);   /* beyond the calendar */
     snprintf(k, sizeof k, "%s_iso", key);
     rc |= json_object_set_new(o, k, json_string(v));
     return rc;

@@ -84,13 +84,6 @@
 
 #define UNTRUSTED_COMMENT "signature from wharf-index"
 
-void ix_date(int64_t t, char out[32])
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%d", &tm))
-        snprintf(out, 32, "@%" PRId64, t);
-}
 
 char *ix_join(const char *a, const char *b, const char *c)
 {

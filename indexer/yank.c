@@ -75,7 +75,8 @@ static int yank_line(json_t *y, const char *path, int lineno, const char *s,
     json_t *reason = json_stringn(s + r, n - r);
     json_t *val = json_pack("{sosi}", "reason", reason, "line", lineno);
     if (!val || json_object_set_new(y, key, val))
-        return wh_fail(err, WH_E_FORMAT, path, -1, "line %d: not UTF-8 text", lineno);
+        return wh_fail_at(err, WH_E_FORMAT, path, lineno, (int)r + 1,
+                          "the reason is not UTF-8 text");
     return 0;
 }
 

@@ -93,9 +93,7 @@ static void report(const update_opts *o, json_t *out, const char *name,
                    const wh_index *ix, const char *loc, int64_t now)
 {
     char date[32];
-    time_t t = (time_t)ix->head.expires;
-    struct tm tm;
-    strftime(date, sizeof date, "%Y-%m-%d", gmtime_r(&t, &tm));
+    wh_cli_date(ix->head.expires, date);
     if (ix->head.expires < now)
         fprintf(stderr, PROG ": warning: %s: the index expired on %s, %lld "
                 "days ago; used because of --allow-expired\n", name, date,

@@ -148,9 +148,7 @@ int ins_location_normalize(const char *loc, char *out, size_t n, wh_err *err)
 static int bad_sources(const char *path, wh_err *err, const char *why,
                        const char *name)
 {
-    if (name)
-        return wh_fail(err, WH_E_FORMAT, path, -1, "source '%s': %s", name, why);
-    return wh_fail(err, WH_E_FORMAT, path, -1, "%s", why);
+    return wh_fail(err, WH_E_FORMAT, path, -1, "source '%s': %s", name, why);
 }
 
 /* Every field of one source, as ins_sources_save writes it. */

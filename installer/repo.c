@@ -121,13 +121,6 @@ static int signing_key(const wh_minisign_sig *sig, const char *sig_path,
     return 0;
 }
 
-static void date_of(int64_t t, char out[32])
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%d", &tm))
-        snprintf(out, 32, "@%lld", (long long)t);
-}
 
 /* A site over HTTP(S), the way wh_index_load reads a folder: the
  * signature, the key, then the index it names by hash (index.json for a
@@ -192,7 +185,7 @@ int ins_repo_fetch_one(const char *loc, json_t *src, const wh_keyring *kr,
         return rc;
     wh_minisign_keyid_hex(pk.key_id, id);
     json_t *floor = json_object_get(seen, id);
-    date_of(ix->head.expires, date);
+    wh_cli_date(ix->head.expires, date);
     if (floor && ix->head.serial < json_integer_value(floor))
         rc = wh_fail(err, WH_E_VERIFY, sig_path, -1, "index serial %lld is older "
                      "than %lld already seen (a rollback, or a stale mirror)",

@@ -63,6 +63,12 @@ EOF
 printf '  hello@1.x\n' >pkgs/yanked
 run wharf-index build pkgs -o site
 check_err_has "wharf-index build: pkgs/yanked:1:9: version: "
+printf 'hello@1.0.0 bad\377reason\n' >pkgs/yanked
+run wharf-index build pkgs -o site
+check_rc 3
+check_err <<'EOF'
+wharf-index build: pkgs/yanked:1:13: the reason is not UTF-8 text
+EOF
 check_that "the site is as it was" cmp -s sig.before site/index.json.minisig
 end
 
