@@ -125,4 +125,8 @@ int wh_fs_link(const char *from, const char *to);
 int wh_fs_rename(const char *from, const char *to);
 int wh_fs_unlink(const char *path);
 
+/* Make everything written so far on dir's file system durable (one
+ * syncfs; sync() where there is none). */
+int wh_fs_sync(const char *dir, wh_err *err);
+
 #endif

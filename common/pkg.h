@@ -160,4 +160,80 @@ int wh_pkg_labels(const json_t *arr, const char *what, json_t **out,
 int wh_pkg_dep_check(const char *name, size_t nlen, const char *req,
                      size_t rlen, wh_err *err);
 
+/* --- installed layout (pkg_unpack.c) -------------------------------------
+ *
+ * Which files an installed module consists of, per format (docs/formats.md,
+ * "Installed layout"); the installer writes them under
+ * ROOT/modules/NAME/VERSION/:
+ *
+ *   ferrpkg  ferrite-plugin.toml  the header as Ferrite's manifest
+ *            ferrpkg.json         the header, byte for byte
+ *            module.wasm          the module
+ *   bundle   every regular file of the zip, under its own name
+ *   PAR      claims.jwt, bin/provider (the binary for one target, mode
+ *            0755), world.wasm (when the archive has one)
+ *
+ * Every other file is mode 0644.  Directories are implied by the paths. */
+
+/* This machine's target as wasmCloud names a PAR's binaries: Rust's
+ * std::env::consts ARCH "-" OS ("x86_64-linux", "aarch64-linux",
+ * "aarch64-macos", "x86_64-windows", ...), fixed when wharf is compiled;
+ * "unknown" for a part the compiler does not tell.  A static string. */
+const char *wh_pkg_host_target(void);
+
+/* One file of an installed module, handed to the caller to write: rel is
+ * a safe relative path (printable ASCII, no "." or ".." components, no
+ * backslash, at most WH_PKG_UNPACK_MAX_NAME bytes, components at most 255
+ * bytes) that collides with no other rel of the same call, even on a
+ * case-insensitive file system (neither equal ignoring ASCII case nor a
+ * file where another needs a folder); data[0..len) is valid only during
+ * the call; mode is 0644 or 0755.  Return 0 to go on, or a WH_E_* code
+ * (with err filled) to stop: wh_pkg_unpack then returns that code. */
+typedef int (*wh_pkg_file_fn)(void *ctx, const char *rel,
+                              const uint8_t *data, size_t len, unsigned mode,
+                              wh_err *err);
+
+#define WH_PKG_UNPACK_MAX_FILES 256    /* entries of a bundle or PAR */
+#define WH_PKG_UNPACK_MAX_NAME  1024   /* bytes of an installed path */
+
+/* Call fn for each file the module in data[0..len) installs, in the
+ * archive's order (ferrpkg: the three files in the order above).  pkg is
+ * what wh_pkg_read_mem returned for these same bytes: its kind says the
+ * format, and what fn receives is checked against it once more (a
+ * .ferrpkg's name, version and checksum; a PAR binary's size and SHA-256;
+ * a bundle's module entry), so the files are the ones verified.  The
+ * archive is still read as hostile: every entry of a bundle or PAR is
+ * checked (name, type, duplicates, count, sizes counted while
+ * decompressing) before fn sees it, and anything wrong stops the call
+ * with WH_E_UNSAFE, WH_E_FORMAT, WH_E_LIMIT or WH_E_VERIFY naming path,
+ * the entry and the reason ("b.zip: entry '../x': '..' component").
+ * target (NULL: wh_pkg_host_target()) picks a PAR's binary; a PAR
+ * without one for it fails with WH_E_NOTFOUND before fn is called (see
+ * wh_pkg_target_check).
+ *
+ * fn may have been called for some files when an error stops the call:
+ * the caller writes into a staging folder and drops it on failure.
+ * Nothing is written here.  Memory: besides data, one file at a time
+ * (a bundle entry up to WH_PKG_MAX_ENTRY, a PAR's binary or world.wasm
+ * up to WH_PKG_MAX_SIZE, growing by doubling so at most twice that
+ * while it grows; a .ferrpkg's files point into data, plus its parsed
+ * header and manifest, within WH_PKG_READ_SLACK as when reading) and
+ * libarchive's buffers. */
+int wh_pkg_unpack(const char *path, const uint8_t *data, size_t len,
+                  const wh_pkg *pkg, const char *target, wh_pkg_file_fn fn,
+                  void *ctx, wh_err *err);
+
+/* The targets a PAR version record (from wh_pkg_read or the index) offers,
+ * sorted and separated by ", " ("aarch64-macos, x86_64-windows"), into
+ * buf (size n, truncated with "..." when too small); "" for none or
+ * another kind.  Returns buf. */
+char *wh_pkg_targets(const json_t *record, char *buf, size_t n);
+
+/* 0 if record offers a binary for target (NULL: this machine's), or is
+ * not a PAR's (every other kind runs anywhere); else WH_E_NOTFOUND
+ * naming path: "not available for x86_64-linux (it has aarch64-macos,
+ * x86_64-windows)".  So an installer can refuse before downloading. */
+int wh_pkg_target_check(const char *path, const json_t *record,
+                        const char *target, wh_err *err);
+
 #endif

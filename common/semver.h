@@ -144,6 +144,13 @@ void wh_semver_req_free(wh_semver_req *req);
  * major.minor.patch. */
 bool wh_semver_req_matches(const wh_semver_req *req, const wh_semver *v);
 
+/* true if req is a pin: exactly one comparator set holding exactly one
+ * "=" comparator with a full version ("=1.0.1" in Cargo syntax, "1.0.1"
+ * or "=1.0.1" in npm's); then *v (if not NULL) is that version, without
+ * build metadata.  The resolver uses it: a yanked version may be chosen
+ * only when a requirement pins it. */
+bool wh_semver_req_exact(const wh_semver_req *req, wh_semver *v);
+
 /* Write req in normalized comparator form to buf like snprintf (returns
  * the length needed).  Comparators are the primitives it compiled to,
  * joined by ", " in Cargo syntax and by " " in npm syntax; npm sets are

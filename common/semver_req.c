@@ -596,6 +596,25 @@ bool wh_semver_req_matches(const wh_semver_req *req, const wh_semver *v)
     return false;
 }
 
+bool wh_semver_req_exact(const wh_semver_req *req, wh_semver *v)
+{
+    assert(req);
+    if (req->ncmp != 1 || req->cmp[0].op != OP_EQ)
+        return false;
+    const struct cmp *c = &req->cmp[0];
+    if (c->pre_len + 2 > WH_SEMVER_MAX_LEN)  /* no version is that long */
+        return false;
+    if (v) {
+        memset(v, 0, sizeof *v);
+        v->major = c->num[0];
+        v->minor = c->num[1];
+        v->patch = c->num[2];
+        v->pre_len = c->pre_len;
+        memcpy(v->ids, req->pool + c->pre_off, c->pre_len);
+    }
+    return true;
+}
+
 /* snprintf-style appending that keeps counting past the end of buf. */
 struct out {
     char  *buf;

@@ -52,6 +52,7 @@ int cmd_sign(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_catalogue(int argc, char **argv);
+int cmd_rotate(int argc, char **argv);
 
 /* ---- progress.c ------------------------------------------------------ */
 

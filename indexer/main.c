@@ -15,6 +15,7 @@ static const wh_cmd commands[] = {
     { "build",  cmd_build,  "index a folder of packages into a signed site" },
     { "verify", cmd_verify, "check a site's signature, expiry and packages" },
     { "catalogue", cmd_catalogue, "render a site's HTML catalogue again" },
+    { "rotate", cmd_rotate, "hand a site over to a new repository key" },
     { NULL, NULL, NULL }
 };
 

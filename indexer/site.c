@@ -395,19 +395,7 @@ static int link_replace(const char *src, const char *dst, const ix_stat *want,
  * wh_atomic_commit already). */
 int ix_site_sync(const char *site, wh_err *err)
 {
-#ifdef __linux__
-    int fd = open(site, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return wh_fail_errno(err, errno, site, "cannot open directory");
-    int rc = syncfs(fd) < 0 ? wh_fail_errno(err, errno, site, "cannot sync") : 0;
-    close(fd);
-    return rc;
-#else
-    (void)site;
-    (void)err;
-    sync();
-    return 0;
-#endif
+    return wh_fs_sync(site, err);
 }
 
 /* Make dst a copy of src: nothing if it already is (same inode, or the

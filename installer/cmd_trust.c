@@ -9,6 +9,12 @@
  * make "signed by a trusted key" ambiguous.  Removing takes the id as
  * minisign prints it (any case).
  *
+ * A key a followed rotation revoked (revoked.json, repo.c) is listed
+ * after the trusted ones with what it was rotated to, and adding it again
+ * is refused unless --force, which also takes it off revoked.json (that
+ * first, so a crash never leaves a key both trusted and revoked, which the
+ * next update would take as a rotation to finish).
+ *
  * Tests: tests/cli/t2001-wharf-trust.sh.
  */
 #include "installer/installer.h"
@@ -25,6 +31,7 @@
 static const wh_opt opts[] = {
     INS_OPTS_COMMON,
     { INS_OPT_JSON, "json", NULL, "list: print JSON" },
+    { 'f', "force", NULL, "add: trust a key even though a key rotation revoked it" },
     { 'q', "quiet", NULL, "print nothing but errors" },
     { 0, NULL, NULL, NULL }
 };
@@ -41,7 +48,7 @@ static const char description[] =
 
 typedef struct trust_opts {
     const char *home;
-    int json, quiet, wait;
+    int json, quiet, wait, force;
     int argc;
     char **argv;          /* the subcommand and its operands */
 } trust_opts;
@@ -58,6 +65,7 @@ static int parse_args(trust_opts *o, int argc, char **argv)
         case INS_OPT_WAIT: o->wait = 1; break;
         case INS_OPT_JSON: o->json = 1; break;
         case 'q': o->quiet = 1; break;
+        case 'f': o->force = 1; break;
         case WH_CLI_HELP:
             wh_cli_help(stdout, usage, description, opts);
             return -1;
@@ -92,16 +100,35 @@ static int key_path(const ins_home *h, const char *id, char *out, size_t n,
     return ins_home_path(h, rel, out, n, err);
 }
 
-static int add_one(const ins_home *h, wh_keyring *kr, const char *file, int quiet,
-                   wh_err *err)
+/* A revoked key: refused, or with --force taken off revoked.json. */
+static int unrevoke(const ins_home *h, json_t *revoked, const char *id,
+                    const char *file, int force, wh_err *err)
+{
+    char why[128];
+    if (!ins_revoked_why(revoked, id, why, sizeof why))
+        return 0;
+    if (!force)
+        return wh_fail(err, WH_E_UNTRUSTED, file, -1, "key %s was %s and is "
+                       "revoked; --force trusts it again", id, why);
+    if (json_object_del(revoked, id))
+        return wh_fail(err, WH_E_INTERNAL, file, -1, NULL);
+    return ins_state_save(h, INS_REVOKED_FILE, INS_REVOKED_FORMAT, "keys", revoked,
+                          err);
+}
+
+static int add_one(const ins_home *h, wh_keyring *kr, json_t *revoked,
+                   const trust_opts *o, const char *file, wh_err *err)
 {
     wh_minisign_pubkey pk;
     char id[17], path[PATH_MAX], dir[PATH_MAX], comment[64];
     const char *where;
+    int quiet = o->quiet;
     int rc = wh_minisign_pubkey_load(&pk, file, err);
     if (rc)
         return rc;
     wh_minisign_keyid_hex(pk.key_id, id);
+    if ((rc = unrevoke(h, revoked, id, file, o->force, err)) != 0)
+        return rc;
     const wh_minisign_pubkey *old = wh_keyring_find(kr, pk.key_id, &where);
     if (old && memcmp(old->pk, pk.pk, sizeof pk.pk) == 0) {
         if (!quiet)
@@ -152,7 +179,26 @@ static int remove_one(const ins_home *h, const char *arg, int quiet, wh_err *err
     return rc;
 }
 
-static void list(const wh_keyring *kr, int json)
+/* The revoked keys, after the trusted ones. */
+static void list_revoked(json_t *revoked, json_t *all)
+{
+    const char *id;
+    json_t *e;
+    json_object_foreach(revoked, id, e) {
+        char why[128];
+        ins_revoked_why(revoked, id, why, sizeof why);
+        if (all)
+            json_array_append_new(all, json_pack("{sssOs{sOsO}}", "key_id", id,
+                "public_key", json_object_get(e, "public_key"), "revoked",
+                "rotated_to", json_object_get(e, "rotated_to"),
+                "issued", json_object_get(e, "issued")));
+        else
+            printf("%s  %s  revoked: %s\n", id,
+                   json_string_value(json_object_get(e, "public_key")), why);
+    }
+}
+
+static void list(const wh_keyring *kr, json_t *revoked, int json)
 {
     json_t *all = json_array();
     for (size_t i = 0; i < kr->n; i++) {
@@ -165,6 +211,7 @@ static void list(const wh_keyring *kr, int json)
         else
             printf("%s  %s\n", id, b64);
     }
+    list_revoked(revoked, json ? all : NULL);
     char *text;
     size_t len;
     if (json && wh_json_canon(all, &text, &len, NULL) == 0) {
@@ -182,6 +229,7 @@ int cmd_trust(int argc, char **argv)
         return rc < 0 ? WH_EXIT_OK : rc;
     ins_home h;
     wh_keyring kr = { 0 };
+    json_t *revoked = NULL;
     wh_err err;
     wh_err_clear(&err);
     const char *sub = o.argv[0];
@@ -195,14 +243,17 @@ int cmd_trust(int argc, char **argv)
         rc = ins_home_lock(&h, who, o.wait, o.quiet, &err);
     if (rc == 0)
         rc = ins_trust_load(&h, &kr, &err);
+    if (rc == 0)
+        rc = ins_revoked_load(&h, &revoked, &err);
     if (rc == 0 && !strcmp(sub, "list"))
-        list(&kr, o.json);
+        list(&kr, revoked, o.json);
     for (int i = 1; rc == 0 && i < o.argc; i++)
-        rc = !strcmp(sub, "add") ? add_one(&h, &kr, o.argv[i], o.quiet, &err)
+        rc = !strcmp(sub, "add") ? add_one(&h, &kr, revoked, &o, o.argv[i], &err)
                                  : remove_one(&h, o.argv[i], o.quiet, &err);
     if (rc)
         rc = wh_cli_report(PROG, &err);
     ins_home_unlock(&h);
     wh_keyring_free(&kr);
+    json_decref(revoked);
     return rc;
 }

@@ -9,9 +9,17 @@
  * location that served an index it could not use, else of the first that
  * served none; the run's is the first failing source's.
  *
- * Tests: tests/cli/t2003-wharf-update.sh.
+ * A location whose index is signed by a key the source does not trust,
+ * with rotation statements leading to one it does, is followed (repo.c,
+ * ROTATION) and said on stderr whatever --quiet says, as every change of
+ * trust should be: "wharf update: main: key K was rotated to N (statement
+ * issued DATE); now trusting N".  A follow an earlier update began and did
+ * not finish is finished first.
+ *
+ * Tests: tests/cli/t2003-wharf-update.sh, t3001-attack-key-rotation.sh.
  */
 #include "installer/installer.h"
+#include "installer/catalog.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,10 +118,36 @@ static void report(const update_opts *o, json_t *out, const char *name,
                date, loc);
 }
 
+/* What every source's update reads and may change. */
+typedef struct update_state {
+    json_t    *sources, *seen, *revoked;
+    wh_keyring kr;
+} update_state;
+
+/* "key K was rotated to M (statement issued D), then to N (...)". */
+static void say_rotated(const char *name, const wh_rotation_chain *rot)
+{
+    char date[32];
+    fprintf(stderr, PROG ": %s: key %s was rotated", name, rot->step[0].old_id);
+    for (size_t i = 0; i < rot->n; i++) {
+        wh_cli_date(rot->step[i].issued, date);
+        fprintf(stderr, "%s to %s (statement issued %s)", i ? ", then" : "",
+                rot->step[i].new_id, date);
+    }
+    fprintf(stderr, "; now trusting %s\n", rot->step[rot->n - 1].new_id);
+}
+
+static void say_finished(void *ctx, const char *old_id, const char *new_id)
+{
+    (void)ctx;
+    fprintf(stderr, PROG ": finished following the rotation of key %s to %s, "
+            "which an interrupted update began; now trusting %s\n", old_id,
+            new_id, new_id);
+}
+
 /* Update one source: its first location that serves a usable index. */
 static int update_one(const ins_home *h, const update_opts *o, const char *name,
-                      json_t *src, const wh_keyring *kr, json_t *seen,
-                      json_t *out, wh_err *err)
+                      json_t *src, update_state *us, json_t *out, wh_err *err)
 {
     ins_fetch_opts fo = { (int64_t)time(NULL), o->allow_expired, o->timeout };
     json_t *locs = json_object_get(src, "locations"), *v;
@@ -123,9 +157,11 @@ static int update_one(const ins_home *h, const update_opts *o, const char *name,
     json_array_foreach(locs, i, v) {
         wh_index ix;
         wh_minisign_sig sig;
+        wh_rotation_chain rot;
         wh_err e;
         const char *loc = json_string_value(v);
-        if (ins_repo_fetch_one(loc, src, kr, seen, &fo, &ix, &sig, &e)) {
+        if (ins_repo_fetch(loc, src, &us->kr, us->revoked, us->seen, &fo,
+                           &ix, &sig, &rot, &e)) {
             warn(name, &e);
             /* What a location said of its index outweighs a missing one. */
             if (!first.code || ((first.code == WH_E_NOTFOUND || first.code == WH_E_IO) &&
@@ -133,7 +169,14 @@ static int update_one(const ins_home *h, const update_opts *o, const char *name,
                 first = e;
             continue;
         }
-        int rc = ins_repo_store(h, name, &ix, &sig, seen, err);
+        int rc = rot.n ? ins_repo_follow(h, us->sources, &us->kr, us->revoked,
+                                         us->seen, &rot, err) : 0;
+        if (rc == 0 && rot.n)
+            say_rotated(name, &rot);
+        if (rc == 0)
+            rc = ins_repo_store(h, name, &ix, &sig, us->seen, err);
+        if (rc == 0)
+            rc = ins_catalog_store(h, name, &ix, err);   /* its table */
         if (rc == 0)
             report(o, out, name, &ix, loc, fo.now);
         wh_index_free(&ix);
@@ -144,9 +187,10 @@ static int update_one(const ins_home *h, const update_opts *o, const char *name,
                    "usable index" : "none of its locations served a usable index");
 }
 
-static int update_all(const ins_home *h, const update_opts *o, json_t *sources,
-                      const wh_keyring *kr, json_t *seen, json_t *out)
+static int update_all(const ins_home *h, const update_opts *o, update_state *us,
+                      json_t *out)
 {
+    json_t *sources = us->sources;
     int status = WH_EXIT_OK;
     const char *name;
     json_t *src;
@@ -165,7 +209,7 @@ static int update_all(const ins_home *h, const update_opts *o, json_t *sources,
         int wanted = o->argc == 0;
         for (int i = 0; i < o->argc; i++)
             wanted |= !strcmp(o->argv[i], name);
-        if (!wanted || update_one(h, o, name, src, kr, seen, out, &err) == 0)
+        if (!wanted || update_one(h, o, name, src, us, out, &err) == 0)
             continue;
         int st = wh_cli_report(PROG, &err);
         char msg[WH_ERR_LINE_MAX];
@@ -185,19 +229,20 @@ int cmd_update(int argc, char **argv)
     if (rc)
         return rc < 0 ? WH_EXIT_OK : rc;
     ins_home h;
-    wh_keyring kr = { 0 };
-    json_t *sources = NULL, *seen = NULL;
+    update_state st = { 0 };
     wh_err err;
     wh_err_clear(&err);
     if (ins_home_find(&h, o.home, &err) ||
         ins_home_lock(&h, PROG, o.wait, o.quiet, &err) ||
-        ins_trust_load(&h, &kr, &err) ||
-        ins_sources_load(&h, &sources, &err) ||
-        ins_seen_load(&h, &seen, &err))
+        ins_trust_load(&h, &st.kr, &err) ||
+        ins_sources_load(&h, &st.sources, &err) ||
+        ins_seen_load(&h, &st.seen, &err) ||
+        ins_revoked_load(&h, &st.revoked, &err) ||
+        ins_repo_finish(&h, st.sources, &st.kr, st.revoked, say_finished, NULL, &err))
         rc = wh_cli_report(PROG, &err);
     else {
         json_t *out = o.json ? json_array() : NULL;
-        rc = update_all(&h, &o, sources, &kr, seen, out);
+        rc = update_all(&h, &o, &st, out);
         char *text;
         size_t len;
         if (out && wh_json_canon(out, &text, &len, NULL) == 0) {
@@ -207,8 +252,9 @@ int cmd_update(int argc, char **argv)
         json_decref(out);
     }
     ins_home_unlock(&h);
-    wh_keyring_free(&kr);
-    json_decref(sources);
-    json_decref(seen);
+    wh_keyring_free(&st.kr);
+    json_decref(st.sources);
+    json_decref(st.seen);
+    json_decref(st.revoked);
     return rc;
 }

@@ -15,15 +15,32 @@
  *     WH_E_NOTFOUND (a mirror without the file), others WH_E_IO.
  * Errors name the URL.  curl_global_init is main.c's (process state).
  *
- * Tests: tests/cli/t2004-wharf-update-http.sh (tests/tools/badserve.mjs
- * plays the endless, slow and broken servers).
+ * PROGRESS.  ins_fetch_progress draws one line on stderr while a package
+ * downloads, from libcurl's XFERINFO callback:
+ *
+ *     hello@1.0.0   1.2 MiB / 3.4 MiB  35% [#######.............]
+ *
+ * at most ten times a second, and erases it when the transfer ends, so
+ * what is printed next starts on a clean line.  The total is the
+ * server's Content-Length, else the caller's cap (a package's signed
+ * size).  Nothing is drawn unless stderr is a terminal (and TERM is not
+ * "dumb"): logs, pipes and the tests see no trace of it.
+ *
+ * Tests: tests/cli/t2004-wharf-update-http.sh, t2008-wharf-fetch.sh
+ * (tests/tools/badserve.mjs plays the endless, slow and broken servers);
+ * the bar by hand, on a terminal.
  */
 #include "installer/installer.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
+
+#include "installer/pkgcache.h"
 
 typedef struct sink {
     char  *data;
@@ -70,10 +87,87 @@ static int curl_error(CURLcode c, const sink *s, long status, const char *url,
     return wh_fail(err, WH_E_IO, url, -1, "HTTP %ld", status);
 }
 
+/* --- the progress line ---------------------------------------------------- */
+
+#define BAR_WIDTH 20
+
+typedef struct bar {
+    const char *label;
+    curl_off_t  max;          /* the total when the server gives none */
+    long long   last_ms;
+    int         drawn;
+} bar;
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* "512 B", "12.3 KiB", "4.5 MiB" into out. */
+static void human(curl_off_t n, char out[16])
+{
+    if (n < 1024)
+        snprintf(out, 16, "%d B", (int)n);
+    else if (n < 1024 * 1024)
+        snprintf(out, 16, "%.1f KiB", (double)n / 1024);
+    else
+        snprintf(out, 16, "%.1f MiB", (double)n / (1024 * 1024));
+}
+
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow)
+{
+    bar *b = ctx;
+    long long t = now_ms();
+    (void)ultotal, (void)ulnow;
+    if (dlnow == 0 || t - b->last_ms < 100)
+        return 0;
+    curl_off_t total = dltotal > 0 ? dltotal : b->max;
+    int pct = total > 0 && dlnow <= total ? (int)(dlnow * 100 / total) : 100;
+    char done[16], all[16], fill[BAR_WIDTH + 1];
+    human(dlnow, done);
+    human(total, all);
+    for (int i = 0; i < BAR_WIDTH; i++)
+        fill[i] = i < pct * BAR_WIDTH / 100 ? '#' : '.';
+    fill[BAR_WIDTH] = '\0';
+    fprintf(stderr, "\r%-24.24s %10s / %-10s %3d%% [%s]", b->label, done, all,
+            pct, fill);
+    fflush(stderr);
+    b->last_ms = t;
+    b->drawn = 1;
+    return 0;
+}
+
+static int bar_wanted(const char *label)
+{
+    const char *term = getenv("TERM");
+    return label && isatty(STDERR_FILENO) && !(term && strcmp(term, "dumb") == 0);
+}
+
+/* Erase the line, if one was drawn. */
+static void bar_end(const bar *b)
+{
+    if (b->drawn) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
+}
+
+/* --- the transfer ------------------------------------------------------------ */
+
 int ins_fetch(const char *url, size_t max, int timeout, char **data, size_t *len,
               wh_err *err)
 {
+    return ins_fetch_progress(url, max, timeout, NULL, data, len, err);
+}
+
+int ins_fetch_progress(const char *url, size_t max, int timeout,
+                       const char *label, char **data, size_t *len, wh_err *err)
+{
     sink s = { NULL, 0, 0, max, 0 };
+    bar b = { label, (curl_off_t)max, 0, 0 };
     long status = 0;
     *data = NULL;
     *len = 0;
@@ -93,7 +187,13 @@ int ins_fetch(const char *url, size_t max, int timeout, char **data, size_t *len
     curl_easy_setopt(c, CURLOPT_USERAGENT, "wharf/" WHARF_VERSION);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+    if (bar_wanted(label)) {
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, &b);
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    }
     CURLcode rc = curl_easy_perform(c);
+    bar_end(&b);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(c);
     if (rc == CURLE_FILESIZE_EXCEEDED)

@@ -16,16 +16,27 @@
 #include "common/fs.h"
 
 static const wh_cmd commands[] = {
-    { "trust",  cmd_trust,  "manage the repository keys wharf trusts" },
-    { "source", cmd_source, "manage where wharf finds repositories" },
-    { "update", cmd_update, "fetch and verify each source's signed index" },
+    { "trust",     cmd_trust,      "manage the repository keys wharf trusts" },
+    { "source",    cmd_source,     "manage where wharf finds repositories" },
+    { "update",    cmd_update,     "fetch and verify each source's signed index" },
+    { "search",    cmd_search,     "search the sources' modules" },
+    { "info",      cmd_info,       "show a module's versions, dependencies and details" },
+    { "install",   cmd_install,    "install modules and their dependencies" },
+    { "uninstall", cmd_uninstall,  "remove installed modules" },
+    { "list",      cmd_list,       "list the installed modules" },
+    { "outdated",  cmd_outdated,   "list installed modules with newer versions" },
+    { "upgrade",   cmd_upgrade,    "upgrade installed modules to the newest versions that fit" },
+    { "verify",    cmd_verify,     "check every installed file against what was installed" },
+    { "lock",      cmd_lock,       "write wharf.lock: exact versions and hashes of what is installed" },
+    { "mirror",    cmd_mirror,     "copy a source into a folder that is itself a source" },
     { NULL, NULL, NULL }
 };
 
-/* Options that take a value, as they may appear before the command. */
+/* Options that take a value, as they may appear before the command
+ * (the shared ones: installer.h). */
 static int takes_value(const char *a)
 {
-    return !strcmp(a, "--home");
+    return !strcmp(a, "--home") || !strcmp(a, "--from") || !strcmp(a, "--timeout");
 }
 
 /* Move the options before the command's name to just after it. */

@@ -15,6 +15,24 @@
  * with its caps and timeouts); over HTTP the same files are read in the
  * same order as from a folder.
  *
+ * ROTATION.  An index signed by a key this source does not trust (not its
+ * pinned key; without a pin, no trusted key) is not refused at once: the
+ * location's key rotation statements (common/rotation.h,
+ * keys/rotation/ID.pub{,.minisig}) are read back from the signer, at most 8,
+ * to a key the source trusts, and verified from there.  The index is then
+ * checked like any other, its rollback floor being the highest serial seen
+ * under any key of the chain (a rotated key cannot roll the index back).
+ * Following (ins_repo_follow) writes, in order: seen.json (the floor
+ * carried to the new key), revoked.json (every old key of the chain, what
+ * it was rotated to and when: the commit), then what revoked.json implies
+ * (ins_repo_finish): keys/NEW.pub, each source pinned to an old key pinned
+ * to the new one, and keys/OLD.pub removed.  `wharf update` runs
+ * ins_repo_finish first, so an update killed after the commit is finished
+ * by the next; before it, the next one follows again.  A revoked key is
+ * refused everywhere afterwards, as an index's signer and as the signer
+ * of a statement (so whoever stole the old key cannot rotate a wharf that
+ * followed the real rotation to a key of their own).
+ *
  * MIRRORS.  A source's locations are tried in order; one that fails (its
  * files missing, damaged, stale, rolled back or by another key) is
  * reported and the next tried, so a bad mirror cannot stop an update a
@@ -26,7 +44,8 @@
  * any write leaves the old copy or the new one.  seen.json is raised
  * before the commit, so the floor never lags a copy.
  *
- * Tests: tests/cli/t2003-wharf-update.sh, t2004-wharf-update-http.sh.
+ * Tests: tests/cli/t2003-wharf-update.sh, t2004-wharf-update-http.sh,
+ * t3001-attack-key-rotation.sh.
  */
 #include "installer/installer.h"
 
@@ -36,9 +55,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/fs.h"
 #include "common/json.h"
+#include "common/rotation.h"
 
 
 /* --- locations -------------------------------------------------------------- */
@@ -93,109 +114,422 @@ int ins_seen_load(const ins_home *h, json_t **seen, wh_err *err)
     return rc;
 }
 
-/* --- one location ------------------------------------------------------------ */
+/* --- revoked keys ------------------------------------------------------------- */
 
-/* The key that must have signed sig: the pinned one, else a trusted one. */
-static int signing_key(const wh_minisign_sig *sig, const char *sig_path,
-                       json_t *src, const wh_keyring *kr,
-                       wh_minisign_pubkey *pk, wh_err *err)
+/* An id as minisign prints it: 1 to 16 upper-case hex digits. */
+static int is_key_id(const char *s)
 {
-    char id[17], pinned_id[17];
-    const char *b64 = json_string_value(json_object_get(src, "key"));
-    wh_minisign_keyid_hex(sig->key_id, id);
-    if (b64) {
-        if (wh_minisign_pubkey_from_base64(pk, b64, strlen(b64), err))
-            return err->code;
-        wh_minisign_keyid_hex(pk->key_id, pinned_id);
-        if (strcmp(id, pinned_id) != 0)
-            return wh_fail(err, WH_E_UNTRUSTED, sig_path, -1, "signed by key %s, "
-                           "not by %s, the key this source is pinned to",
-                           id, pinned_id);
+    size_t n = strspn(s, "0123456789ABCDEF");
+    return n >= 1 && n <= 16 && s[n] == '\0';
+}
+
+/* b64 is a minisign public key whose id is id. */
+static int key_is(const json_t *b64, const char *id, wh_minisign_pubkey *pk)
+{
+    char hex[17];
+    if (!json_is_string(b64) ||
+        wh_minisign_pubkey_from_base64(pk, json_string_value(b64),
+                                       json_string_length(b64), NULL))
         return 0;
-    }
-    const wh_minisign_pubkey *t = wh_keyring_find(kr, sig->key_id, NULL);
-    if (!t)
-        return wh_fail(err, WH_E_UNTRUSTED, sig_path, -1, "signed by key %s, "
-                       "which is not trusted (wharf trust add KEY.pub)", id);
-    *pk = *t;
+    wh_minisign_keyid_hex(pk->key_id, hex);
+    return strcmp(hex, id) == 0;
+}
+
+/* One entry of revoked.json, as ins_repo_follow writes it. */
+static int check_revoked(const char *path, const char *id, json_t *e, wh_err *err)
+{
+    wh_minisign_pubkey pk;
+    json_t *to = json_object_get(e, "rotated_to"), *t = json_object_get(e, "issued");
+    if (!is_key_id(id) || !json_is_object(e) || json_object_size(e) != 4 ||
+        !json_is_string(to) || !is_key_id(json_string_value(to)) ||
+        !key_is(json_object_get(e, "public_key"), id, &pk) ||
+        !key_is(json_object_get(e, "rotated_to_key"), json_string_value(to), &pk) ||
+        !json_is_integer(t) || json_integer_value(t) < 0)
+        return wh_fail(err, WH_E_FORMAT, path, -1, "revoked key '%s': not {\"issued\", "
+                       "\"public_key\", \"rotated_to\", \"rotated_to_key\"} of that "
+                       "key", id);
     return 0;
 }
 
+int ins_revoked_load(const ins_home *h, json_t **revoked, wh_err *err)
+{
+    char path[PATH_MAX];
+    const char *id;
+    json_t *e;
+    int rc = ins_state_load(h, INS_REVOKED_FILE, INS_REVOKED_FORMAT, "keys",
+                            revoked, path, sizeof path, err);
+    json_object_foreach(rc == 0 ? *revoked : NULL, id, e)
+        if (rc == 0)
+            rc = check_revoked(path, id, e, err);
+    if (rc) {
+        json_decref(*revoked);
+        *revoked = NULL;
+    }
+    return rc;
+}
+
+int ins_revoked_why(json_t *revoked, const char *id, char *out, size_t n)
+{
+    json_t *e = json_object_get(revoked, id);
+    char date[32];
+    if (!e)
+        return 0;
+    wh_cli_date(json_integer_value(json_object_get(e, "issued")), date);
+    snprintf(out, n, "rotated to %s (statement issued %s)",
+             json_string_value(json_object_get(e, "rotated_to")), date);
+    return 1;
+}
+
+static int revoked_fail(json_t *revoked, const char *id, const char *path,
+                        wh_err *err)
+{
+    char why[128];
+    ins_revoked_why(revoked, id, why, sizeof why);
+    return wh_fail(err, WH_E_UNTRUSTED, path, -1, "signed by key %s, which was "
+                   "%s and is no longer trusted", id, why);
+}
+
+/* --- which key signs ------------------------------------------------------------ */
+
+/* What decides the key of one location of one source. */
+typedef struct repo_ctx {
+    const char *loc;
+    char        dir[PATH_MAX];      /* a folder location's folder */
+    int         http, timeout;
+    json_t     *src, *revoked;
+    const wh_keyring *kr;
+} repo_ctx;
+
+/* Whether the source trusts key id: its pinned key, else a trusted one. */
+static void key_trusted(const repo_ctx *c, const char *id, wh_minisign_pubkey *pk,
+                        int *trusted)
+{
+    char hex[17];
+    json_t *pin = json_object_get(c->src, "key");
+    *trusted = 0;
+    if (json_is_string(pin)) {
+        *trusted = key_is(pin, id, pk);
+        return;
+    }
+    for (size_t i = 0; c->kr && i < c->kr->n && !*trusted; i++) {
+        wh_minisign_keyid_hex(c->kr->keys[i].key_id, hex);
+        if ((*trusted = strcmp(hex, id) == 0))
+            *pk = c->kr->keys[i];
+    }
+}
+
+/* The refusal of an index by key id that nothing vouches for. */
+static int untrusted_fail(const repo_ctx *c, const char *id, const char *sig_path,
+                          wh_err *err)
+{
+    char pinned_id[17];
+    wh_minisign_pubkey pk;
+    const char *b64 = json_string_value(json_object_get(c->src, "key"));
+    if (!b64)
+        return wh_fail(err, WH_E_UNTRUSTED, sig_path, -1, "signed by key %s, "
+                       "which is not trusted (wharf trust add KEY.pub)", id);
+    if (wh_minisign_pubkey_from_base64(&pk, b64, strlen(b64), err))
+        return err->code;
+    wh_minisign_keyid_hex(pk.key_id, pinned_id);
+    return wh_fail(err, WH_E_UNTRUSTED, sig_path, -1, "signed by key %s, not by "
+                   "%s, the key this source is pinned to", id, pinned_id);
+}
+
+/* wh_rotation_src: a statement file of this location. */
+static int stmt_get(void *ctx, const char *rel, size_t max, char **data,
+                    size_t *len, char *where, size_t wn, wh_err *err)
+{
+    const repo_ctx *c = ctx;
+    if (snprintf(where, wn, "%s/%s", c->http ? c->loc : c->dir, rel) >= (int)wn)
+        return wh_fail(err, WH_E_LIMIT, c->loc, -1, "location too long");
+    if (c->http)
+        return ins_fetch(where, max, c->timeout, data, len, err);
+    return wh_file_read_stat(where, max, WH_READ_NOFOLLOW, data, len, NULL, err);
+}
+
+/* wh_rotation_src: a key that ends a chain; a revoked one ends it badly. */
+static int stmt_trust(void *ctx, const char *id, const char *by,
+                      wh_minisign_pubkey *pk, int *trusted, wh_err *err)
+{
+    const repo_ctx *c = ctx;
+    if (json_object_get(c->revoked, id))
+        return revoked_fail(c->revoked, id, by, err);
+    key_trusted(c, id, pk, trusted);
+    return 0;
+}
+
+/* The key that must have signed sig: the pinned one, else a trusted one,
+ * else the end of a chain of rotation statements from one (*rot). */
+static int signing_key(const repo_ctx *c, const wh_minisign_sig *sig,
+                       const char *sig_path, wh_minisign_pubkey *pk,
+                       wh_rotation_chain *rot, wh_err *err)
+{
+    char id[17];
+    int trusted;
+    wh_err none;
+    wh_minisign_keyid_hex(sig->key_id, id);
+    if (json_object_get(c->revoked, id))
+        return revoked_fail(c->revoked, id, sig_path, err);
+    key_trusted(c, id, pk, &trusted);
+    if (trusted)
+        return 0;
+    if (!rot)
+        return untrusted_fail(c, id, sig_path, err);
+    wh_rotation_src rs = { (void *)c, stmt_get, stmt_trust };
+    int rc = wh_rotation_follow(&rs, id, rot, &none);
+    if (rc == WH_E_NOTFOUND)
+        return untrusted_fail(c, id, sig_path, err);
+    if (rc) {
+        *err = none;
+        return rc;
+    }
+    *pk = rot->step[rot->n - 1].new_pk;
+    return 0;
+}
+
+/* --- one location ------------------------------------------------------------ */
 
 /* A site over HTTP(S), the way wh_index_load reads a folder: the
  * signature, the key, then the index it names by hash (index.json for a
  * site from before by-hash), verified with wh_index_verify. */
-static int fetch_http(const char *loc, json_t *src, const wh_keyring *kr,
-                      const ins_fetch_opts *fo, wh_index *ix,
+static int fetch_http(const repo_ctx *c, const ins_fetch_opts *fo, wh_index *ix,
                       wh_minisign_sig *sig, wh_minisign_pubkey *pk,
-                      char *sig_url, size_t n, wh_err *err)
+                      wh_rotation_chain *rot, char *sig_url, size_t n,
+                      wh_err *err)
 {
     char url[PATH_MAX + 200], rel[128], *text = NULL;
     size_t len;
     wh_index_head head;
-    snprintf(sig_url, n, "%s/" WH_INDEX_SIG, loc);
+    snprintf(sig_url, n, "%s/" WH_INDEX_SIG, c->loc);
     int rc = ins_fetch(sig_url, WH_INDEX_SIG_MAX, fo->timeout, &text, &len, err);
     if (rc == 0)
         rc = wh_minisign_sig_parse(sig, text, len, sig_url, err);
     free(text);
     if (rc == 0)
-        rc = signing_key(sig, sig_url, src, kr, pk, err);
+        rc = signing_key(c, sig, sig_url, pk, rot, err);
     if (rc == 0)
         rc = wh_index_head_check(sig, pk, sig_url, &head, err);
     if (rc)
         return rc;
     wh_index_byhash(rel, sizeof rel, head.sha256, "");
-    snprintf(url, sizeof url, "%s/%s", loc, rel);
+    snprintf(url, sizeof url, "%s/%s", c->loc, rel);
     rc = ins_fetch(url, WH_INDEX_MAX, fo->timeout, &text, &len, err);
     if (rc == WH_E_NOTFOUND) {
-        snprintf(url, sizeof url, "%s/" WH_INDEX_JSON, loc);
+        snprintf(url, sizeof url, "%s/" WH_INDEX_JSON, c->loc);
         rc = ins_fetch(url, WH_INDEX_MAX, fo->timeout, &text, &len, err);
     }
     return rc ? rc : wh_index_verify(ix, sig, pk, text, len, url, sig_url, err);
 }
 
 /* A site in a folder (or file:// URL), through wh_index_load. */
-static int fetch_dir(const char *loc, json_t *src, const wh_keyring *kr,
-                     wh_index *ix, wh_minisign_sig *sig, wh_minisign_pubkey *pk,
+static int fetch_dir(const repo_ctx *c, wh_index *ix, wh_minisign_sig *sig,
+                     wh_minisign_pubkey *pk, wh_rotation_chain *rot,
                      char *sig_path, size_t n, wh_err *err)
 {
-    char dir[PATH_MAX];
-    int rc = location_dir(loc, dir, sizeof dir, err);
-    if (rc == 0 && snprintf(sig_path, n, "%s/" WH_INDEX_SIG, dir) >= (int)n)
-        rc = wh_fail(err, WH_E_LIMIT, loc, -1, "location too long");
+    int rc = 0;
+    if (snprintf(sig_path, n, "%s/" WH_INDEX_SIG, c->dir) >= (int)n)
+        rc = wh_fail(err, WH_E_LIMIT, c->loc, -1, "location too long");
     if (rc == 0)
         rc = wh_minisign_sig_load_flags(sig, sig_path, WH_MINISIGN_NOFOLLOW, err);
     if (rc == 0)
-        rc = signing_key(sig, sig_path, src, kr, pk, err);
-    return rc ? rc : wh_index_load(ix, dir, pk, err);
+        rc = signing_key(c, sig, sig_path, pk, rot, err);
+    return rc ? rc : wh_index_load(ix, c->dir, pk, err);
 }
 
-int ins_repo_fetch_one(const char *loc, json_t *src, const wh_keyring *kr,
-                       json_t *seen, const ins_fetch_opts *fo, wh_index *ix,
-                       wh_minisign_sig *sig, wh_err *err)
+/* The rollback floor of key id, and of every key rotated to it. */
+static int64_t floor_of(json_t *seen, const char *id, const wh_rotation_chain *rot)
+{
+    int64_t f = json_integer_value(json_object_get(seen, id));
+    for (size_t i = 0; i < rot->n; i++) {
+        int64_t g = json_integer_value(json_object_get(seen, rot->step[i].old_id));
+        f = g > f ? g : f;
+    }
+    return f;
+}
+
+int ins_repo_fetch(const char *loc, json_t *src, const wh_keyring *kr,
+                   json_t *revoked, json_t *seen, const ins_fetch_opts *fo,
+                   wh_index *ix, wh_minisign_sig *sig, wh_rotation_chain *rot,
+                   wh_err *err)
 {
     char sig_path[PATH_MAX + 32], id[17], date[32];
     wh_minisign_pubkey pk;
+    wh_rotation_chain none = { 0 };
+    repo_ctx c = { loc, "", is_http(loc), fo->timeout, src, revoked, kr };
     memset(ix, 0, sizeof *ix);
-    int rc = is_http(loc) ? fetch_http(loc, src, kr, fo, ix, sig, &pk, sig_path,
-                                       sizeof sig_path, err)
-                          : fetch_dir(loc, src, kr, ix, sig, &pk, sig_path,
-                                      sizeof sig_path, err);
+    if (rot)
+        rot->n = 0;
+    int rc = c.http ? 0 : location_dir(loc, c.dir, sizeof c.dir, err);
+    if (rc == 0)
+        rc = c.http ? fetch_http(&c, fo, ix, sig, &pk, rot, sig_path, sizeof sig_path, err)
+                    : fetch_dir(&c, ix, sig, &pk, rot, sig_path, sizeof sig_path, err);
     if (rc)
         return rc;
     wh_minisign_keyid_hex(pk.key_id, id);
-    json_t *floor = json_object_get(seen, id);
+    int64_t floor = floor_of(seen, id, rot ? rot : &none);
     wh_cli_date(ix->head.expires, date);
-    if (floor && ix->head.serial < json_integer_value(floor))
+    if (ix->head.serial < floor)
         rc = wh_fail(err, WH_E_VERIFY, sig_path, -1, "index serial %lld is older "
                      "than %lld already seen (a rollback, or a stale mirror)",
-                     (long long)ix->head.serial, (long long)json_integer_value(floor));
+                     (long long)ix->head.serial, (long long)floor);
     else if (ix->head.expires < fo->now && !fo->allow_expired)
         rc = wh_fail(err, WH_E_EXPIRED, sig_path, -1, "the index expired on %s "
                      "(--allow-expired uses it anyway)", date);
     if (rc)
         wh_index_free(ix);
     return rc;
+}
+
+int ins_repo_fetch_one(const char *loc, json_t *src, const wh_keyring *kr,
+                       json_t *seen, const ins_fetch_opts *fo, wh_index *ix,
+                       wh_minisign_sig *sig, wh_err *err)
+{
+    return ins_repo_fetch(loc, src, kr, NULL, seen, fo, ix, sig, NULL, err);
+}
+
+/* --- following a rotation --------------------------------------------------------- */
+
+/* The key revoked key id was finally rotated to (through later rotations
+ * of its successors), into final and *pk. */
+static int final_key(json_t *revoked, const char *id, char final[17],
+                     wh_minisign_pubkey *pk, wh_err *err)
+{
+    const char *cur = id;
+    for (size_t i = 0; i <= json_object_size(revoked); i++) {
+        json_t *e = json_object_get(revoked, cur);
+        if (!e) {
+            snprintf(final, 17, "%s", cur);
+            return 0;
+        }
+        key_is(json_object_get(e, "rotated_to_key"),
+               json_string_value(json_object_get(e, "rotated_to")), pk);
+        cur = json_string_value(json_object_get(e, "rotated_to"));
+    }
+    return wh_fail(err, WH_E_FORMAT, INS_REVOKED_FILE, -1, "the rotations of "
+                   "key %s form a loop", id);
+}
+
+/* keys/ID.pub in the install root. */
+static int key_file(const ins_home *h, const char *id, char *out, size_t n,
+                    wh_err *err)
+{
+    char rel[64];
+    snprintf(rel, sizeof rel, INS_KEYS_DIR "/%s.pub", id);
+    return ins_home_path(h, rel, out, n, err);
+}
+
+/* Trust pk (keys/ID.pub), unless a key is trusted under its id already. */
+static int trust_key(const ins_home *h, wh_keyring *kr, const wh_minisign_pubkey *pk,
+                     const char *id, wh_err *err)
+{
+    char path[PATH_MAX], dir[PATH_MAX], comment[64];
+    if (wh_keyring_find(kr, pk->key_id, NULL))
+        return 0;
+    snprintf(comment, sizeof comment, "minisign public key %s", id);
+    int rc = key_file(h, id, path, sizeof path, err);
+    if (rc == 0 && (rc = ins_home_path(h, INS_KEYS_DIR, dir, sizeof dir, err)) == 0 &&
+        (rc = wh_mkdirs(dir, err)) == 0 &&
+        (rc = wh_minisign_pubkey_save(pk, comment, path, err)) == 0)
+        rc = wh_keyring_add(kr, pk, path, err);
+    return rc;
+}
+
+/* Pin every source pinned to key id to pk instead; *n counts them. */
+static int repin(const ins_home *h, json_t *sources, const char *id,
+                 const wh_minisign_pubkey *pk, size_t *n, wh_err *err)
+{
+    char b64[WH_MINISIGN_PUBKEY_B64_LEN + 1];
+    const char *name;
+    json_t *src;
+    wh_minisign_pubkey old;
+    *n = 0;
+    wh_minisign_pubkey_to_base64(pk, b64);
+    json_object_foreach(sources, name, src)
+        if (key_is(json_object_get(src, "key"), id, &old) && ++*n &&
+            json_object_set_new(src, "key", json_string(b64)))
+            return wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
+    return *n ? ins_sources_save(h, sources, err) : 0;
+}
+
+/* Finish the follow of revoked key id when a step is missing. */
+static int finish_one(const ins_home *h, json_t *sources, wh_keyring *kr,
+                      json_t *revoked, const char *id, char final[17], int *done,
+                      wh_err *err)
+{
+    char path[PATH_MAX];
+    wh_minisign_pubkey pk, old;
+    const char *name;
+    json_t *src;
+    size_t pinned = 0;
+    int rc = key_file(h, id, path, sizeof path, err);
+    json_object_foreach(sources, name, src)
+        pinned += key_is(json_object_get(src, "key"), id, &old);
+    *done = 0;
+    if (rc || (access(path, F_OK) != 0 && pinned == 0))
+        return rc;
+    rc = final_key(revoked, id, final, &pk, err);
+    if (rc == 0)
+        rc = trust_key(h, kr, &pk, final, err);
+    if (rc == 0)
+        rc = repin(h, sources, id, &pk, &pinned, err);
+    if (rc == 0 && wh_fs_unlink(path) < 0 && errno != ENOENT)
+        rc = wh_fail_errno(err, errno, path, "cannot remove");
+    *done = rc == 0;
+    return rc;
+}
+
+int ins_repo_finish(const ins_home *h, json_t *sources, wh_keyring *kr,
+                    json_t *revoked, ins_rotated_fn note, void *ctx, wh_err *err)
+{
+    const char *id;
+    json_t *e;
+    char final[17];
+    int rc, done;
+    json_object_foreach(revoked, id, e) {
+        if ((rc = finish_one(h, sources, kr, revoked, id, final, &done, err)) != 0)
+            return rc;
+        if (done && note)
+            note(ctx, id, final);
+    }
+    return 0;
+}
+
+/* seen.json: the floor of the chain's last key raised to its keys' highest. */
+static int carry_floor(const ins_home *h, json_t *seen, const wh_rotation_chain *rot,
+                       wh_err *err)
+{
+    const char *to = rot->step[rot->n - 1].new_id;
+    int64_t f = floor_of(seen, to, rot);
+    if (f == 0 || f <= json_integer_value(json_object_get(seen, to)))
+        return 0;
+    if (json_object_set_new(seen, to, json_integer((json_int_t)f)))
+        return wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
+    return ins_state_save(h, INS_SEEN_FILE, INS_SEEN_FORMAT, "serials", seen, err);
+}
+
+/* revoked.json's entry for step i of rot. */
+static json_t *revoked_entry(const wh_rotation_chain *rot, size_t i)
+{
+    char old[WH_MINISIGN_PUBKEY_B64_LEN + 1], to[WH_MINISIGN_PUBKEY_B64_LEN + 1];
+    wh_minisign_pubkey_to_base64(i ? &rot->step[i - 1].new_pk : &rot->anchor, old);
+    wh_minisign_pubkey_to_base64(&rot->step[i].new_pk, to);
+    return json_pack("{sIssssss}", "issued", (json_int_t)rot->step[i].issued,
+                     "public_key", old, "rotated_to", rot->step[i].new_id,
+                     "rotated_to_key", to);
+}
+
+int ins_repo_follow(const ins_home *h, json_t *sources, wh_keyring *kr,
+                    json_t *revoked, json_t *seen, const wh_rotation_chain *rot,
+                    wh_err *err)
+{
+    int rc = carry_floor(h, seen, rot, err);
+    for (size_t i = 0; rc == 0 && i < rot->n; i++)
+        if (json_object_set_new(revoked, rot->step[i].old_id, revoked_entry(rot, i)))
+            rc = wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
+    if (rc == 0)      /* the commit: what follows is what it implies */
+        rc = ins_state_save(h, INS_REVOKED_FILE, INS_REVOKED_FORMAT, "keys",
+                            revoked, err);
+    return rc ? rc : ins_repo_finish(h, sources, kr, revoked, NULL, NULL, err);
 }
 
 /* --- the verified copy ----------------------------------------------------------- */

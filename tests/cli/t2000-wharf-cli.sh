@@ -22,4 +22,21 @@ check_rc 2
 check_err_has "wharf: 'install-everything' is not a wharf command"
 end
 
+begin "every command has --help, from its option table"
+for c in trust source update search info install uninstall list outdated upgrade verify lock mirror; do
+    run wharf $c --help
+    [ "$rc" = 0 ] || fail "$c --help: exit status $rc"
+    grep -q "^usage: wharf $c" "$T/.out" || fail "$c --help: no usage line"
+    grep -q "^  -h, --help " "$T/.out" || fail "$c --help: no option table"
+done
+end
+
+begin "the shared options work before the command's name too"
+run wharf --home "$T/h" --from "$T/nowhere" --timeout 3 install hello --dry-run
+check_rc 6
+check_err_has "wharf install: warning: $T/nowhere/index.json.minisig:"
+run wharf --home "$T/h" list
+check_rc 0
+end
+
 finish

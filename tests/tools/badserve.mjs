@@ -1,6 +1,7 @@
 // badserve.mjs ROOT - a static HTTP server on 127.0.0.1 (a free port,
 // printed on stdout) that also misbehaves on request, for wharf's tests
-// of hostile mirrors (tests/cli/t2004-wharf-update-http.sh).  The first
+// of hostile mirrors (tests/cli/t2004-wharf-update-http.sh,
+// t2007-wharf-mirror.sh, t2008-wharf-fetch.sh).  The first
 // path segment says how:
 //
 //   /ok/PATH        ROOT/PATH, as any static server would
@@ -9,6 +10,9 @@
 //   /loop/PATH      302 to itself, forever
 //   /ftp/PATH       302 to ftp://127.0.0.1/PATH
 //   /error/PATH     500
+//   /tamper/PATH    ROOT/PATH with its middle byte inverted (same length)
+//   /truncate/PATH  ROOT/PATH's first half, after a Content-Length of the
+//                   whole: the connection closes early
 //
 // Stops on SIGTERM or SIGINT.  Node's own modules only.
 import http from 'node:http';
@@ -50,13 +54,20 @@ const server = http.createServer((req, res) => {
     const p = file(rel);
     let data;
     try { data = p && fs.readFileSync(p); } catch { data = null; }
-    if (!data || (mode !== 'ok' && mode !== 'slow')) {
+    if (!data || !['ok', 'slow', 'tamper', 'truncate'].includes(mode)) {
         res.writeHead(404);
         return res.end();
     }
     res.writeHead(200, { 'Content-Length': data.length });
     if (mode === 'ok')
         return res.end(data);
+    if (mode === 'tamper') {
+        data[data.length >> 1] ^= 0xff;
+        return res.end(data);
+    }
+    if (mode === 'truncate') {
+        return res.write(data.subarray(0, data.length >> 1), () => res.destroy());
+    }
     let i = 0;
     const t = setInterval(() => {
         if (i >= data.length || res.destroyed) {

@@ -1,0 +1,87 @@
+/* cmd_list.c - `wharf list`: the installed modules, from installed.json
+ * alone (no source, no network, no lock): one line each, "NAME VERSION
+ * (SOURCE)", marked "dependency" when only another module needs it; or
+ * --json, the entries without their file lists.
+ *
+ * Tests: tests/cli/t2010-wharf-install.sh.
+ */
+#include "installer/installer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+
+static const wh_opt opts[] = {
+    INS_OPT_JSON_ROW,
+    INS_OPTS_COMMON,
+    { 0, NULL, NULL, NULL }
+};
+
+static const char usage[] = "wharf list [options]";
+static const char description[] = "List the installed modules.";
+
+#define PROG "wharf list"
+
+static int print(const ins_cmd_opts *o, json_t *installed, wh_err *err)
+{
+    const char *name;
+    json_t *m;
+    if (o->json) {
+        json_t *out = json_object();
+        char *text;
+        size_t len;
+        json_object_foreach(installed, name, m) {
+            json_t *e = json_deep_copy(m);
+            json_object_del(e, "files");
+            json_object_set_new(out, name, e);
+        }
+        int rc = wh_json_canon(out, &text, &len, err);
+        json_decref(out);
+        if (rc == 0) {
+            printf("%s\n", text);
+            free(text);
+        }
+        return rc;
+    }
+    json_object_foreach(installed, name, m)
+        if (!o->quiet)
+            printf("%s %s (%s%s)\n", name, json_string_value(json_object_get(m, "version")),
+                   json_string_value(json_object_get(m, "source")),
+                   json_object_get(m, "request") ? "" : ", dependency");
+    return 0;
+}
+
+int cmd_list(int argc, char **argv)
+{
+    ins_cmd_opts o = { 0 };
+    wh_cli cli;
+    int c;
+    wh_cli_init(&cli, PROG, argc, argv);
+    while ((c = wh_cli_next(&cli, opts)) > 0) {
+        if (ins_cmd_opt(&o, c, &cli) < 0)
+            return wh_cli_usage_error(&cli);
+        if (c == WH_CLI_HELP) {
+            wh_cli_help(stdout, usage, description, opts);
+            return WH_EXIT_OK;
+        }
+    }
+    if (c < 0)
+        return wh_cli_usage_error(&cli);
+    if (cli.argc > 0) {
+        snprintf(cli.msg, sizeof cli.msg, "unexpected argument '%s'", cli.argv[0]);
+        return wh_cli_usage_error(&cli);
+    }
+    ins_session s;
+    ins_session_opts so = { PROG, o.home, 0, o.quiet, 0, 0, 0, 0, NULL };
+    wh_err err;
+    wh_err_clear(&err);
+    int rc = ins_session_open(&s, &so, &err);
+    if (rc == 0)
+        rc = print(&o, s.installed, &err);
+    if (rc)
+        rc = wh_cli_report(PROG, &err);
+    ins_session_close(&s);
+    return rc;
+}

@@ -1,0 +1,60 @@
+/* cmd_lock.c - `wharf lock [FILE]`: write wharf.lock (lockfile.c) for
+ * what is installed, so `wharf install --locked` reproduces it exactly
+ * elsewhere: the same modules, versions and package SHA-256s.
+ *
+ * Tests: tests/cli/t2015-wharf-lock.sh.
+ */
+#include "installer/installer.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const wh_opt opts[] = {
+    { 'q', "quiet", NULL, "print nothing but errors" },
+    INS_OPTS_COMMON,
+    { 0, NULL, NULL, NULL }
+};
+
+static const char usage[] = "wharf lock [FILE] [options]";
+static const char description[] =
+    "Write FILE (default: wharf.lock) naming the exact version and SHA-256 of\n"
+    "every installed module; `wharf install --locked` installs exactly that.";
+
+#define PROG "wharf lock"
+
+int cmd_lock(int argc, char **argv)
+{
+    ins_cmd_opts o = { 0 };
+    wh_cli cli;
+    int c;
+    wh_cli_init(&cli, PROG, argc, argv);
+    while ((c = wh_cli_next(&cli, opts)) > 0) {
+        if (ins_cmd_opt(&o, c, &cli) < 0)
+            return wh_cli_usage_error(&cli);
+        if (c == WH_CLI_HELP) {
+            wh_cli_help(stdout, usage, description, opts);
+            return WH_EXIT_OK;
+        }
+    }
+    if (c < 0)
+        return wh_cli_usage_error(&cli);
+    if (cli.argc > 1) {
+        snprintf(cli.msg, sizeof cli.msg, "unexpected argument '%s'", cli.argv[1]);
+        return wh_cli_usage_error(&cli);
+    }
+    const char *file = cli.argc ? cli.argv[0] : "wharf.lock";
+    ins_session s;
+    ins_session_opts so = { PROG, o.home, 0, o.quiet, 0, 0, 0, 0, NULL };
+    wh_err err;
+    wh_err_clear(&err);
+    int rc = ins_session_open(&s, &so, &err);
+    if (rc == 0)
+        rc = ins_lockfile_write(file, s.installed, &err);
+    if (rc)
+        rc = wh_cli_report(PROG, &err);
+    else if (!o.quiet)
+        printf("wrote %s: %zu module%s\n", file, json_object_size(s.installed),
+               json_object_size(s.installed) == 1 ? "" : "s");
+    ins_session_close(&s);
+    return rc;
+}

@@ -1,0 +1,175 @@
+/* session.c - what a command that reads or changes installed modules
+ * opens first, in this order: the install root, its lock (for a change,
+ * not for --dry-run), the installed state (and, holding the lock, the
+ * clean-up of an interrupted change: txn.c), the trusted keys, and, when
+ * the command needs the sources' modules, the catalog: the sources'
+ * verified indexes, or with --from the index at those locations alone,
+ * fetched and verified now and kept nowhere (a one-off).
+ *
+ * FREEZE.  An index copy that has expired since `wharf update` is refused
+ * here too, unless --allow-expired, which warns: an operator offline for
+ * months must decide, not be surprised.
+ *
+ * Tests: tests/cli/t2010-wharf-install.sh, t2014-wharf-from.sh.
+ */
+#include "installer/installer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "installer/catalog.h"
+
+/* The index at the --from locations, as a source named "from". */
+static int open_from(ins_session *s, const ins_session_opts *o, wh_err *err)
+{
+    json_t *seen = NULL, *src = json_pack("{sOsn}", "locations", o->from, "key");
+    ins_fetch_opts fo = { (int64_t)time(NULL), o->allow_expired, o->timeout };
+    wh_err first;
+    size_t i;
+    json_t *v;
+    int rc = src ? ins_seen_load(&s->h, &seen, err) : wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
+    wh_err_clear(&first);
+    json_array_foreach(rc == 0 ? o->from : NULL, i, v) {
+        wh_index ix;
+        wh_minisign_sig sig;
+        wh_err e;
+        if (ins_repo_fetch_one(json_string_value(v), src, &s->kr, seen, &fo, &ix,
+                               &sig, &e) == 0) {
+            s->from[0] = ix;          /* the catalog borrows its bytes */
+            s->nfrom = 1;
+            rc = ins_catalog_add_index(s->cat, "from", o->from, &s->from[0], err);
+            json_decref(src);
+            json_decref(seen);
+            return rc;
+        }
+        char msg[WH_ERR_LINE_MAX];
+        fprintf(stderr, "%s: warning: %s\n", o->prog, wh_err_format(&e, msg, sizeof msg));
+        if (!first.code)
+            first = e;
+    }
+    json_decref(src);
+    json_decref(seen);
+    if (rc)
+        return rc;
+    return wh_fail(err, first.code ? first.code : WH_E_NOTFOUND, NULL, -1,
+                   "--from: no location served a usable index");
+}
+
+static void warn(void *ctx, const wh_err *e)
+{
+    char msg[WH_ERR_LINE_MAX];
+    fprintf(stderr, "%s: warning: %s\n", (const char *)ctx,
+            wh_err_format(e, msg, sizeof msg));
+}
+
+/* Freeze: a source whose index expired is refused, or with
+ * --allow-expired used with a warning. */
+static int check_expiry(const ins_session *s, const ins_session_opts *o,
+                        wh_err *err)
+{
+    int64_t now = (int64_t)time(NULL);
+    char date[32];
+    for (size_t i = 0; i < s->cat->n; i++) {
+        const ins_catalog_src *src = &s->cat->src[i];
+        if (src->expires >= now)
+            continue;
+        wh_cli_date(src->expires, date);
+        if (!o->allow_expired)
+            return wh_fail(err, WH_E_EXPIRED, NULL, -1, "source '%s': the index "
+                           "expired on %s (wharf update, or --allow-expired)",
+                           src->name, date);
+        fprintf(stderr, "%s: warning: source '%s': the index expired on %s, %lld "
+                "days ago; used because of --allow-expired\n", o->prog, src->name,
+                date, (long long)((now - src->expires) / 86400));
+    }
+    return 0;
+}
+
+static int open_catalog(ins_session *s, const ins_session_opts *o, wh_err *err)
+{
+    if (!(s->cat = calloc(1, sizeof *s->cat)))
+        return wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
+    int rc = o->from ? open_from(s, o, err)
+                     : ins_catalog_open(s->cat, &s->h, warn, (void *)o->prog, err);
+    return rc ? rc : check_expiry(s, o, err);
+}
+
+int ins_session_open(ins_session *s, const ins_session_opts *o, wh_err *err)
+{
+    memset(s, 0, sizeof *s);
+    int rc = ins_home_find(&s->h, o->home, err);
+    if (rc == 0 && o->lock)
+        rc = ins_home_lock(&s->h, o->prog, o->wait, o->quiet, err);
+    if (rc == 0)
+        rc = ins_installed_load(&s->h, &s->installed, err);
+    if (rc == 0 && o->lock)
+        rc = ins_txn_recover(&s->h, s->installed, err);
+    if (rc == 0)
+        rc = ins_trust_load(&s->h, &s->kr, err);
+    if (rc == 0 && o->catalog)
+        rc = open_catalog(s, o, err);
+    return rc;
+}
+
+void ins_session_close(ins_session *s)
+{
+    for (size_t i = 0; i < s->nfrom; i++)
+        wh_index_free(&s->from[i]);
+    if (s->cat)
+        ins_catalog_close(s->cat);
+    free(s->cat);
+    json_decref(s->installed);
+    wh_keyring_free(&s->kr);
+    ins_home_unlock(&s->h);
+    memset(s, 0, sizeof *s);
+}
+
+/* --- the shared options -------------------------------------------------- */
+
+static int take_from(ins_cmd_opts *o, wh_cli *cli)
+{
+    char loc[PATH_MAX];
+    wh_err e;
+    if (ins_location_normalize(cli->arg, loc, sizeof loc, &e)) {
+        snprintf(cli->msg, sizeof cli->msg, "--from: %.200s", e.reason);
+        return -1;
+    }
+    if ((!o->from && !(o->from = json_array())) ||
+        json_array_append_new(o->from, json_string(loc))) {
+        snprintf(cli->msg, sizeof cli->msg, "out of memory");
+        return -1;
+    }
+    return 1;
+}
+
+int ins_cmd_opt(ins_cmd_opts *o, int c, wh_cli *cli)
+{
+    long long v;
+    switch (c) {
+    case INS_OPT_HOME: o->home = cli->arg; return 1;
+    case INS_OPT_WAIT: o->wait = 1; return 1;
+    case INS_OPT_DRY_RUN: o->dry_run = 1; return 1;
+    case INS_OPT_JSON: o->json = 1; return 1;
+    case 'q': o->quiet = 1; return 1;
+    case INS_OPT_OFFLINE: o->offline = 1; return 1;
+    case INS_OPT_ALLOW_EXPIRED: o->allow_expired = 1; return 1;
+    case INS_OPT_FROM: return take_from(o, cli);
+    case INS_OPT_TIMEOUT:
+        if ((v = wh_cli_number(cli->arg, 1, 3600)) < 0) {
+            snprintf(cli->msg, sizeof cli->msg, "--timeout '%s' is not a number "
+                     "of seconds from 1 to 3600", cli->arg);
+            return -1;
+        }
+        o->timeout = (int)v;
+        return 1;
+    }
+    return 0;
+}
+
+void ins_cmd_opts_free(ins_cmd_opts *o)
+{
+    json_decref(o->from);
+    o->from = NULL;
+}
