@@ -44,7 +44,7 @@ int cmd_lock(int argc, char **argv)
     }
     const char *file = cli.argc ? cli.argv[0] : "wharf.lock";
     ins_session s;
-    ins_session_opts so = { PROG, o.home, 0, o.quiet, 0, 0, 0, 0, NULL };
+    ins_session_opts so = { .prog = PROG, .home = o.home, .quiet = o.quiet };
     wh_err err;
     wh_err_clear(&err);
     int rc = ins_session_open(&s, &so, &err);

@@ -129,7 +129,8 @@ int cmd_outdated(int argc, char **argv)
         return wh_cli_usage_error(&cli);
     }
     ins_session s;
-    ins_session_opts so = { PROG, o.home, 0, o.quiet, 0, 1, o.allow_expired, 0, o.from };
+    ins_session_opts so = { .prog = PROG, .home = o.home, .quiet = o.quiet,
+        .catalog = 1, .allow_expired = o.allow_expired, .from = o.from };
     wh_err err;
     char *why = NULL;
     wh_err_clear(&err);

@@ -145,8 +145,8 @@ int cmd_uninstall(int argc, char **argv)
     if (rc)
         return rc < 0 ? WH_EXIT_OK : rc;
     ins_session s;
-    ins_session_opts so = { PROG, o.c.home, o.c.wait, o.c.quiet, !o.c.dry_run, 0,
-                            0, 0, NULL };
+    ins_session_opts so = { .prog = PROG, .home = o.c.home, .wait = o.c.wait,
+        .quiet = o.c.quiet, .lock = !o.c.dry_run };
     wh_err err;
     char *why = NULL;
     wh_err_clear(&err);

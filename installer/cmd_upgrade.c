@@ -111,8 +111,10 @@ int cmd_upgrade(int argc, char **argv)
     if (rc)
         return rc < 0 ? WH_EXIT_OK : rc;
     ins_session s;
-    ins_session_opts so = { PROG, o.c.home, o.c.wait, o.c.quiet, !o.c.dry_run, 1,
-                            o.c.allow_expired, o.c.timeout, o.c.from };
+    ins_session_opts so = { .prog = PROG, .home = o.c.home, .wait = o.c.wait,
+        .quiet = o.c.quiet, .lock = !o.c.dry_run, .catalog = 1,
+        .allow_expired = o.c.allow_expired, .timeout = o.c.timeout,
+        .from = o.c.from, .offline = o.c.offline };
     wh_err err;
     char *why = NULL;
     wh_err_clear(&err);

@@ -370,6 +370,7 @@ typedef struct ins_session_opts {
     int     catalog;         /* it needs the sources' modules */
     int     allow_expired, timeout;
     json_t *from;            /* --from locations (an array), or NULL */
+    int     offline;         /* --offline: --from skips http(s):// */
 } ins_session_opts;
 
 typedef struct ins_session {

@@ -35,8 +35,12 @@ static int open_from(ins_session *s, const ins_session_opts *o, wh_err *err)
         wh_index ix;
         wh_minisign_sig sig;
         wh_err e;
-        if (ins_repo_fetch_one(json_string_value(v), src, &s->kr, seen, &fo, &ix,
-                               &sig, &e) == 0) {
+        const char *loc = json_string_value(v);
+        if (o->offline && (!strncmp(loc, "http://", 7) || !strncmp(loc, "https://", 8))) {
+            fprintf(stderr, "%s: warning: %s: skipped: --offline\n", o->prog, loc);
+            continue;
+        }
+        if (ins_repo_fetch_one(loc, src, &s->kr, seen, &fo, &ix, &sig, &e) == 0) {
             s->from[0] = ix;          /* the catalog borrows its bytes */
             s->nfrom = 1;
             rc = ins_catalog_add_index(s->cat, "from", o->from, &s->from[0], err);

@@ -203,4 +203,22 @@ loco 0.1.0 (./local.ferrpkg)
 EOF2
 end
 
+begin "a real wasmCloud PAR: claims and target hashes checked again, this machine's binary placed"
+fixture="$WHARF_SHARED/fixtures/par/libwascc_redis.par.gz"
+mkdir par
+cp "$fixture" par/
+wharf-index build par -o parsite -n repo -q --no-catalogue
+wharf source add par "$T/parsite" -q
+wharf update par -q
+run wharf install redis
+check_rc 0
+check_out <<'EOF2'
+install redis 0.0.0 (par)
+installed 1
+EOF2
+check_that "the binary, executable" test -x "$mods/redis/0.0.0/bin/provider"
+check_that "its size" test "$(wc -c <"$mods/redis/0.0.0/bin/provider")" = 5701792
+check_that "the claims" test -s "$mods/redis/0.0.0/claims.jwt"
+end
+
 finish

@@ -52,4 +52,13 @@ check_rc 2
 check_err_has "--from: location 'ftp://x/y': only http://, https://, file:// and folders are sources"
 end
 
+begin "--from with --offline never uses the network"
+run wharf install hello --offline --from http://127.0.0.1:9/site
+check_rc 6
+check_err <<'EOF2'
+wharf install: warning: http://127.0.0.1:9/site: skipped: --offline
+wharf install: --from: no location served a usable index
+EOF2
+end
+
 finish
