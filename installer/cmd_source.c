@@ -10,6 +10,11 @@
  * that key, whatever else is trusted.  Nothing is fetched here: `wharf
  * update` does that (step 6).
  *
+ * --dry-run checks add and remove as they run (the name, the locations,
+ * the --key file, the name free or the names there), says what would be
+ * done ("would add source NAME", "would remove source NAME") and writes
+ * nothing; it takes no lock, since it changes nothing.
+ *
  * Tests: tests/cli/t2002-wharf-source.sh.
  */
 #include "installer/installer.h"
@@ -24,10 +29,11 @@
 enum { OPT_KEY = 1100 };
 
 static const wh_opt opts[] = {
-    INS_OPTS_COMMON,
+    INS_OPT_DRY_RUN_ROW,
     { OPT_KEY, "key", "KEY.pub", "add: accept only indexes signed by this key" },
     { INS_OPT_JSON, "json", NULL, "list: print JSON" },
     { 'q', "quiet", NULL, "print nothing but errors" },
+    INS_OPTS_COMMON,
     { 0, NULL, NULL, NULL }
 };
 
@@ -43,8 +49,8 @@ static const char description[] =
 #define PROG "wharf source"
 
 typedef struct source_opts {
-    const char *home, *key;
-    int json, quiet, wait;
+    ins_cmd_opts c;       /* --home, --wait, --dry-run, --json, -q */
+    const char *key;
     int argc;
     char **argv;          /* the subcommand and its operands */
 } source_opts;
@@ -76,16 +82,13 @@ static int parse_args(source_opts *o, int argc, char **argv)
     wh_cli_init(&cli, PROG, argc, argv);
     int c;
     while ((c = wh_cli_next(&cli, opts)) > 0) {
-        switch (c) {
-        case INS_OPT_HOME: o->home = cli.arg; break;
-        case INS_OPT_WAIT: o->wait = 1; break;
-        case INS_OPT_JSON: o->json = 1; break;
-        case OPT_KEY: o->key = cli.arg; break;
-        case 'q': o->quiet = 1; break;
-        case WH_CLI_HELP:
+        if (c == OPT_KEY)
+            o->key = cli.arg;
+        else if (c == WH_CLI_HELP) {
             wh_cli_help(stdout, usage, description, opts);
             return -1;
-        }
+        } else
+            ins_cmd_opt(&o->c, c, &cli);      /* none of these takes a value */
     }
     if (c < 0 || check_operands(&cli, o))
         return wh_cli_usage_error(&cli);
@@ -149,9 +152,9 @@ static int add(const ins_home *h, json_t *sources, const source_opts *o,
     }
     if (json_object_set_new(sources, name, src))
         return wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
-    int rc = ins_sources_save(h, sources, err);
-    if (rc == 0 && !o->quiet)
-        printf("added source %s\n", name);
+    int rc = o->c.dry_run ? 0 : ins_sources_save(h, sources, err);
+    if (rc == 0 && !o->c.quiet)
+        printf("%s source %s\n", o->c.dry_run ? "would add" : "added", name);
     return rc;
 }
 
@@ -162,9 +165,10 @@ static int remove_names(const ins_home *h, json_t *sources, const source_opts *o
         if (json_object_del(sources, o->argv[i]) != 0)
             return wh_fail(err, WH_E_NOTFOUND, NULL, -1, "no source '%s'",
                            o->argv[i]);
-    int rc = ins_sources_save(h, sources, err);
-    for (int i = 1; rc == 0 && !o->quiet && i < o->argc; i++)
-        printf("removed source %s\n", o->argv[i]);
+    int rc = o->c.dry_run ? 0 : ins_sources_save(h, sources, err);
+    for (int i = 1; rc == 0 && !o->c.quiet && i < o->argc; i++)
+        printf("%s source %s\n", o->c.dry_run ? "would remove" : "removed",
+               o->argv[i]);
     return rc;
 }
 
@@ -227,11 +231,11 @@ int cmd_source(int argc, char **argv)
     char who[64];
     snprintf(who, sizeof who, PROG " %s", sub);
     json_t *src = NULL;
-    rc = ins_home_find(&h, o.home, &err);
+    rc = ins_home_find(&h, o.c.home, &err);
     if (rc == 0 && !strcmp(sub, "add"))
         rc = prepare_add(&o, &src, &err);
-    if (rc == 0 && strcmp(sub, "list") != 0)
-        rc = ins_home_lock(&h, who, o.wait, o.quiet, &err);
+    if (rc == 0 && strcmp(sub, "list") != 0 && !o.c.dry_run)
+        rc = ins_home_lock(&h, who, o.c.wait, o.c.quiet, &err);
     if (rc == 0)
         rc = ins_sources_load(&h, &sources, &err);
     if (rc == 0 && !strcmp(sub, "add")) {
@@ -240,7 +244,7 @@ int cmd_source(int argc, char **argv)
     } else if (rc == 0 && !strcmp(sub, "remove"))
         rc = remove_names(&h, sources, &o, &err);
     else if (rc == 0)
-        list(sources, o.json);
+        list(sources, o.c.json);
     if (rc)
         rc = wh_cli_report(PROG, &err);
     ins_home_unlock(&h);

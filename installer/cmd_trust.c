@@ -15,6 +15,13 @@
  * first, so a crash never leaves a key both trusted and revoked, which the
  * next update would take as a rotation to finish).
  *
+ * --dry-run checks add and remove as they run (the key file parses, its
+ * id is not revoked or taken by another key, the id to remove is
+ * trusted), says what would be done ("would trust key ID", "would remove
+ * key ID") and writes nothing; it takes no lock, since it changes
+ * nothing.  Several operands are judged one after the other, as a real
+ * run would judge them.
+ *
  * Tests: tests/cli/t2001-wharf-trust.sh.
  */
 #include "installer/installer.h"
@@ -24,15 +31,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/fs.h"
 #include "common/json.h"
 
 static const wh_opt opts[] = {
-    INS_OPTS_COMMON,
+    INS_OPT_DRY_RUN_ROW,
     { INS_OPT_JSON, "json", NULL, "list: print JSON" },
     { 'f', "force", NULL, "add: trust a key even though a key rotation revoked it" },
     { 'q', "quiet", NULL, "print nothing but errors" },
+    INS_OPTS_COMMON,
     { 0, NULL, NULL, NULL }
 };
 
@@ -47,8 +56,8 @@ static const char description[] =
 #define PROG "wharf trust"
 
 typedef struct trust_opts {
-    const char *home;
-    int json, quiet, wait, force;
+    ins_cmd_opts c;       /* --home, --wait, --dry-run, --json, -q */
+    int force;
     int argc;
     char **argv;          /* the subcommand and its operands */
 } trust_opts;
@@ -60,16 +69,13 @@ static int parse_args(trust_opts *o, int argc, char **argv)
     wh_cli_init(&cli, PROG, argc, argv);
     int c;
     while ((c = wh_cli_next(&cli, opts)) > 0) {
-        switch (c) {
-        case INS_OPT_HOME: o->home = cli.arg; break;
-        case INS_OPT_WAIT: o->wait = 1; break;
-        case INS_OPT_JSON: o->json = 1; break;
-        case 'q': o->quiet = 1; break;
-        case 'f': o->force = 1; break;
-        case WH_CLI_HELP:
+        if (c == 'f')
+            o->force = 1;
+        else if (c == WH_CLI_HELP) {
             wh_cli_help(stdout, usage, description, opts);
             return -1;
-        }
+        } else
+            ins_cmd_opt(&o->c, c, &cli);      /* none of these takes a value */
     }
     if (c < 0)
         return wh_cli_usage_error(&cli);
@@ -100,9 +106,10 @@ static int key_path(const ins_home *h, const char *id, char *out, size_t n,
     return ins_home_path(h, rel, out, n, err);
 }
 
-/* A revoked key: refused, or with --force taken off revoked.json. */
+/* A revoked key: refused, or with --force taken off revoked.json (in a
+ * dry run, off revoked alone). */
 static int unrevoke(const ins_home *h, json_t *revoked, const char *id,
-                    const char *file, int force, wh_err *err)
+                    const char *file, int force, int dry_run, wh_err *err)
 {
     char why[128];
     if (!ins_revoked_why(revoked, id, why, sizeof why))
@@ -112,7 +119,7 @@ static int unrevoke(const ins_home *h, json_t *revoked, const char *id,
                        "revoked; --force trusts it again", id, why);
     if (json_object_del(revoked, id))
         return wh_fail(err, WH_E_INTERNAL, file, -1, NULL);
-    return ins_state_save(h, INS_REVOKED_FILE, INS_REVOKED_FORMAT, "keys", revoked,
+    return dry_run ? 0 : ins_state_save(h, INS_REVOKED_FILE, INS_REVOKED_FORMAT, "keys", revoked,
                           err);
 }
 
@@ -122,12 +129,12 @@ static int add_one(const ins_home *h, wh_keyring *kr, json_t *revoked,
     wh_minisign_pubkey pk;
     char id[17], path[PATH_MAX], dir[PATH_MAX], comment[64];
     const char *where;
-    int quiet = o->quiet;
+    int quiet = o->c.quiet;
     int rc = wh_minisign_pubkey_load(&pk, file, err);
     if (rc)
         return rc;
     wh_minisign_keyid_hex(pk.key_id, id);
-    if ((rc = unrevoke(h, revoked, id, file, o->force, err)) != 0)
+    if ((rc = unrevoke(h, revoked, id, file, o->force, o->c.dry_run, err)) != 0)
         return rc;
     const wh_minisign_pubkey *old = wh_keyring_find(kr, pk.key_id, &where);
     if (old && memcmp(old->pk, pk.pk, sizeof pk.pk) == 0) {
@@ -139,6 +146,12 @@ static int add_one(const ins_home *h, wh_keyring *kr, json_t *revoked,
         return wh_fail(err, WH_E_EXISTS, file, -1, "key id %s is already trusted "
                        "for a different key ('%s'); remove that one first", id, where);
     snprintf(comment, sizeof comment, "minisign public key %s", id);
+    if (o->c.dry_run) {            /* kr alone learns it, for the next operand */
+        if ((rc = key_path(h, id, path, sizeof path, err)) == 0 &&
+            (rc = wh_keyring_add(kr, &pk, path, err)) == 0 && !quiet)
+            printf("would trust key %s\n", id);
+        return rc;
+    }
     if ((rc = key_path(h, id, path, sizeof path, err)) == 0 &&
         (rc = ins_home_path(h, INS_KEYS_DIR, dir, sizeof dir, err)) == 0 &&
         (rc = wh_mkdirs(dir, err)) == 0 &&
@@ -148,34 +161,58 @@ static int add_one(const ins_home *h, wh_keyring *kr, json_t *revoked,
     return rc;
 }
 
-/* An id as minisign prints it, in any case, into id (upper case). */
+/* An id as minisign prints it (1 to 16 hex digits: "%llX" drops leading
+ * zeros), in any case and with any leading zeros, into id as keys/ names
+ * it (upper case, none). */
 static int parse_id(const char *s, char id[17], wh_err *err)
 {
-    size_t n = strlen(s);
-    for (size_t i = 0; i < n && n == 16; i++)
-        if (!isxdigit((unsigned char)s[i]))
-            n = 0;
-    if (n != 16)
+    size_t n = strlen(s), z = strspn(s, "0");
+    if (n == 0 || n > 16 || strspn(s, "0123456789abcdefABCDEF") != n)
         return wh_fail(err, WH_E_USAGE, NULL, -1, "'%s' is not a key id "
-                       "(16 hex digits, as 'wharf trust list' shows)", s);
-    for (size_t i = 0; i < 16; i++)
-        id[i] = (char)toupper((unsigned char)s[i]);
-    id[16] = '\0';
+                       "(up to 16 hex digits, as 'wharf trust list' shows)", s);
+    if (z == n)
+        z = n - 1;                       /* the id 0 */
+    for (size_t i = z; i <= n; i++)
+        id[i - z] = (char)toupper((unsigned char)s[i]);
     return 0;
 }
 
-static int remove_one(const ins_home *h, const char *arg, int quiet, wh_err *err)
+/* Whether operand i of remove names the same key as an earlier one: a
+ * dry run's stand-in for the file the earlier one would have removed. */
+static int named_before(const trust_opts *o, int i, const char *id)
+{
+    char prev[17];
+    for (int k = 1; k < i; k++)
+        if (parse_id(o->argv[k], prev, NULL) == 0 && !strcmp(prev, id))
+            return 1;
+    return 0;
+}
+
+/* Remove keys/ID.pub (in a dry run, check it is there). */
+static int unlink_key(const trust_opts *o, int i, const char *id,
+                      const char *path)
+{
+    if (!o->c.dry_run)
+        return wh_fs_unlink(path);
+    if (named_before(o, i, id)) {
+        errno = ENOENT;
+        return -1;
+    }
+    return access(path, F_OK);
+}
+
+static int remove_one(const ins_home *h, const trust_opts *o, int i, wh_err *err)
 {
     char id[17], path[PATH_MAX];
-    int rc = parse_id(arg, id, err);
+    int rc = parse_id(o->argv[i], id, err);
     if (rc == 0)
         rc = key_path(h, id, path, sizeof path, err);
-    if (rc == 0 && wh_fs_unlink(path) < 0)
+    if (rc == 0 && unlink_key(o, i, id, path) < 0)
         rc = errno == ENOENT ? wh_fail(err, WH_E_NOTFOUND, NULL, -1, "key %s is "
                                        "not trusted", id)
                              : wh_fail_errno(err, errno, path, "cannot remove");
-    if (rc == 0 && !quiet)
-        printf("removed key %s\n", id);
+    if (rc == 0 && !o->c.quiet)
+        printf("%s key %s\n", o->c.dry_run ? "would remove" : "removed", id);
     return rc;
 }
 
@@ -235,21 +272,21 @@ int cmd_trust(int argc, char **argv)
     const char *sub = o.argv[0];
     char who[64];
     snprintf(who, sizeof who, PROG " %s", sub);
-    rc = ins_home_find(&h, o.home, &err);
+    rc = ins_home_find(&h, o.c.home, &err);
     char id[17];
     for (int i = 1; rc == 0 && !strcmp(sub, "remove") && i < o.argc; i++)
         rc = parse_id(o.argv[i], id, &err);       /* before anything is made */
-    if (rc == 0 && strcmp(sub, "list") != 0)
-        rc = ins_home_lock(&h, who, o.wait, o.quiet, &err);
+    if (rc == 0 && strcmp(sub, "list") != 0 && !o.c.dry_run)
+        rc = ins_home_lock(&h, who, o.c.wait, o.c.quiet, &err);
     if (rc == 0)
         rc = ins_trust_load(&h, &kr, &err);
     if (rc == 0)
         rc = ins_revoked_load(&h, &revoked, &err);
     if (rc == 0 && !strcmp(sub, "list"))
-        list(&kr, revoked, o.json);
+        list(&kr, revoked, o.c.json);
     for (int i = 1; rc == 0 && i < o.argc; i++)
         rc = !strcmp(sub, "add") ? add_one(&h, &kr, revoked, &o, o.argv[i], &err)
-                                 : remove_one(&h, o.argv[i], o.quiet, &err);
+                                 : remove_one(&h, &o, i, &err);
     if (rc)
         rc = wh_cli_report(PROG, &err);
     ins_home_unlock(&h);

@@ -16,7 +16,23 @@
  * issued DATE); now trusting N".  A follow an earlier update began and did
  * not finish is finished first.
  *
- * Tests: tests/cli/t2003-wharf-update.sh, t3001-attack-key-rotation.sh.
+ * DRY RUN.  --dry-run fetches and verifies every index exactly so
+ * (mirrors, rollback, freeze, rotations) and keeps nothing: no copy, no
+ * table, no seen.json raised, no rotation followed on disk.  It takes no
+ * lock, as nothing is written; repo.c, given no install root, changes the
+ * keys, sources and floors in memory alone, so each source is judged as a
+ * real run would judge it after the ones before.  Each line ends in
+ * "(dry run)", a rotation is said as "would follow" and --json says
+ * "dry_run": true.  An update running meanwhile may change what a real
+ * run would find; a dry run only ever reports.
+ *
+ * OFFLINE.  --offline skips http(s):// locations, each with a warning
+ * ("LOCATION: skipped: --offline"), as --from does; folders and file://
+ * URLs are read.  A source left with nothing fails as any source none of
+ * whose locations served an index (exit 6).
+ *
+ * Tests: tests/cli/t2003-wharf-update.sh, t2004-wharf-update-http.sh,
+ * t3001-attack-key-rotation.sh.
  */
 #include "installer/installer.h"
 #include "installer/catalog.h"
@@ -28,14 +44,19 @@
 
 #include "common/json.h"
 
-enum { OPT_ALLOW_EXPIRED = 1200, OPT_TIMEOUT };
-
+/* The rows and ids of the module commands (installer.h), but --from,
+ * which update has no use for: its sources are what it updates. */
 static const wh_opt opts[] = {
-    INS_OPTS_COMMON,
-    { OPT_ALLOW_EXPIRED, "allow-expired", NULL, "use an expired index (with a warning)" },
-    { OPT_TIMEOUT, "timeout", "SECONDS", "give up a download slower than 1 KiB/s for this long (default: 30)" },
+    INS_OPT_DRY_RUN_ROW,
+    { INS_OPT_OFFLINE, "offline", NULL, "never use the network: only folders "
+      "and file:// locations" },
+    { INS_OPT_TIMEOUT, "timeout", "SECONDS", "give up a download slower than "
+      "1 KiB/s for this long (default: 30)" },
+    { INS_OPT_ALLOW_EXPIRED, "allow-expired", NULL, "use an expired index "
+      "(with a warning)" },
     { INS_OPT_JSON, "json", NULL, "print a JSON list of what each source gave" },
     { 'q', "quiet", NULL, "print nothing but errors and warnings" },
+    INS_OPTS_COMMON,
     { 0, NULL, NULL, NULL }
 };
 
@@ -49,8 +70,7 @@ static const char description[] =
 #define PROG "wharf update"
 
 typedef struct update_opts {
-    const char *home;
-    int wait, quiet, allow_expired, timeout, json;
+    ins_cmd_opts c;
     int argc;
     char **argv;          /* source names, or none for all */
 } update_opts;
@@ -58,30 +78,17 @@ typedef struct update_opts {
 static int parse_args(update_opts *o, int argc, char **argv)
 {
     memset(o, 0, sizeof *o);
-    o->timeout = 30;
-    long long v;
+    o->c.timeout = 30;
     wh_cli cli;
     wh_cli_init(&cli, PROG, argc, argv);
     int c;
     while ((c = wh_cli_next(&cli, opts)) > 0) {
-        switch (c) {
-        case INS_OPT_HOME: o->home = cli.arg; break;
-        case INS_OPT_WAIT: o->wait = 1; break;
-        case OPT_ALLOW_EXPIRED: o->allow_expired = 1; break;
-        case INS_OPT_JSON: o->json = 1; break;
-        case OPT_TIMEOUT:
-            if ((v = wh_cli_number(cli.arg, 1, 3600)) < 0) {
-                snprintf(cli.msg, sizeof cli.msg, "--timeout '%s' is not a number "
-                         "of seconds from 1 to 3600", cli.arg);
-                return wh_cli_usage_error(&cli);
-            }
-            o->timeout = (int)v;
-            break;
-        case 'q': o->quiet = 1; break;
-        case WH_CLI_HELP:
+        if (c == WH_CLI_HELP) {
             wh_cli_help(stdout, usage, description, opts);
             return -1;
         }
+        if (ins_cmd_opt(&o->c, c, &cli) < 0)
+            return wh_cli_usage_error(&cli);
     }
     if (c < 0)
         return wh_cli_usage_error(&cli);
@@ -107,15 +114,16 @@ static void report(const update_opts *o, json_t *out, const char *name,
                 "days ago; used because of --allow-expired\n", name, date,
                 (long long)((now - ix->head.expires) / 86400));
     if (out)
-        json_array_append_new(out, json_pack("{sssIsIsIsIss}", "source", name,
+        json_array_append_new(out, json_pack("{sssIsIsIsIsssb}", "source", name,
             "serial", (json_int_t)ix->head.serial,
             "packages", (json_int_t)ix->packages, "modules", (json_int_t)ix->modules,
-            "expires", (json_int_t)ix->head.expires, "location", loc));
-    else if (!o->quiet)
-        printf("%s: serial %lld, %zu package%s in %zu module%s, expires %s (%s)\n",
+            "expires", (json_int_t)ix->head.expires, "location", loc,
+            "dry_run", o->c.dry_run));
+    else if (!o->c.quiet)
+        printf("%s: serial %lld, %zu package%s in %zu module%s, expires %s (%s)%s\n",
                name, (long long)ix->head.serial, ix->packages,
                ix->packages == 1 ? "" : "s", ix->modules, ix->modules == 1 ? "" : "s",
-               date, loc);
+               date, loc, o->c.dry_run ? " (dry run)" : "");
 }
 
 /* What every source's update reads and may change. */
@@ -124,8 +132,9 @@ typedef struct update_state {
     wh_keyring kr;
 } update_state;
 
-/* "key K was rotated to M (statement issued D), then to N (...)". */
-static void say_rotated(const char *name, const wh_rotation_chain *rot)
+/* "key K was rotated to M (statement issued D), then to N (...)"; "now
+ * trusting N", or in a dry run "would follow it and trust N". */
+static void say_rotated(const char *name, const wh_rotation_chain *rot, int dry_run)
 {
     char date[32];
     fprintf(stderr, PROG ": %s: key %s was rotated", name, rot->step[0].old_id);
@@ -134,22 +143,57 @@ static void say_rotated(const char *name, const wh_rotation_chain *rot)
         fprintf(stderr, "%s to %s (statement issued %s)", i ? ", then" : "",
                 rot->step[i].new_id, date);
     }
-    fprintf(stderr, "; now trusting %s\n", rot->step[rot->n - 1].new_id);
+    fprintf(stderr, dry_run ? "; would follow it and trust %s (dry run)\n"
+            : "; now trusting %s\n", rot->step[rot->n - 1].new_id);
 }
 
+/* ctx: the dry-run flag. */
 static void say_finished(void *ctx, const char *old_id, const char *new_id)
 {
-    (void)ctx;
-    fprintf(stderr, PROG ": finished following the rotation of key %s to %s, "
-            "which an interrupted update began; now trusting %s\n", old_id,
-            new_id, new_id);
+    if (*(const int *)ctx)
+        fprintf(stderr, PROG ": would finish following the rotation of key %s "
+                "to %s, which an interrupted update began, and trust %s (dry "
+                "run)\n", old_id, new_id, new_id);
+    else
+        fprintf(stderr, PROG ": finished following the rotation of key %s to %s, "
+                "which an interrupted update began; now trusting %s\n", old_id,
+                new_id, new_id);
+}
+
+/* The index at loc, fetched and verified (repo.c); with --offline, an
+ * http(s):// location is refused before any request. */
+static int fetch_at(const update_opts *o, const char *loc, json_t *src,
+                    update_state *us, const ins_fetch_opts *fo, wh_index *ix,
+                    wh_minisign_sig *sig, wh_rotation_chain *rot, wh_err *err)
+{
+    if (o->c.offline && ins_location_is_http(loc))
+        return wh_fail(err, WH_E_NOTFOUND, loc, -1, "skipped: --offline");
+    return ins_repo_fetch(loc, src, &us->kr, us->revoked, us->seen, fo, ix, sig,
+                          rot, err);
+}
+
+/* Keep ix as source name's index, following rot first; with no h (a dry
+ * run), in memory alone (repo.c). */
+static int keep(const ins_home *h, const update_opts *o, const char *name,
+                update_state *us, wh_index *ix, const wh_minisign_sig *sig,
+                const wh_rotation_chain *rot, wh_err *err)
+{
+    int rc = rot->n ? ins_repo_follow(h, us->sources, &us->kr, us->revoked,
+                                      us->seen, rot, err) : 0;
+    if (rc == 0 && rot->n)
+        say_rotated(name, rot, o->c.dry_run);
+    if (rc == 0)
+        rc = ins_repo_store(h, name, ix, sig, us->seen, err);
+    if (rc == 0 && h)
+        rc = ins_catalog_store(h, name, ix, err);   /* its table */
+    return rc;
 }
 
 /* Update one source: its first location that serves a usable index. */
 static int update_one(const ins_home *h, const update_opts *o, const char *name,
                       json_t *src, update_state *us, json_t *out, wh_err *err)
 {
-    ins_fetch_opts fo = { (int64_t)time(NULL), o->allow_expired, o->timeout };
+    ins_fetch_opts fo = { (int64_t)time(NULL), o->c.allow_expired, o->c.timeout };
     json_t *locs = json_object_get(src, "locations"), *v;
     size_t i, n = json_array_size(locs);
     wh_err first;
@@ -160,8 +204,7 @@ static int update_one(const ins_home *h, const update_opts *o, const char *name,
         wh_rotation_chain rot;
         wh_err e;
         const char *loc = json_string_value(v);
-        if (ins_repo_fetch(loc, src, &us->kr, us->revoked, us->seen, &fo,
-                           &ix, &sig, &rot, &e)) {
+        if (fetch_at(o, loc, src, us, &fo, &ix, &sig, &rot, &e)) {
             warn(name, &e);
             /* What a location said of its index outweighs a missing one. */
             if (!first.code || ((first.code == WH_E_NOTFOUND || first.code == WH_E_IO) &&
@@ -169,14 +212,7 @@ static int update_one(const ins_home *h, const update_opts *o, const char *name,
                 first = e;
             continue;
         }
-        int rc = rot.n ? ins_repo_follow(h, us->sources, &us->kr, us->revoked,
-                                         us->seen, &rot, err) : 0;
-        if (rc == 0 && rot.n)
-            say_rotated(name, &rot);
-        if (rc == 0)
-            rc = ins_repo_store(h, name, &ix, &sig, us->seen, err);
-        if (rc == 0)
-            rc = ins_catalog_store(h, name, &ix, err);   /* its table */
+        int rc = keep(o->c.dry_run ? NULL : h, o, name, us, &ix, &sig, &rot, err);
         if (rc == 0)
             report(o, out, name, &ix, loc, fo.now);
         wh_index_free(&ix);
@@ -214,8 +250,9 @@ static int update_all(const ins_home *h, const update_opts *o, update_state *us,
         int st = wh_cli_report(PROG, &err);
         char msg[WH_ERR_LINE_MAX];
         if (out)
-            json_array_append_new(out, json_pack("{sssssi}", "source", name,
-                "error", wh_err_format(&err, msg, sizeof msg), "status", st));
+            json_array_append_new(out, json_pack("{sssssisb}", "source", name,
+                "error", wh_err_format(&err, msg, sizeof msg), "status", st,
+                "dry_run", o->c.dry_run));
         if (status == WH_EXIT_OK)
             status = st;
     }
@@ -232,16 +269,17 @@ int cmd_update(int argc, char **argv)
     update_state st = { 0 };
     wh_err err;
     wh_err_clear(&err);
-    if (ins_home_find(&h, o.home, &err) ||
-        ins_home_lock(&h, PROG, o.wait, o.quiet, &err) ||
+    if (ins_home_find(&h, o.c.home, &err) ||
+        (!o.c.dry_run && ins_home_lock(&h, PROG, o.c.wait, o.c.quiet, &err)) ||
         ins_trust_load(&h, &st.kr, &err) ||
         ins_sources_load(&h, &st.sources, &err) ||
         ins_seen_load(&h, &st.seen, &err) ||
         ins_revoked_load(&h, &st.revoked, &err) ||
-        ins_repo_finish(&h, st.sources, &st.kr, st.revoked, say_finished, NULL, &err))
+        ins_repo_finish(o.c.dry_run ? NULL : &h, st.sources, &st.kr, st.revoked,
+                        say_finished, &o.c.dry_run, &err))
         rc = wh_cli_report(PROG, &err);
     else {
-        json_t *out = o.json ? json_array() : NULL;
+        json_t *out = o.c.json ? json_array() : NULL;
         rc = update_all(&h, &o, &st, out);
         char *text;
         size_t len;

@@ -143,6 +143,34 @@ int ins_location_normalize(const char *loc, char *out, size_t n, wh_err *err)
     return 0;
 }
 
+static int hexval(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int ins_location_is_http(const char *loc)
+{
+    return has_prefix(loc, "http://") || has_prefix(loc, "https://");
+}
+
+int ins_location_dir(const char *loc, char *out, size_t n, wh_err *err)
+{
+    const char *p = has_prefix(loc, "file://") ? loc + 7 : loc;
+    size_t o = 0;
+    for (; *p && o + 1 < n; p++) {
+        int hi, lo;
+        if (*p == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0 &&
+            (hi || lo)) {        /* %00 stays as it is: no NUL in a path */
+            out[o++] = (char)(hi * 16 + lo);
+            p += 2;
+        } else
+            out[o++] = *p;
+    }
+    out[o] = '\0';
+    return *p ? wh_fail(err, WH_E_LIMIT, loc, -1, "location too long") : 0;
+}
+
 /* --- sources ---------------------------------------------------------------- */
 
 static int bad_sources(const char *path, wh_err *err, const char *why,

@@ -168,6 +168,13 @@ int ins_state_save(const ins_home *h, const char *file, const char *format,
  * schemes, control characters and empty names are WH_E_USAGE. */
 int ins_location_normalize(const char *loc, char *out, size_t n, wh_err *err);
 
+/* 1 for an http:// or https:// location. */
+int ins_location_is_http(const char *loc);
+
+/* The folder a folder or file:// location names: itself, or the URL's
+ * path with its %XX escapes decoded. */
+int ins_location_dir(const char *loc, char *out, size_t n, wh_err *err);
+
 /* ---- repo.c ---------------------------------------------------------- */
 
 typedef struct ins_fetch_opts {
@@ -227,7 +234,8 @@ int ins_repo_fetch(const char *loc, json_t *src, const wh_keyring *kr,
 /* Follow the rotation rot that ins_repo_fetch verified (the lock is
  * held): carry the rollback floor to the new key, record every old key as
  * revoked (the commit), then ins_repo_finish.  sources, kr, revoked and
- * seen are updated in memory as on disk. */
+ * seen are updated in memory as on disk; with h NULL (update --dry-run)
+ * in memory only. */
 int ins_repo_follow(const ins_home *h, json_t *sources, wh_keyring *kr,
                     json_t *revoked, json_t *seen, const wh_rotation_chain *rot,
                     wh_err *err);
@@ -235,13 +243,15 @@ int ins_repo_follow(const ins_home *h, json_t *sources, wh_keyring *kr,
 /* Do what revoked.json implies where it is not done yet (an update killed
  * while following): for each revoked key still trusted or pinned, trust
  * the key it was finally rotated to, re-pin the sources pinned to it, and
- * remove it from keys/; note(ctx, old, new) is told each (may be NULL). */
+ * remove it from keys/; note(ctx, old, new) is told each (may be NULL).
+ * With h NULL, in memory only (update --dry-run). */
 typedef void (*ins_rotated_fn)(void *ctx, const char *old_id, const char *new_id);
 int ins_repo_finish(const ins_home *h, json_t *sources, wh_keyring *kr,
                     json_t *revoked, ins_rotated_fn note, void *ctx, wh_err *err);
 
 /* Keep ix (signed by sig) as source name's verified copy, raising seen
- * first (the lock is held). */
+ * first (the lock is held).  With h NULL, only seen is raised, in memory
+ * (update --dry-run judges the next sources as a real run would). */
 int ins_repo_store(const ins_home *h, const char *name, const wh_index *ix,
                    const wh_minisign_sig *sig, json_t *seen, wh_err *err);
 

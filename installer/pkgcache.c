@@ -37,35 +37,7 @@
 
 #define SIG_SUFFIX ".minisig"
 
-static int is_http(const char *loc)
-{
-    return !strncmp(loc, "http://", 7) || !strncmp(loc, "https://", 8);
-}
 
-static int hexval(int c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* The folder a folder or file:// location names, %XX decoded (as
- * repo.c reads the same locations). */
-static int location_dir(const char *loc, char *out, size_t n, wh_err *err)
-{
-    const char *p = strncmp(loc, "file://", 7) ? loc : loc + 7;
-    size_t o = 0;
-    int hi, lo;
-    for (; *p && o + 1 < n; p++, o++) {
-        if (*p == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0 &&
-            (hi || lo)) {
-            out[o] = (char)(hi * 16 + lo);
-            p += 2;
-        } else
-            out[o] = *p;
-    }
-    out[o] = '\0';
-    return *p ? wh_fail(err, WH_E_LIMIT, loc, -1, "location too long") : 0;
-}
 
 /* loc + "/" + rel into out, rel's bytes other than A-Za-z0-9 -._~/@+
  * %XX-escaped (the index's paths need none; a hostile one gets no
@@ -214,7 +186,7 @@ static int read_dir(const char *loc, const char *rel, size_t max, char **data,
                     size_t *len, wh_err *err)
 {
     char dir[PATH_MAX], path[PATH_MAX];
-    int rc = location_dir(loc, dir, sizeof dir, err);
+    int rc = ins_location_dir(loc, dir, sizeof dir, err);
     if (rc == 0)
         rc = wh_path_join(path, sizeof path, dir, rel, strlen(rel), err);
     return rc ? rc : wh_file_read_stat(path, max, WH_READ_NOFOLLOW, data, len,
@@ -227,12 +199,12 @@ static int get_file(const char *loc, const char *rel, size_t max, int timeout,
                     size_t n, wh_err *err)
 {
     char dir[PATH_MAX];
-    if (is_http(loc)) {
+    if (ins_location_is_http(loc)) {
         int rc = url_join(where, n, loc, rel, err);
         return rc ? rc : ins_fetch_progress(where, max, timeout, label, data,
                                             len, err);
     }
-    if (location_dir(loc, dir, sizeof dir, NULL) == 0)
+    if (ins_location_dir(loc, dir, sizeof dir, NULL) == 0)
         snprintf(where, n, "%s/%s", dir, rel);
     return read_dir(loc, rel, max, data, len, err);
 }
@@ -291,7 +263,7 @@ int ins_pkg_get(const ins_home *h, json_t *locations, const wh_index_pkg *p,
         const char *loc = json_string_value(v);
         if (!loc)
             continue;
-        if (o->offline && is_http(loc)) {
+        if (o->offline && ins_location_is_http(loc)) {
             wh_fail(&e, WH_E_NOTFOUND, loc, -1, "skipped: offline");
             failed(o, g, &e, &worst, 0);
             continue;

@@ -28,7 +28,11 @@
  * (ins_repo_finish): keys/NEW.pub, each source pinned to an old key pinned
  * to the new one, and keys/OLD.pub removed.  `wharf update` runs
  * ins_repo_finish first, so an update killed after the commit is finished
- * by the next; before it, the next one follows again.  A revoked key is
+ * by the next; before it, the next one follows again.  With no install
+ * root (h NULL: `wharf update --dry-run`), ins_repo_follow,
+ * ins_repo_finish and ins_repo_store change sources, kr, revoked and seen
+ * in memory alone, exactly as they would on disk, and write nothing: the
+ * sources after the first then see what a real run would.  A revoked key is
  * refused everywhere afterwards, as an index's signer and as the signer
  * of a statement (so whoever stole the old key cannot rotate a wharf that
  * followed the real rotation to a key of their own).
@@ -64,35 +68,6 @@
 
 /* --- locations -------------------------------------------------------------- */
 
-static int hexval(int c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-static int is_http(const char *loc)
-{
-    return !strncmp(loc, "http://", 7) || !strncmp(loc, "https://", 8);
-}
-
-/* The folder a location names: itself, or a file:// URL's path with its
- * %XX escapes decoded. */
-static int location_dir(const char *loc, char *out, size_t n, wh_err *err)
-{
-    const char *p = strncmp(loc, "file://", 7) ? loc : loc + 7;
-    size_t o = 0;
-    for (; *p && o + 1 < n; p++) {
-        int hi, lo;
-        if (*p == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0 &&
-            (hi || lo)) {
-            out[o++] = (char)(hi * 16 + lo);
-            p += 2;
-        } else
-            out[o++] = *p;
-    }
-    out[o] = '\0';
-    return *p ? wh_fail(err, WH_E_LIMIT, loc, -1, "location too long") : 0;
-}
 
 /* --- seen serials -------------------------------------------------------------- */
 
@@ -355,11 +330,11 @@ int ins_repo_fetch(const char *loc, json_t *src, const wh_keyring *kr,
     char sig_path[PATH_MAX + 32], id[17], date[32];
     wh_minisign_pubkey pk;
     wh_rotation_chain none = { 0 };
-    repo_ctx c = { loc, "", is_http(loc), fo->timeout, src, revoked, kr };
+    repo_ctx c = { loc, "", ins_location_is_http(loc), fo->timeout, src, revoked, kr };
     memset(ix, 0, sizeof *ix);
     if (rot)
         rot->n = 0;
-    int rc = c.http ? 0 : location_dir(loc, c.dir, sizeof c.dir, err);
+    int rc = c.http ? 0 : ins_location_dir(loc, c.dir, sizeof c.dir, err);
     if (rc == 0)
         rc = c.http ? fetch_http(&c, fo, ix, sig, &pk, rot, sig_path, sizeof sig_path, err)
                     : fetch_dir(&c, ix, sig, &pk, rot, sig_path, sizeof sig_path, err);
@@ -418,13 +393,16 @@ static int key_file(const ins_home *h, const char *id, char *out, size_t n,
     return ins_home_path(h, rel, out, n, err);
 }
 
-/* Trust pk (keys/ID.pub), unless a key is trusted under its id already. */
+/* Trust pk (keys/ID.pub; without h, in kr alone), unless a key is
+ * trusted under its id already. */
 static int trust_key(const ins_home *h, wh_keyring *kr, const wh_minisign_pubkey *pk,
                      const char *id, wh_err *err)
 {
     char path[PATH_MAX], dir[PATH_MAX], comment[64];
     if (wh_keyring_find(kr, pk->key_id, NULL))
         return 0;
+    if (!h)
+        return wh_keyring_add(kr, pk, id, err);
     snprintf(comment, sizeof comment, "minisign public key %s", id);
     int rc = key_file(h, id, path, sizeof path, err);
     if (rc == 0 && (rc = ins_home_path(h, INS_KEYS_DIR, dir, sizeof dir, err)) == 0 &&
@@ -448,7 +426,36 @@ static int repin(const ins_home *h, json_t *sources, const char *id,
         if (key_is(json_object_get(src, "key"), id, &old) && ++*n &&
             json_object_set_new(src, "key", json_string(b64)))
             return wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
-    return *n ? ins_sources_save(h, sources, err) : 0;
+    return *n && h ? ins_sources_save(h, sources, err) : 0;
+}
+
+/* Take the key with this id out of kr (in memory), as keys/ loses it. */
+static void untrust_key(wh_keyring *kr, const unsigned char *key_id)
+{
+    for (size_t i = 0; i < kr->n; i++)
+        if (!memcmp(kr->keys[i].key_id, key_id, sizeof kr->keys[i].key_id)) {
+            kr->keys[i] = kr->keys[kr->n - 1];
+            memcpy(kr->files[i], kr->files[kr->n - 1], sizeof kr->files[i]);
+            kr->n--;
+            return;
+        }
+}
+
+/* Whether revoked key id is still trusted: keys/ID.pub (without h, kr)
+ * holds it. */
+static int still_trusted(const ins_home *h, const wh_keyring *kr, json_t *revoked,
+                         const char *id, char *path, size_t n, int *yes, wh_err *err)
+{
+    wh_minisign_pubkey old;
+    *yes = 0;
+    if (!h) {
+        *yes = key_is(json_object_get(json_object_get(revoked, id), "public_key"),
+                      id, &old) && wh_keyring_find(kr, old.key_id, NULL);
+        return 0;
+    }
+    int rc = key_file(h, id, path, n, err);
+    *yes = rc == 0 && access(path, F_OK) == 0;
+    return rc;
 }
 
 /* Finish the follow of revoked key id when a step is missing. */
@@ -456,23 +463,27 @@ static int finish_one(const ins_home *h, json_t *sources, wh_keyring *kr,
                       json_t *revoked, const char *id, char final[17], int *done,
                       wh_err *err)
 {
-    char path[PATH_MAX];
+    char path[PATH_MAX] = "";
     wh_minisign_pubkey pk, old;
     const char *name;
     json_t *src;
     size_t pinned = 0;
-    int rc = key_file(h, id, path, sizeof path, err);
+    int trusted;
+    int rc = still_trusted(h, kr, revoked, id, path, sizeof path, &trusted, err);
     json_object_foreach(sources, name, src)
         pinned += key_is(json_object_get(src, "key"), id, &old);
     *done = 0;
-    if (rc || (access(path, F_OK) != 0 && pinned == 0))
+    if (rc || (!trusted && pinned == 0))
         return rc;
     rc = final_key(revoked, id, final, &pk, err);
     if (rc == 0)
         rc = trust_key(h, kr, &pk, final, err);
     if (rc == 0)
         rc = repin(h, sources, id, &pk, &pinned, err);
-    if (rc == 0 && wh_fs_unlink(path) < 0 && errno != ENOENT)
+    if (rc == 0 && !h && key_is(json_object_get(json_object_get(revoked, id),
+                                                "public_key"), id, &old))
+        untrust_key(kr, old.key_id);
+    if (rc == 0 && h && wh_fs_unlink(path) < 0 && errno != ENOENT)
         rc = wh_fail_errno(err, errno, path, "cannot remove");
     *done = rc == 0;
     return rc;
@@ -504,7 +515,7 @@ static int carry_floor(const ins_home *h, json_t *seen, const wh_rotation_chain 
         return 0;
     if (json_object_set_new(seen, to, json_integer((json_int_t)f)))
         return wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
-    return ins_state_save(h, INS_SEEN_FILE, INS_SEEN_FORMAT, "serials", seen, err);
+    return !h ? 0 : ins_state_save(h, INS_SEEN_FILE, INS_SEEN_FORMAT, "serials", seen, err);
 }
 
 /* revoked.json's entry for step i of rot. */
@@ -526,7 +537,7 @@ int ins_repo_follow(const ins_home *h, json_t *sources, wh_keyring *kr,
     for (size_t i = 0; rc == 0 && i < rot->n; i++)
         if (json_object_set_new(revoked, rot->step[i].old_id, revoked_entry(rot, i)))
             rc = wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
-    if (rc == 0)      /* the commit: what follows is what it implies */
+    if (rc == 0 && h)      /* the commit: what follows is what it implies */
         rc = ins_state_save(h, INS_REVOKED_FILE, INS_REVOKED_FORMAT, "keys",
                             revoked, err);
     return rc ? rc : ins_repo_finish(h, sources, kr, revoked, NULL, NULL, err);
@@ -551,11 +562,26 @@ static int prune_copies(const char *dir, const char *keep, wh_err *err)
     return rc;
 }
 
+/* seen's floor of sig's key raised to ix's serial; *raised says if it was. */
+static int raise_floor(json_t *seen, const wh_index *ix, const wh_minisign_sig *sig,
+                       int *raised, wh_err *err)
+{
+    char id[17];
+    wh_minisign_keyid_hex((const unsigned char *)sig->key_id, id);
+    json_t *floor = json_object_get(seen, id);
+    *raised = !floor || json_integer_value(floor) < ix->head.serial;
+    if (*raised && json_object_set_new(seen, id, json_integer(ix->head.serial)))
+        return wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
+    return 0;
+}
+
 int ins_repo_store(const ins_home *h, const char *name, const wh_index *ix,
                    const wh_minisign_sig *sig, json_t *seen, wh_err *err)
 {
-    char rel[PATH_MAX], dir[PATH_MAX], bh[PATH_MAX], file[128], path[PATH_MAX + 200],
-         id[17];
+    char rel[PATH_MAX], dir[PATH_MAX], bh[PATH_MAX], file[128], path[PATH_MAX + 200];
+    int raised;
+    if (!h)                 /* a dry run: the floor in memory, nothing kept */
+        return raise_floor(seen, ix, sig, &raised, err);
     snprintf(rel, sizeof rel, INS_INDEXES_DIR "/%s", name);
     wh_index_byhash(file, sizeof file, ix->head.sha256, "");
     int rc = ins_home_path(h, rel, dir, sizeof dir, err);
@@ -568,15 +594,8 @@ int ins_repo_store(const ins_home *h, const char *name, const wh_index *ix,
         rc = wh_file_write_atomic(path, ix->bytes, ix->len, 0644, err);
     }
     /* The floor first: a copy never has a serial seen.json lacks. */
-    wh_minisign_keyid_hex((const unsigned char *)sig->key_id, id);
-    json_t *floor = json_object_get(seen, id);
-    if (rc == 0 && (!floor || json_integer_value(floor) < ix->head.serial)) {
-        if (json_object_set_new(seen, id, json_integer(ix->head.serial)))
-            rc = wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
-        if (rc == 0)
-            rc = ins_state_save(h, INS_SEEN_FILE, INS_SEEN_FORMAT, "serials",
-                                seen, err);
-    }
+    if (rc == 0 && (rc = raise_floor(seen, ix, sig, &raised, err)) == 0 && raised)
+        rc = ins_state_save(h, INS_SEEN_FILE, INS_SEEN_FORMAT, "serials", seen, err);
     if (rc == 0) {
         snprintf(path, sizeof path, "%s/" WH_INDEX_SIG, dir);
         rc = wh_minisign_sig_save(sig, path, err);

@@ -36,7 +36,7 @@ static int open_from(ins_session *s, const ins_session_opts *o, wh_err *err)
         wh_minisign_sig sig;
         wh_err e;
         const char *loc = json_string_value(v);
-        if (o->offline && (!strncmp(loc, "http://", 7) || !strncmp(loc, "https://", 8))) {
+        if (o->offline && ins_location_is_http(loc)) {
             fprintf(stderr, "%s: warning: %s: skipped: --offline\n", o->prog, loc);
             continue;
         }

@@ -2,7 +2,8 @@
 # t2001-wharf-trust.sh - wharf trust add/list/remove: repository keys kept
 # as keys/KEYID.pub in the install root (--home, WHARF_HOME), the same key
 # twice, another key under a trusted id, bad key files, ids in any case,
-# options before the command, the lock, and the exact messages and exit
+# options before the command, the lock, --dry-run (checked as a change,
+# nothing written, no lock taken), and the exact messages and exit
 # statuses.
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
@@ -13,6 +14,8 @@ ida=$(sed -n 's/^untrusted comment: minisign public key //p' a.pub)
 idb=$(sed -n 's/^untrusted comment: minisign public key //p' b.pub)
 keya=$(sed -n 2p a.pub)
 keyb=$(sed -n 2p b.pub)
+# Every path and every file's bytes under the install root.
+snap() { { find "$WHARF_HOME" | sort; find "$WHARF_HOME" -type f | sort | xargs -r sha256sum; } >"$1"; }
 # A key with a's id but b's key bytes: an impostor under a trusted id.
 printf 'untrusted comment: impostor\n%s\n' "$(printf '%s' "$keyb" | base64 -d |
     { head -c 2; printf '%s' "$keya" | base64 -d | tail -c +3 | head -c 8;
@@ -41,7 +44,12 @@ check_err_has "wharf trust: list takes no operand"
 run wharf trust remove nothex
 check_rc 2
 check_err <<'EOF'
-wharf trust: 'nothex' is not a key id (16 hex digits, as 'wharf trust list' shows)
+wharf trust: 'nothex' is not a key id (up to 16 hex digits, as 'wharf trust list' shows)
+EOF
+run wharf trust remove 00000000000000001
+check_rc 2
+check_err <<'EOF'
+wharf trust: '00000000000000001' is not a key id (up to 16 hex digits, as 'wharf trust list' shows)
 EOF
 end
 
@@ -116,6 +124,82 @@ check_rc 6
 check_err <<EOF
 wharf trust: key $idb is not trusted
 EOF
+# minisign prints an id without its leading zeros: any number of them is
+# the same id.
+run wharf trust remove 0000000000000001
+check_rc 6
+check_err <<'EOF'
+wharf trust: key 1 is not trusted
+EOF
+end
+
+begin "--dry-run: add and remove checked and said, nothing written, no lock taken"
+wharf-index keygen -W -p d.pub -s d.key >/dev/null
+idd=$(sed -n 's/^untrusted comment: minisign public key //p' d.pub)
+keyd=$(sed -n 2p d.pub)
+printf 'pid 4242 wharf source add since 2026-01-01 00:00:00 UTC\n' >"$WHARF_HOME/.lock"
+flock "$WHARF_HOME/.lock" sleep 2 &
+sleep 0.3
+snap before.snap
+run wharf trust add d.pub d.pub a.pub --dry-run
+check_rc 0
+check_out <<EOF
+would trust key $idd
+key $idd is already trusted
+key $ida is already trusted
+EOF
+check_empty_err
+run wharf trust add imp.pub --dry-run
+check_rc 1
+check_err <<EOF
+wharf trust: imp.pub: key id $ida is already trusted for a different key ('$WHARF_HOME/keys/$ida.pub'); remove that one first
+EOF
+run wharf trust add junk.pub --dry-run
+check_rc 3
+check_err_has "wharf trust: junk.pub"
+run wharf trust remove "$ida" "$ida" --dry-run
+check_rc 6
+check_out <<EOF
+would remove key $ida
+EOF
+check_err <<EOF
+wharf trust: key $ida is not trusted
+EOF
+run wharf trust remove "$idd" --dry-run
+check_rc 6
+check_err <<EOF
+wharf trust: key $idd is not trusted
+EOF
+run wharf trust add d.pub --dry-run -q
+check_rc 0
+check_out </dev/null
+snap after.snap
+check_that "nothing written" cmp -s before.snap after.snap
+run wharf trust add d.pub
+check_rc 7
+wait
+run wharf --home "$T/none" trust add d.pub --dry-run
+check_rc 0
+check_that "no install root made" test ! -e "$T/none"
+end
+
+begin "--dry-run of a revoked key: refused, or with --force said, revoked.json kept"
+printf '{"format":"wharf-revoked/1","keys":{"%s":{"issued":1800000000,"public_key":"%s","rotated_to":"%s","rotated_to_key":"%s"}}}' \
+    "$idd" "$keyd" "$ida" "$keya" >"$WHARF_HOME/revoked.json"
+snap before.snap
+run wharf trust add d.pub --dry-run
+check_rc 4
+check_err <<EOF
+wharf trust: d.pub: key $idd was rotated to $ida (statement issued 2027-01-15) and is revoked; --force trusts it again
+EOF
+run wharf trust add d.pub --dry-run --force
+check_rc 0
+check_out <<EOF
+would trust key $idd
+EOF
+snap after.snap
+check_that "nothing written" cmp -s before.snap after.snap
+rm "$WHARF_HOME/revoked.json"
 end
 
 begin "options before the command; --home and WHARF_HOME"

@@ -2,7 +2,8 @@
 # t2002-wharf-source.sh - wharf source add/list/remove: names, locations
 # (folders made absolute, file:// and http(s):// URLs kept, other schemes
 # refused), mirrors in order, --key pinning, sources.json as canonical
-# JSON, a damaged sources.json named, exact messages and exit statuses.
+# JSON, a damaged sources.json named, --dry-run (checked as a change,
+# nothing written, no lock taken), exact messages and exit statuses.
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
 
@@ -10,6 +11,8 @@ wharf-index keygen -W -p a.pub -s a.key >/dev/null
 ida=$(sed -n 's/^untrusted comment: minisign public key //p' a.pub)
 keya=$(sed -n 2p a.pub)
 mkdir -p usb/site
+# Every path and every file's bytes under the install root.
+snap() { { find "$WHARF_HOME" | sort; find "$WHARF_HOME" -type f | sort | xargs -r sha256sum; } >"$1"; }
 
 begin "usage errors (exit 2), nothing made"
 run wharf source
@@ -110,6 +113,60 @@ run wharf --home "$WHARF_HOME" source list
 check_out <<EOF
 main  $T/usb/site https://example.org/repo file:///media/usb/site
 EOF
+end
+
+begin "--dry-run: add and remove checked and said, nothing written, no lock taken"
+printf 'pid 4242 wharf trust add since 2026-01-01 00:00:00 UTC\n' >"$WHARF_HOME/.lock"
+flock "$WHARF_HOME/.lock" sleep 2 &
+sleep 0.3
+snap before.snap
+run wharf source add web https://example.org/web/ usb/site --key a.pub --dry-run
+check_rc 0
+check_out <<'EOF'
+would add source web
+EOF
+check_empty_err
+run wharf source add main /elsewhere --dry-run
+check_rc 1
+check_err <<'EOF'
+wharf source: source 'main' exists already (wharf source remove main, then add it again)
+EOF
+run wharf source add ../up usb/site --dry-run
+check_rc 2
+check_err_has "wharf source: source name '../up': a name is"
+run wharf source add web ftp://example.org/site --dry-run
+check_rc 2
+check_err_has "wharf source: location 'ftp://example.org/site': only http://"
+run wharf source add web /x --key nosuch.pub --dry-run
+check_rc 6
+check_err_has "wharf source: nosuch.pub: "
+run wharf source remove main --dry-run
+check_rc 0
+check_out <<'EOF'
+would remove source main
+EOF
+run wharf source remove main nope --dry-run
+check_rc 6
+check_out </dev/null
+check_err <<'EOF'
+wharf source: no source 'nope'
+EOF
+run wharf source remove main main --dry-run
+check_rc 6
+check_err <<'EOF'
+wharf source: no source 'main'
+EOF
+snap after.snap
+check_that "nothing written" cmp -s before.snap after.snap
+run wharf source remove main
+check_rc 7
+wait
+run wharf --home "$T/none" source add x /y --dry-run
+check_rc 0
+check_out <<'EOF'
+would add source x
+EOF
+check_that "no install root made" test ! -e "$T/none"
 end
 
 begin "a damaged sources.json is named, never half used"

@@ -4,7 +4,8 @@
 # index fetched and verified as from a folder; a missing mirror and a
 # failing one fall back to the next; the attacks a server can mount:
 # endless data (the download is capped), slow retrieval (--timeout),
-# redirect loops and redirects to other protocols, a tampered index.
+# redirect loops and redirects to other protocols, a tampered index;
+# --offline, which skips the server, and --dry-run over HTTP.
 . "$(dirname "$0")/lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$T" || exit 1
@@ -88,6 +89,32 @@ begin "a tampered index over HTTP is refused (exit 4)"
 update_from "$url/ok/evil"
 check_rc 4
 check_err_has "wharf update: warning: web: $url/ok/evil/index.json.minisig: signature verification failed"
+end
+
+begin "--offline: every http(s):// location skipped, before any request (exit 6)"
+update_from "$url/ok/site"
+rm -rf "$WHARF_HOME/indexes"
+run wharf update --offline
+check_rc 6
+check_out </dev/null
+check_err <<EOF
+wharf update: warning: web: $url/ok/site: skipped: --offline
+wharf update: source 'web': its location served no usable index
+EOF
+check_that "no copy" test ! -e "$WHARF_HOME/indexes/web"
+end
+
+begin "--dry-run over HTTP: fetched and verified, nothing kept"
+find "$WHARF_HOME" -type f | sort | xargs sha256sum >before.snap
+run wharf update --dry-run
+check_rc 0
+check_out <<EOF
+web: serial 1, 1 package in 1 module, expires $exp ($url/ok/site) (dry run)
+EOF
+check_empty_err
+find "$WHARF_HOME" -type f | sort | xargs sha256sum >after.snap
+check_that "nothing written" cmp -s before.snap after.snap
+check_that "no copy" test ! -e "$WHARF_HOME/indexes/web"
 end
 
 begin "--timeout takes seconds from 1 to 3600"
