@@ -33,4 +33,16 @@ int wh_json_canon(const json_t *v, char **out, size_t *len, wh_err *err);
 int wh_json_parse(const char *buf, size_t len, const char *path, json_t **out,
                   wh_err *err);
 
+/* 0 when the len bytes at bytes are exactly what wh_json_canon writes for
+ * what wh_json_parse reads from them: the same answer as parsing, writing
+ * back and comparing, in one pass with no allocation (the grammar is in
+ * json.c).  Otherwise WH_E_FORMAT with path, the byte offset and the
+ * reason, "not canonical JSON: keys out of order" (white space, duplicate
+ * key, escape \u00e9 where canonical JSON writes the character, real
+ * number, leading zero, invalid UTF-8, unexpected end of data, ...), or
+ * WH_E_LIMIT for nesting deeper than WH_JSON_MAX_DEPTH, as the parser
+ * says. */
+int wh_json_canon_check(const char *bytes, size_t len, const char *path,
+                        wh_err *err);
+
 #endif

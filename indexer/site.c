@@ -120,7 +120,8 @@ int ix_site_lock(const char *site, const char *who, int wait, int quiet,
 
 int ix_site_clean(const char *site, size_t *removed, wh_err *err)
 {
-    static const char *const dirs[] = { "", "/keys", "/" WH_INDEX_BYHASH, "/packages" };
+    static const char *const dirs[] = { "", "/keys", "/keys/rotation",
+                                        ("/" WH_INDEX_BYHASH), "/packages" };
     *removed = 0;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < sizeof dirs / sizeof dirs[0]; i++) {

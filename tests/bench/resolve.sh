@@ -34,6 +34,7 @@
 # 50-module closure under 100 ms.  Record results in docs/performance.md.
 set -eu
 O=$(cd "${1:-build}" && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 nm=${BENCH_MODULES:-10000}
 nv=${BENCH_VERSIONS:-10}
 runs=${BENCH_RUNS:-3}
@@ -77,7 +78,6 @@ ti=$(median "$O/bin/wharf" info m05000)
 closure=$(($("$O/bin/wharf" install m00103 --dry-run | wc -l) - 1))
 td=$(median "$O/bin/wharf" install m00103 --dry-run)
 # The same update over HTTP: tests/tools/badserve.mjs on 127.0.0.1.
-top=$(cd "$(dirname "$0")/../.." && pwd)
 node "$top/tests/tools/badserve.mjs" "$dir" >"$dir/port" 2>/dev/null &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$dir"' EXIT

@@ -212,7 +212,7 @@ wharf-index sign -s repo.key -x site/index.json.minisig \
 run wharf-index verify site -p repo.pub
 check_rc 3
 check_err <<'EOF'
-wharf-index verify: site/index.json: not canonical JSON
+wharf-index verify: site/index.json: offset 0xa: not canonical JSON: white space
 EOF
 end
 

@@ -488,24 +488,26 @@ static void test_not_canonical(void **state)
     /* Every refusal names the index file (IX_PATH). */
     struct { char *bytes; int code; const char *reason; const char *path; } cases[] = {
         { edit(good, "\"serial\":12}", "\"serial\":12}\n"), WH_E_FORMAT,
-          "not canonical JSON", IX_PATH },
+          "not canonical JSON: white space", IX_PATH },
         { edit(good, "{\"expires\"", "{ \"expires\""), WH_E_FORMAT,
-          "not canonical JSON", IX_PATH },
+          "not canonical JSON: white space", IX_PATH },
         { edit(good, ",\"format\"", ", \"format\""), WH_E_FORMAT,
-          "not canonical JSON", IX_PATH },
+          "not canonical JSON: white space", IX_PATH },
         { edit(good, "\"example\"", "\"ex\\u0061mple\""), WH_E_FORMAT,
-          "not canonical JSON", IX_PATH },
+          "not canonical JSON: escape \\u0061 where canonical JSON writes the character",
+          IX_PATH },
         { edit(good, "\"packages/world", "\"packages\\/world"), WH_E_FORMAT,
-          "not canonical JSON", IX_PATH },
+          "not canonical JSON: escape \\/ where canonical JSON writes the character",
+          IX_PATH },
         { edit(good, "\"serial\":12", "\"serial\":12.0"), WH_E_FORMAT,
-          "'serial': real number 12 has no canonical form", IX_PATH },
+          "not canonical JSON: real number 12.0 (integers only)", IX_PATH },
         { edit(good, "\"serial\":12", "\"serial\":1.2e1"), WH_E_FORMAT,
-          "'serial': real number 12 has no canonical form", IX_PATH },
+          "not canonical JSON: real number 1.2e1 (integers only)", IX_PATH },
         { edit(good, "\"format\"", "\"format\":\"x\",\"format\""), WH_E_FORMAT,
           "duplicate object key near '\"format\"'", IX_PATH },
         { edit(good, "\"serial\":12}", "\"serial\":12"), WH_E_FORMAT,
           "'}' expected near end of file", IX_PATH },
-        { NULL, WH_E_FORMAT, "not canonical JSON", IX_PATH },   /* keys unsorted */
+        { NULL, WH_E_FORMAT, "not canonical JSON: keys out of order", IX_PATH },
     };
     size_t nc = sizeof cases / sizeof cases[0];
     cases[nc - 1].bytes = json_dumps(d, JSON_COMPACT);   /* insertion order */
