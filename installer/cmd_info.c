@@ -25,6 +25,9 @@
 
 static const wh_opt opts[] = {
     INS_OPTS_COMMON,
+    { INS_OPT_FROM, "from", "LOCATION", "use the index at LOCATION instead "
+      "of the sources (repeat it to give mirrors)" },
+    { INS_OPT_OFFLINE, "offline", NULL, "never use the network (with --from)" },
     { INS_OPT_JSON, "json", NULL, "print every version's record as JSON" },
     { 0, NULL, NULL, NULL }
 };
@@ -39,7 +42,8 @@ static const char description[] =
 #define FIELD "%-14s"
 
 typedef struct info_opts {
-    const char *home, *name;
+    ins_cmd_opts c;
+    const char *name;
     int json;
 } info_opts;
 
@@ -48,11 +52,14 @@ static int parse_args(info_opts *o, int argc, char **argv)
     memset(o, 0, sizeof *o);
     wh_cli cli;
     wh_cli_init(&cli, PROG, argc, argv);
-    int c;
+    int c, took;
     while ((c = wh_cli_next(&cli, opts)) > 0) {
+        if (c != INS_OPT_JSON && (took = ins_cmd_opt(&o->c, c, &cli)) != 0) {
+            if (took < 0)                     /* --wait: reading takes no lock */
+                return wh_cli_usage_error(&cli);
+            continue;
+        }
         switch (c) {
-        case INS_OPT_HOME: o->home = cli.arg; break;
-        case INS_OPT_WAIT: break;             /* reading takes no lock */
         case INS_OPT_JSON: o->json = 1; break;
         case WH_CLI_HELP:
             wh_cli_help(stdout, usage, description, opts);
@@ -240,37 +247,19 @@ static int info(ins_catalog *cat, const info_opts *o, wh_err *err)
     return rc;
 }
 
-static void warn(void *ctx, const wh_err *e)
-{
-    char msg[WH_ERR_LINE_MAX];
-    (void)ctx;
-    fprintf(stderr, PROG ": warning: %s\n", wh_err_format(e, msg, sizeof msg));
-}
-
 int cmd_info(int argc, char **argv)
 {
     info_opts o;
     int rc = parse_args(&o, argc, argv);
     if (rc)
         return rc < 0 ? WH_EXIT_OK : rc;
-    ins_home h;
-    ins_catalog cat = { 0 };
-    json_t *sources = NULL;
+    ins_session s;
     wh_err err;
     wh_err_clear(&err);
-    rc = ins_home_find(&h, o.home, &err);
+    rc = ins_session_open_read(&s, PROG, &o.c, &err);
     if (rc == 0)
-        rc = ins_sources_load(&h, &sources, &err);
-    if (rc == 0 && json_object_size(sources) == 0)
-        rc = wh_fail(&err, WH_E_NOTFOUND, NULL, -1, "no sources (wharf source "
-                     "add NAME LOCATION)");
-    if (rc == 0)
-        rc = ins_catalog_open(&cat, &h, warn, NULL, &err);
-    if (rc == 0) {
-        ins_catalog_warn_expired(&cat, (int64_t)time(NULL), warn, NULL);
-        rc = info(&cat, &o, &err);
-    }
-    ins_catalog_close(&cat);
-    json_decref(sources);
+        rc = info(s.cat, &o, &err);
+    ins_session_close(&s);
+    ins_cmd_opts_free(&o.c);
     return rc ? wh_cli_report(PROG, &err) : WH_EXIT_OK;
 }

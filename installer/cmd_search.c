@@ -32,6 +32,9 @@ enum { OPT_CATEGORY = 1300, OPT_TAG };
 
 static const wh_opt opts[] = {
     INS_OPTS_COMMON,
+    { INS_OPT_FROM, "from", "LOCATION", "use the index at LOCATION instead "
+      "of the sources (repeat it to give mirrors)" },
+    { INS_OPT_OFFLINE, "offline", NULL, "never use the network (with --from)" },
     { OPT_CATEGORY, "category", "C", "only modules in category C (repeatable)" },
     { OPT_TAG, "tag", "T", "only modules with tag T (repeatable)" },
     { INS_OPT_JSON, "json", NULL, "print a JSON array of the modules found" },
@@ -49,7 +52,8 @@ static const char description[] =
 #define PROG "wharf search"
 
 typedef struct search_opts {
-    const char *home, *query;
+    ins_cmd_opts c;
+    const char *query;
     const char *cats[MAX_FILTERS], *tags[MAX_FILTERS];
     int ncats, ntags, json;
 } search_opts;
@@ -69,11 +73,14 @@ static int parse_args(search_opts *o, int argc, char **argv)
     memset(o, 0, sizeof *o);
     wh_cli cli;
     wh_cli_init(&cli, PROG, argc, argv);
-    int c;
+    int c, took;
     while ((c = wh_cli_next(&cli, opts)) > 0) {
+        if (c != INS_OPT_JSON && (took = ins_cmd_opt(&o->c, c, &cli)) != 0) {
+            if (took < 0)                     /* --wait: reading takes no lock */
+                return wh_cli_usage_error(&cli);
+            continue;
+        }
         switch (c) {
-        case INS_OPT_HOME: o->home = cli.arg; break;
-        case INS_OPT_WAIT: break;             /* reading takes no lock */
         case INS_OPT_JSON: o->json = 1; break;
         case OPT_CATEGORY: c = add_filter(&cli, o->cats, &o->ncats, "category"); break;
         case OPT_TAG: c = add_filter(&cli, o->tags, &o->ntags, "tag"); break;
@@ -291,13 +298,6 @@ static void asked(const search_opts *o, char *out, size_t n)
         snprintf(out, n, "no module in any source");
 }
 
-static void warn(void *ctx, const wh_err *e)
-{
-    char msg[WH_ERR_LINE_MAX];
-    (void)ctx;
-    fprintf(stderr, PROG ": warning: %s\n", wh_err_format(e, msg, sizeof msg));
-}
-
 static int search(const ins_catalog *cat, const search_opts *o, wh_err *err)
 {
     hit *v;
@@ -322,24 +322,13 @@ int cmd_search(int argc, char **argv)
     int rc = parse_args(&o, argc, argv);
     if (rc)
         return rc < 0 ? WH_EXIT_OK : rc;
-    ins_home h;
-    ins_catalog cat = { 0 };
-    json_t *sources = NULL;
+    ins_session s;
     wh_err err;
     wh_err_clear(&err);
-    rc = ins_home_find(&h, o.home, &err);
+    rc = ins_session_open_read(&s, PROG, &o.c, &err);
     if (rc == 0)
-        rc = ins_sources_load(&h, &sources, &err);
-    if (rc == 0 && json_object_size(sources) == 0)
-        rc = wh_fail(&err, WH_E_NOTFOUND, NULL, -1, "no sources (wharf source "
-                     "add NAME LOCATION)");
-    if (rc == 0)
-        rc = ins_catalog_open(&cat, &h, warn, NULL, &err);
-    if (rc == 0) {
-        ins_catalog_warn_expired(&cat, (int64_t)time(NULL), warn, NULL);
-        rc = search(&cat, &o, &err);
-    }
-    ins_catalog_close(&cat);
-    json_decref(sources);
+        rc = search(s.cat, &o, &err);
+    ins_session_close(&s);
+    ins_cmd_opts_free(&o.c);
     return rc ? wh_cli_report(PROG, &err) : WH_EXIT_OK;
 }

@@ -381,6 +381,8 @@ typedef struct ins_session_opts {
     int     allow_expired, timeout;
     json_t *from;            /* --from locations (an array), or NULL */
     int     offline;         /* --offline: --from skips http(s):// */
+    int     expired_warns;   /* an expired index is a warning, not an error
+                                (commands that only show what it says) */
 } ins_session_opts;
 
 typedef struct ins_session {
@@ -394,6 +396,12 @@ typedef struct ins_session {
 
 /* Open the root, lock, state, keys and catalog as o asks (session.c). */
 int ins_session_open(ins_session *s, const ins_session_opts *o, wh_err *err);
+
+/* For the commands that show what the sources say (search, info): no
+ * lock; the catalog of the sources (none is an error: "no sources (wharf
+ * source add NAME LOCATION)") or of --from; an expired index warned of. */
+int ins_session_open_read(ins_session *s, const char *prog,
+                          const ins_cmd_opts *c, wh_err *err);
 void ins_session_close(ins_session *s);
 
 /* ---- lockfile.c --------------------------------------------------------- */

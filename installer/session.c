@@ -97,12 +97,15 @@ static int open_catalog(ins_session *s, const ins_session_opts *o, wh_err *err)
         return wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
     int rc = o->from ? open_from(s, o, err)
                      : ins_catalog_open(s->cat, &s->h, warn, (void *)o->prog, err);
-    return rc ? rc : check_expiry(s, o, err);
+    if (rc == 0 && o->expired_warns)
+        ins_catalog_warn_expired(s->cat, (int64_t)time(NULL), warn, (void *)o->prog);
+    return rc || o->expired_warns ? rc : check_expiry(s, o, err);
 }
 
 int ins_session_open(ins_session *s, const ins_session_opts *o, wh_err *err)
 {
     memset(s, 0, sizeof *s);
+    s->h.lock.fd = -1;          /* closing is safe whatever fails */
     int rc = ins_home_find(&s->h, o->home, err);
     if (rc == 0 && o->lock)
         rc = ins_home_lock(&s->h, o->prog, o->wait, o->quiet, err);
@@ -115,6 +118,25 @@ int ins_session_open(ins_session *s, const ins_session_opts *o, wh_err *err)
     if (rc == 0 && o->catalog)
         rc = open_catalog(s, o, err);
     return rc;
+}
+
+int ins_session_open_read(ins_session *s, const char *prog,
+                          const ins_cmd_opts *c, wh_err *err)
+{
+    ins_session_opts so = { .prog = prog, .home = c->home, .quiet = c->quiet,
+        .catalog = 1, .timeout = c->timeout, .from = c->from,
+        .offline = c->offline, .expired_warns = 1 };
+    json_t *sources = NULL;
+    memset(s, 0, sizeof *s);
+    s->h.lock.fd = -1;
+    int rc = c->from ? 0 : ins_home_find(&s->h, c->home, err);
+    if (rc == 0 && !c->from)
+        rc = ins_sources_load(&s->h, &sources, err);
+    if (rc == 0 && !c->from && json_object_size(sources) == 0)
+        rc = wh_fail(err, WH_E_NOTFOUND, NULL, -1, "no sources (wharf source "
+                     "add NAME LOCATION)");
+    json_decref(sources);
+    return rc ? rc : ins_session_open(s, &so, err);
 }
 
 void ins_session_close(ins_session *s)

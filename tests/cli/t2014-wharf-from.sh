@@ -27,6 +27,23 @@ check_that "no source added" test ! -e "$WHARF_HOME/sources.json"
 check_that "no index kept" test ! -e "$WHARF_HOME/indexes"
 end
 
+begin "search and info --from, with no source configured"
+run wharf search hello --from "$T/site"
+check_rc 0
+check_out <<'EOF2'
+hello 1.0.0  a test module
+EOF2
+run wharf info hello --from "$T/site" --json
+check_rc 0
+check_out_has '{"1.0.0":{"author":"Ada",'
+check_out_has '"source":"from"'
+run wharf search hello
+check_rc 6
+check_err <<'EOF2'
+wharf search: no sources (wharf source add NAME LOCATION)
+EOF2
+end
+
 begin "--from mirrors: a foreign-key one is skipped with a warning"
 wharf uninstall hello -q
 run wharf install hello --from "$T/foreign" --from "file://$T/site"
