@@ -491,11 +491,14 @@ static void one_value(rng *r, json_t *v, tally *gen, tally *dev, tally *mut)
     free(x);
 }
 
+/* A generated suite counts as one test, passed when every document
+ * agrees: its tens of thousands of documents are not separate cases (the
+ * line above it says how many there were). */
 static void report(const char *suite, const tally *t)
 {
     printf("  %s: %d agree (%d canonical), %d differ\n", suite, t->passed,
            t->accepted, t->failed);
-    wh_test_report(suite, t->passed, t->failed);
+    wh_test_report(suite, t->failed == 0, t->failed != 0);
 }
 
 static void test_generated(void **state)
