@@ -63,7 +63,15 @@ TEST_LIBS  = $(shell pkg-config --libs $(PC_TEST))
 common_src   := $(wildcard common/*.c)
 wasmrt_src   := $(filter-out wasmrt/main.c,$(wildcard wasmrt/*.c))
 indexer_src  := $(wildcard indexer/*.c)
-installer_src:= $(wildcard installer/*.c)
+installer_src:= $(filter-out installer/front.c installer/front_sha256.c,$(wildcard installer/*.c))
+# bin/wharf is a small front that runs `wharf run` itself and hands every
+# other command to libexec/wharf/wharf-commands (installer/front.c says
+# why): it links only what running needs, and no libcurl or libarchive.
+front_src    := installer/front.c installer/cmd_run.c installer/ferrite_host.c \
+                installer/grants.c installer/kvstore.c installer/state.c \
+                installer/home.c installer/spec.c installer/options.c \
+                installer/front_sha256.c
+PC_FRONT     := jansson libsodium
 unit_src     := $(wildcard tests/unit/*_test.c)
 tool_src     := $(wildcard tests/tools/*.c)
 spec_src     := $(wildcard tests/spec/*.c)
@@ -73,6 +81,7 @@ obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 LIB_COMMON := $(O)/lib/libwhcommon.a
 LIB_WASMRT := $(O)/lib/libwasmrt.a
 BINS       := $(O)/bin/wharf-index $(O)/bin/wharf $(O)/bin/wasmrt
+LIBEXEC    := $(O)/libexec/wharf/wharf-commands
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(unit_src))
 TOOL_BINS  := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(tool_src)) \
               $(patsubst tests/spec/%.c,$(O)/tests/spec/%,$(spec_src))
@@ -81,7 +90,7 @@ TOOL_BINS  := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(tool_src)) \
 .SECONDARY:
 
 .PHONY: all check test-build bench demo deps install clean help
-all: $(BINS) $(LIB_COMMON) $(LIB_WASMRT)
+all: $(BINS) $(LIBEXEC) $(LIB_COMMON) $(LIB_WASMRT)
 
 # Rebuild everything when the compiler or flags change (make CC=clang
 # after make): objects depend on a file holding the command line, which
@@ -119,7 +128,11 @@ $(O)/bin/wharf-index: $(call obj,$(indexer_src)) $(LIB_COMMON) $(LIB_WASMRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-$(O)/bin/wharf: $(call obj,$(installer_src)) $(LIB_COMMON) $(LIB_WASMRT)
+$(O)/bin/wharf: $(call obj,$(front_src)) $(LIB_COMMON) $(LIB_WASMRT)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ $(shell pkg-config --libs $(PC_FRONT)) -lm
+
+$(LIBEXEC): $(call obj,$(installer_src)) $(LIB_COMMON) $(LIB_WASMRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs $(PC_NET))
 
@@ -139,7 +152,24 @@ $(O)/tests/tools/%: $(O)/obj/tests/tools/%.o $(LIB_COMMON) $(LIB_WASMRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-test-build: all $(UNIT_BINS) $(TOOL_BINS)
+# The example UDFs (examples/NAME/ with a ferrite-plugin.toml): every .c
+# of the folder, compiled by clang for wasm32 into a reactor module with
+# no C library (its exports are the functions marked export_name; its
+# imports, module "ferrite", only those it calls), whatever CC is.
+EXAMPLES     := $(patsubst examples/%/ferrite-plugin.toml,%,\
+                  $(wildcard examples/*/ferrite-plugin.toml))
+EXAMPLE_WASM := $(patsubst %,$(O)/examples/%.wasm,$(EXAMPLES))
+WASM_CC      ?= clang
+WASM_CFLAGS  := --target=wasm32-wasi --sysroot=/usr -O2 -Wall -Wextra \
+                -fno-builtin -nostdlib -nostartfiles -Wl,--no-entry
+define example_rule
+$(O)/examples/$(1).wasm: $(wildcard examples/$(1)/*.c) examples/ferrite.h
+	@mkdir -p $$(dir $$@)
+	$(WASM_CC) $(WASM_CFLAGS) -o $$@ $(wildcard examples/$(1)/*.c)
+endef
+$(foreach e,$(EXAMPLES),$(eval $(call example_rule,$(e))))
+
+test-build: all $(UNIT_BINS) $(TOOL_BINS) $(EXAMPLE_WASM)
 
 # tests/run.sh runs every suite and prints the final "N passed, N failed".
 check: test-build
@@ -165,6 +195,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	           $(DESTDIR)$(PREFIX)/share/wharf/templates
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -D -m 755 $(LIBEXEC) $(DESTDIR)$(PREFIX)/libexec/wharf/wharf-commands
 	install -m 644 $(wildcard docs/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
 	cd site-templates && find . -type f ! -name README.md | while read -r f; do \
 	    install -D -m 644 "$$f" "$(DESTDIR)$(PREFIX)/share/wharf/templates/$$f"; done

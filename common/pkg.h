@@ -40,6 +40,8 @@
 #include <jansson.h>
 
 #include "common/err.h"
+#include "common/keyring.h"
+#include "common/minisign.h"
 #include "common/sha256.h"
 
 typedef enum wh_pkg_kind {
@@ -235,5 +237,99 @@ char *wh_pkg_targets(const json_t *record, char *buf, size_t n);
  * x86_64-windows)".  So an installer can refuse before downloading. */
 int wh_pkg_target_check(const char *path, const json_t *record,
                         const char *target, wh_err *err);
+
+/* --- writing packages (pkg_write.c) ---------------------------------------
+ *
+ * The publisher's side (`wharf pack`, `wharf publish`): Ferrite's manifest
+ * read, a .ferrpkg and a plugin bundle written so that the readers above
+ * accept them, with the same bytes for the same input on every machine,
+ * and a package file checked with its signature. */
+
+/* Ferrite's ModuleManifest, ferrite-plugin.toml (text[0..len), path for
+ * errors), as docs/formats.md "Installed layout" shows it:
+ *
+ *     [module]   name, version, author, description, license: required
+ *                strings; categories, tags: arrays of strings;
+ *                min_ferrite_version: SemVer string (optional)
+ *     [dependencies]  NAME = "Cargo requirement" (optional)
+ *
+ * Other keys are ignored, as Ferrite's reader ignores them.  *meta is a
+ * new object {"name", "version", "author", "description", "license",
+ * "categories": [...], "tags": [...], "min_ferrite_version"?,
+ * "dependencies": {...}}: labels sorted and unique (wh_pkg_labels),
+ * dependencies sorted by name.  Errors are at path:line:col:
+ * "m.toml:3:11: 'module.version' must be a string", "m.toml:1:1: missing
+ * key 'module.license'", "m.toml:2:8: module name 'a/b' contains '/'". */
+int wh_ferrite_manifest_read(const char *path, const char *text, size_t len,
+                             json_t **meta, wh_err *err);
+
+/* The .ferrpkg header for module wasm[0..len) and meta (as above): a new
+ * object with the keys in the order they are written: name, version,
+ * author, description, license, checksum (wh_ferrite_checksum),
+ * wasm_size, sha256 (of the module), categories, tags, dependencies,
+ * min_ferrite_version (when meta has it). */
+int wh_ferrpkg_header(const json_t *meta, const uint8_t *wasm, size_t len,
+                      json_t **hdr, wh_err *err);
+
+/* v as serde_json's compact writer writes it (keys in the object's
+ * order; control characters as \u00xx in lower case), into a malloc'd,
+ * NUL-terminated *out of *len bytes.  Real numbers are refused
+ * (WH_E_FORMAT), as is nesting deeper than 64. */
+int wh_pkg_json_compact(const json_t *v, char **out, size_t *len, wh_err *err);
+
+/* "FPKG", u32le header length, wh_pkg_json_compact(hdr), the module: a
+ * malloc'd *out of *outlen bytes. */
+int wh_ferrpkg_write(const json_t *hdr, const uint8_t *wasm, size_t len,
+                     uint8_t **out, size_t *outlen, wh_err *err);
+
+/* A zip of the files, in the order given, with fixed times and modes
+ * (1980-01-01 00:00, 0644), each deflated unless that saves nothing:
+ * a malloc'd *out of *outlen bytes.  Names must pass wh_path_join
+ * (WH_E_UNSAFE), be at most 1024 bytes and unique (WH_E_FORMAT); the
+ * archive must stay below 4 GiB (WH_E_LIMIT: no zip64). */
+typedef struct wh_zip_file {
+    const char    *name;
+    const uint8_t *data;
+    size_t         len;
+} wh_zip_file;
+int wh_zip_write(const wh_zip_file *files, size_t n, uint8_t **out,
+                 size_t *outlen, wh_err *err);
+
+/* A bundle's plugin.toml before the bundle exists: [plugin] name (a module
+ * name) and version (SemVer), errors at path:line:col.  The rest is
+ * checked by reading the finished bundle (wh_bundle_read), whose manifest
+ * errors wh_bundle_error_relocate turns from "B.zip: plugin.toml:3:1: R"
+ * into "manifest_path:3:1: R" (other errors are left as they are);
+ * returns err->code. */
+int wh_bundle_manifest_id(const char *path, const char *text, size_t len,
+                          char name[65], char version[257], wh_err *err);
+int wh_bundle_error_relocate(wh_err *err, const char *manifest_path);
+
+/* A package file read and checked for publishing. */
+typedef struct wh_pkg_checked {
+    char    *data;            /* the file's bytes */
+    size_t   len;
+    wh_pkg   pkg;             /* what wh_pkg_read_mem made of them */
+    int      has_pkg;
+    char    *sig;             /* PATH.minisig's text, NULL when none */
+    size_t   sig_len;
+    char     sig_path[4096 + 16];
+    char     key_id[17];      /* the signing key's id, when sig */
+    char     trusted[WH_MINISIGN_TRUSTED_MAX + 1];  /* its verified comment */
+} wh_pkg_checked;
+
+/* Read path and PATH.minisig beside it when there is one (not following a
+ * link), verify the signature with the key of kr (may be NULL) that it
+ * names, first, then the package (wh_pkg_read_mem).  A signature by a key
+ * kr does not hold is WH_E_UNTRUSTED "signed by key ID, which is not
+ * trusted" naming the .minisig; no .minisig is fine (sig NULL: the caller
+ * decides).  On failure *f holds nothing to free. */
+int wh_pkg_check_file(const char *path, const wh_keyring *kr,
+                      wh_pkg_checked *f, wh_err *err);
+void wh_pkg_checked_free(wh_pkg_checked *f);
+
+/* The extension a package is published under, by its content:
+ * ".ferrpkg", ".zip", ".par.gz" (gzip) or ".par", as the index names it. */
+const char *wh_pkg_ext(const wh_pkg *pkg, const uint8_t *data, size_t len);
 
 #endif

@@ -1,4 +1,10 @@
-/* sha256.c - streaming SHA-256 through OpenSSL's EVP interface.
+/* sha256.c - SHA-256 of buffers and files, over the streaming functions
+ * of sha256_evp.c (OpenSSL's EVP interface).
+ *
+ * The streaming functions are apart so that a program may link another
+ * implementation in their place: wharf's run front (installer/front.c)
+ * uses libsodium's (installer/front_sha256.c) to start without loading
+ * OpenSSL.
  *
  * Files are read in 128 KiB blocks with a sequential-access hint: large
  * enough that the system-call cost vanishes next to the hashing, small
@@ -20,40 +26,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #define READ_BLOCK (1u << 17)
-
-int wh_sha256_init(wh_sha256 *h, wh_err *err)
-{
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-        EVP_MD_CTX_free(ctx);
-        h->ctx = NULL;
-        return wh_fail(err, WH_E_NOMEM, NULL, -1, "cannot initialise SHA-256");
-    }
-    h->ctx = ctx;
-    return 0;
-}
-
-void wh_sha256_update(wh_sha256 *h, const void *data, size_t len)
-{
-    /* EVP_DigestUpdate of a software digest cannot fail. */
-    (void)EVP_DigestUpdate(h->ctx, data, len);
-}
-
-void wh_sha256_final(wh_sha256 *h, uint8_t out[WH_SHA256_BYTES])
-{
-    unsigned int n = 0;
-    (void)EVP_DigestFinal_ex(h->ctx, out, &n);
-    wh_sha256_discard(h);
-}
-
-void wh_sha256_discard(wh_sha256 *h)
-{
-    EVP_MD_CTX_free(h->ctx);
-    h->ctx = NULL;
-}
 
 int wh_sha256_buf(const void *data, size_t len, uint8_t out[WH_SHA256_BYTES],
                   wh_err *err)

@@ -66,6 +66,11 @@ int cmd_upgrade(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_lock(int argc, char **argv);
 int cmd_mirror(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_pack(int argc, char **argv);
+int cmd_verify_package(int argc, char **argv);
+int cmd_par(int argc, char **argv);
+int cmd_publish(int argc, char **argv);
 
 /* Options every command takes (before or after its name); their ids. */
 enum {
@@ -110,9 +115,12 @@ typedef struct ins_cmd_opts {
 } ins_cmd_opts;
 
 /* Take option c (with cli->arg) into o if it is one of the above: 1 if
- * taken, 0 if not, -1 for a bad value (cli->msg says why). */
+ * taken, 0 if not, -1 for a bad value (cli->msg says why) (options.c). */
 int ins_cmd_opt(ins_cmd_opts *o, int c, wh_cli *cli);
 void ins_cmd_opts_free(ins_cmd_opts *o);
+
+/* Move the options before the command's name in argv to just after it. */
+void ins_hoist_options(int argc, char **argv);
 
 /* ---- home.c ---------------------------------------------------------- */
 

@@ -29,30 +29,13 @@ static const wh_cmd commands[] = {
     { "verify",    cmd_verify,     "check every installed file against what was installed" },
     { "lock",      cmd_lock,       "write wharf.lock: exact versions and hashes of what is installed" },
     { "mirror",    cmd_mirror,     "copy a source into a folder that is itself a source" },
+    { "run",            cmd_run,            "run an installed module in wasmrt under limits and grants" },
+    { "pack",           cmd_pack,           "pack a module into a .ferrpkg or a plugin bundle" },
+    { "verify-package", cmd_verify_package, "verify a package file as Ferrite would" },
+    { "par",            cmd_par,            "create, extend and inspect wasmCloud provider archives" },
+    { "publish",        cmd_publish,        "copy verified packages into a repository folder" },
     { NULL, NULL, NULL }
 };
-
-/* Options that take a value, as they may appear before the command
- * (the shared ones: installer.h). */
-static int takes_value(const char *a)
-{
-    return !strcmp(a, "--home") || !strcmp(a, "--from") || !strcmp(a, "--timeout");
-}
-
-/* Move the options before the command's name to just after it. */
-static void hoist_options(int argc, char **argv)
-{
-    int i = 1;
-    while (i < argc && argv[i][0] == '-' && argv[i][1] && strcmp(argv[i], "--") &&
-           strcmp(argv[i], "--help") && strcmp(argv[i], "-h") &&
-           strcmp(argv[i], "--version"))
-        i += takes_value(argv[i]) && i + 1 < argc ? 2 : 1;
-    if (i == 1 || i >= argc)
-        return;
-    char *cmd = argv[i];             /* argv[1..i) are options: rotate */
-    memmove(argv + 2, argv + 1, (size_t)(i - 1) * sizeof *argv);
-    argv[1] = cmd;
-}
 
 int main(int argc, char **argv)
 {
@@ -61,7 +44,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "wharf: cannot start libcurl\n");
         return WH_EXIT_ERROR;
     }
-    hoist_options(argc, argv);
+    ins_hoist_options(argc, argv);
     int rc = wh_cli_dispatch("wharf",
         "Install WebAssembly modules from a signed wharf index and run them.",
         commands, argc, argv);

@@ -13,6 +13,11 @@
  * fresh (random) unless --seed makes them, and everything else, repeatable.
  * Binaries are arbitrary bytes: wharf never runs them.
  *
+ * The keys, the payload, the token and the tar are common/par_write.c's,
+ * the writer `wharf par` uses, so the good path here is wharf's own; mkpar
+ * only adds the breakage between those steps (and keeps a fixed jti and
+ * iat, so its archives repeat byte for byte).
+ *
  * The options (see --help) choose the claims and break one thing at a
  * time: tamper with a binary after hashing, drop or add a hash, expire
  * the token, change its header, give the subject another role, sign with
@@ -23,23 +28,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <jansson.h>
-#include <sodium.h>
 
 #include "common/cli.h"
 #include "common/fs.h"
-#include "common/hex.h"
-#include "common/jwt.h"
 #include "common/nkeys.h"
+#include "common/par_write.h"
 #include "common/sha256.h"
 
 #define MAX_ENTRIES 64
 #define MAX_EDITS   32
 #define EMPTY_SHA256 \
     "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
-#define HEADER "{\"typ\":\"jwt\",\"alg\":\"Ed25519\"}"
 
 enum { E_FILE, E_DIR, E_LINK };
 
@@ -285,33 +285,28 @@ static int parse(opts *o, int argc, char **argv)
 /* --- keys and token ------------------------------------------------------- */
 
 typedef struct keys {
-    uint8_t iss_pk[32], iss_sk[64], sub_pk[32], sub_sk[64], oth_pk[32],
-            oth_sk[64];
-    char iss[WH_NKEY_LEN + 1], sub[WH_NKEY_LEN + 1];
+    wh_par_key iss, sub, oth;
 } keys;
 
-/* A key pair from SHA-256(label ":" seed), or random without a seed. */
-static void keypair(const char *seed, const char *label, uint8_t pk[32],
-                    uint8_t sk[64])
+/* A key from SHA-256(label ":" seed), or random without a seed. */
+static int keypair(const char *seed, const char *label, int role,
+                   wh_par_key *k)
 {
-    if (!seed) {
-        crypto_sign_keypair(pk, sk);
-        return;
-    }
+    wh_err e;
+    if (!seed)
+        return wh_par_key_generate(k, role, &e);
     char buf[1024];
     uint8_t s[32];
     snprintf(buf, sizeof buf, "%s:%s", label, seed);
     wh_sha256_buf(buf, strlen(buf), s, NULL);
-    crypto_sign_seed_keypair(pk, sk, s);
+    return wh_par_key_from_seed(k, role, s, &e);
 }
 
-static void make_keys(const opts *o, keys *k)
+static int make_keys(const opts *o, keys *k)
 {
-    keypair(o->seed, "issuer", k->iss_pk, k->iss_sk);
-    keypair(o->seed, "subject", k->sub_pk, k->sub_sk);
-    keypair(o->seed, "other", k->oth_pk, k->oth_sk);
-    wh_nkey_encode(k->iss, o->iss_role, k->iss_pk);
-    wh_nkey_encode(k->sub, o->sub_role, k->sub_pk);
+    return keypair(o->seed, "issuer", o->iss_role, &k->iss)
+        || keypair(o->seed, "subject", o->sub_role, &k->sub)
+        || keypair(o->seed, "other", WH_NKEY_ACCOUNT, &k->oth);
 }
 
 static json_t *json_arg(const char *text)
@@ -356,22 +351,14 @@ static int edit_payload(const opts *o, json_t *p)
     return 0;
 }
 
+/* target_hashes as common/par_write.c makes them, then the edits. */
 static json_t *hashes(const opts *o)
 {
     json_t *h = json_object();
     for (int i = 0; i < o->nent; i++) {
         const entry *e = &o->ent[i];
-        if (!e->hashed)
-            continue;
-        uint8_t d[32];
-        char hex[65], key[256];
-        wh_sha256_buf(e->data, e->len, d, NULL);
-        wh_hex_encode(hex, d, sizeof d, 1);
-        const char *dot = strrchr(e->name, '.');
-        snprintf(key, sizeof key, "%.*s", !strcmp(e->name, "world.wasm")
-                 || !dot ? (int)strlen(e->name) : (int)(dot - e->name),
-                 e->name);
-        json_object_set_new(h, key, json_string(hex));
+        if (e->hashed)
+            wh_par_hash_add(h, e->name, e->data, e->len, NULL);
     }
     for (int i = 0; i < o->ndrop; i++)
         json_object_del(h, o->drop_hash[i]);
@@ -380,150 +367,90 @@ static json_t *hashes(const opts *o)
     return h;
 }
 
+/* wharf's payload (wh_par_payload) for mkpar's options; --capid makes
+ * an old token: wascap.capid and no wascap_revision. */
 static json_t *payload(const opts *o, const keys *k)
 {
-    json_t *w = json_pack("{s:s, s:s}",
-                          "name", o->name ? o->name : "Fake Payments",
-                          "vendor", o->vendor ? o->vendor : "wharf tests");
-    if (o->capid)
-        json_object_set_new(w, "capid", json_string(o->capid));
-    if (o->rev)
-        json_object_set_new(w, "rev", json_integer(atoll(o->rev)));
-    if (o->ver)
-        json_object_set_new(w, "ver", json_string(o->ver));
-    json_object_set_new(w, "target_hashes", hashes(o));
-    if (o->schema)
-        json_object_set_new(w, "config_schema", json_arg(o->schema));
-    json_t *p = json_object();
-    if (o->exp)
-        json_object_set_new(p, "exp", json_integer(atoll(o->exp)));
-    json_object_set_new(p, "jti", json_string("N8pscfqMN8vPrfissQwKXV"));
-    json_object_set_new(p, "iat", json_integer(o->iat ? atoll(o->iat)
-                                                      : 1700000000));
-    json_object_set_new(p, "iss", json_string(k->iss));
-    json_object_set_new(p, "sub", json_string(k->sub));
-    if (o->nbf)
-        json_object_set_new(p, "nbf", json_integer(atoll(o->nbf)));
-    json_object_set_new(p, "wascap", w);
-    if (!o->capid)
-        json_object_set_new(p, "wascap_revision", json_integer(3));
+    json_t *schema = o->schema ? json_arg(o->schema) : NULL;
+    wh_par_claims c = {
+        .name = o->name ? o->name : "Fake Payments",
+        .vendor = o->vendor ? o->vendor : "wharf tests",
+        .ver = o->ver, .has_rev = o->rev != NULL,
+        .rev = o->rev ? (int32_t)atoll(o->rev) : 0,
+        .config_schema = schema,
+        .iat = o->iat ? atoll(o->iat) : 1700000000,
+        .has_exp = o->exp != NULL, .exp = o->exp ? atoll(o->exp) : 0,
+        .has_nbf = o->nbf != NULL, .nbf = o->nbf ? atoll(o->nbf) : 0,
+        .jti = "N8pscfqMN8vPrfissQwKXV",
+    };
+    json_t *p = wh_par_payload(&c, k->iss.pub, k->sub.pub, hashes(o));
+    json_decref(schema);
+    if (p && o->capid) {
+        json_object_set_new(json_object_get(p, "wascap"), "capid",
+                            json_string(o->capid));
+        json_object_del(p, "wascap_revision");
+    }
     return p;
 }
 
-static char *b64url(const char *s, size_t n)
-{
-    char *out = malloc(WH_BASE64URL_ENCODED_LEN(n) + 1);
-    wh_base64url_encode(out, s, n);
-    return out;
-}
-
-/* The signed token, malloc'd. */
+/* The signed token, malloc'd (wh_par_token), broken as asked. */
 static char *token(const opts *o, const keys *k)
 {
     json_t *p = payload(o, k);
-    if (edit_payload(o, p)) {
+    if (!p || edit_payload(o, p)) {
         json_decref(p);
         return NULL;
     }
-    char *pj = json_dumps(p, JSON_COMPACT);
+    wh_err e;
+    char *t = wh_par_token(o->header, p, o->wrong_signer ? k->oth.sk
+                                                          : k->iss.sk, &e);
     json_decref(p);
-    const char *hj = o->header ? o->header : HEADER;
-    char *h64 = b64url(hj, strlen(hj)), *p64 = b64url(pj, strlen(pj));
-    size_t n = strlen(h64) + strlen(p64) + 1;
-    char *t = malloc(n + 1 + WH_BASE64URL_ENCODED_LEN(64) + 1);
-    sprintf(t, "%s.%s", h64, p64);
-    uint8_t sig[64];
-    crypto_sign_detached(sig, NULL, (const uint8_t *)t, n,
-                         o->wrong_signer ? k->oth_sk : k->iss_sk);
+    if (!t) {
+        wh_cli_report("mkpar", &e);
+        return NULL;
+    }
+    /* A character in the middle of the signature: six bits of data, so
+     * the text still decodes, to another signature. */
+    char *sig = strrchr(t, '.') + 1;
     if (o->bad_sig)
-        sig[10] ^= 1;
-    t[n] = '.';
-    wh_base64url_encode(t + n + 1, sig, sizeof sig);
-    free(pj);
-    free(h64);
-    free(p64);
+        sig[13] = sig[13] == 'A' ? 'B' : 'A';
     return t;
 }
 
 /* --- the archive ---------------------------------------------------------- */
 
-typedef struct buf {
-    char  *p;
-    size_t len, cap;
-} buf;
-
-static la_ssize_t buf_write(struct archive *a, void *ctx, const void *d,
-                            size_t n)
+static int write_tar(const opts *o, const char *claims, uint8_t **out,
+                     size_t *len)
 {
-    buf *b = ctx;
-    if (b->len + n > b->cap) {
-        b->cap = (b->len + n) * 2;
-        b->p = realloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->len, d, n);
-    b->len += n;
-    return (la_ssize_t)n;
-}
-
-static void add(struct archive *a, const entry *e)
-{
-    struct archive_entry *ae = archive_entry_new();
-    archive_entry_set_pathname(ae, e->name);
-    archive_entry_set_mtime(ae, 0, 0);
-    if (e->type == E_DIR) {
-        archive_entry_set_filetype(ae, AE_IFDIR);
-        archive_entry_set_perm(ae, 0755);
-    } else if (e->type == E_LINK) {
-        archive_entry_set_filetype(ae, AE_IFLNK);
-        archive_entry_set_perm(ae, 0777);
-        archive_entry_set_symlink(ae, e->data);
-    } else {
-        archive_entry_set_filetype(ae, AE_IFREG);
-        archive_entry_set_perm(ae, 0644);
-        archive_entry_set_size(ae, (la_int64_t)e->len);
-    }
-    archive_write_header(a, ae);
-    if (e->type == E_FILE)
-        archive_write_data(a, e->data, e->len);
-    archive_entry_free(ae);
-}
-
-static int write_tar(const opts *o, const char *claims, buf *b)
-{
-    struct archive *a = archive_write_new();
-    archive_write_set_format_gnutar(a);
-    if (o->gzip) {
-        archive_write_add_filter_gzip(a);
-        archive_write_set_filter_option(a, "gzip", "timestamp", NULL);
-    }
-    archive_write_set_bytes_in_last_block(a, 1);
-    if (archive_write_open(a, b, NULL, buf_write, NULL) != ARCHIVE_OK)
-        return die("libarchive: %s", archive_error_string(a));
-    if (claims) {
-        entry c = { "claims.jwt", (char *)claims, strlen(claims), E_FILE, 0 };
-        add(a, &c);
-    }
+    static const int types[] = { [E_FILE] = WH_PAR_FILE,
+        [E_DIR] = WH_PAR_DIR, [E_LINK] = WH_PAR_SYMLINK };
+    wh_par_entry e[MAX_ENTRIES + 1];
+    size_t n = 0;
+    if (claims)
+        e[n++] = (wh_par_entry){ "claims.jwt", (const uint8_t *)claims,
+                                 strlen(claims), WH_PAR_FILE };
     for (int i = 0; i < o->nent; i++)
-        add(a, &o->ent[i]);
-    int rc = archive_write_close(a) != ARCHIVE_OK;
-    if (rc)
-        die("libarchive: %s", archive_error_string(a));
-    archive_write_free(a);
-    return rc;
+        e[n++] = (wh_par_entry){ o->ent[i].name,
+            (const uint8_t *)o->ent[i].data, o->ent[i].len,
+            types[o->ent[i].type] };
+    wh_err err;
+    if (wh_par_tar(e, n, o->gzip, out, len, &err))
+        return wh_cli_report("mkpar", &err);
+    return 0;
 }
 
-static void finish(const opts *o, buf *b)
+static void finish(const opts *o, uint8_t *p, size_t *len)
 {
-    if (o->has_flip && b->len) {
-        long long off = o->flip < 0 ? (long long)b->len + o->flip : o->flip;
-        if (off >= 0 && (size_t)off < b->len)
-            b->p[off] ^= (char)0xff;
+    if (o->has_flip && *len) {
+        long long off = o->flip < 0 ? (long long)*len + o->flip : o->flip;
+        if (off >= 0 && (size_t)off < *len)
+            p[off] ^= 0xff;
     }
     if (o->has_truncate) {
-        long long n = o->truncate < 0 ? (long long)b->len + o->truncate
+        long long n = o->truncate < 0 ? (long long)*len + o->truncate
                                       : o->truncate;
-        if (n >= 0 && (size_t)n < b->len)
-            b->len = (size_t)n;
+        if (n >= 0 && (size_t)n < *len)
+            *len = (size_t)n;
     }
 }
 
@@ -547,12 +474,13 @@ int main(int argc, char **argv)
 {
     static opts o = { .iss_role = WH_NKEY_ACCOUNT,
                       .sub_role = WH_NKEY_SERVICE };
-    if (sodium_init() < 0 || parse(&o, argc, argv))
+    if (parse(&o, argc, argv))
         return 2;
     if (!o.no_bins && !o.has_bins && add_defaults(&o))
         return 2;
     keys k;
-    make_keys(&o, &k);
+    if (make_keys(&o, &k))
+        return die("%s", "cannot make keys");
     char *tok = o.no_claims || o.claims_text ? NULL : token(&o, &k);
     if (!o.no_claims && !o.claims_text && !tok)
         return 1;
@@ -560,19 +488,20 @@ int main(int argc, char **argv)
         for (int j = 0; j < o.nent; j++)
             if (!strcmp(o.ent[j].name, o.tamper[i]) && o.ent[j].len)
                 o.ent[j].data[o.ent[j].len - 1] ^= 1;
-    buf b = { 0 };
+    uint8_t *b = NULL;
+    size_t len = 0;
     int rc = write_tar(&o, o.no_claims ? NULL : o.claims_text ? o.claims_text
-                                                              : tok, &b);
+                                                              : tok, &b, &len);
     if (rc == 0) {
-        finish(&o, &b);
+        finish(&o, b, &len);
         wh_err e;
-        if (wh_file_write_atomic(o.out, b.p, b.len, 0644, &e))
+        if (wh_file_write_atomic(o.out, b, len, 0644, &e))
             rc = wh_cli_report("mkpar", &e);
     }
     if (rc == 0 && o.print_keys)
-        printf("%s %s\n", k.iss, k.sub);
+        printf("%s %s\n", k.iss.pub, k.sub.pub);
     free(tok);
-    free(b.p);
+    free(b);
     for (int i = 0; i < o.nent; i++) {
         free((char *)o.ent[i].name);
         free(o.ent[i].data);
