@@ -14,6 +14,10 @@
  *   apply.c     the changes a resolution implies: said, fetched, verified
  *   txn.c       applying them all or nothing
  *   state.c     installed.json; lockfile.c wharf.lock
+ *   options.c   the shared options, and moving them after the command
+ *   front.c     bin/wharf: runs `wharf run` itself (cmd_run.c with
+ *               ferrite_host.c, grants.c, kvstore.c), hands the rest to
+ *               libexec/wharf/wharf-commands (main.c)
  *
  * The install root, by default ~/.local/share/wharf ($XDG_DATA_HOME/wharf
  * when that is set):

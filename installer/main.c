@@ -1,4 +1,7 @@
-/* main.c - wharf: the command table and process set-up.
+/* main.c - wharf-commands, the full wharf: the command table and process
+ * set-up.  bin/wharf (front.c) runs `wharf run` itself and replaces itself
+ * with this program for every other command, so what is here may load
+ * libcurl and libarchive without slowing a module's start.
  *
  * wharf installs modules from a signed wharf index and runs them.  Each
  * command lives in its own cmd_*.c; this file only dispatches.  Options
@@ -16,19 +19,19 @@
 #include "common/fs.h"
 
 static const wh_cmd commands[] = {
-    { "trust",     cmd_trust,      "manage the repository keys wharf trusts" },
-    { "source",    cmd_source,     "manage where wharf finds repositories" },
-    { "update",    cmd_update,     "fetch and verify each source's signed index" },
-    { "search",    cmd_search,     "search the sources' modules" },
-    { "info",      cmd_info,       "show a module's versions, dependencies and details" },
-    { "install",   cmd_install,    "install modules and their dependencies" },
-    { "uninstall", cmd_uninstall,  "remove installed modules" },
-    { "list",      cmd_list,       "list the installed modules" },
-    { "outdated",  cmd_outdated,   "list installed modules with newer versions" },
-    { "upgrade",   cmd_upgrade,    "upgrade installed modules to the newest versions that fit" },
-    { "verify",    cmd_verify,     "check every installed file against what was installed" },
-    { "lock",      cmd_lock,       "write wharf.lock: exact versions and hashes of what is installed" },
-    { "mirror",    cmd_mirror,     "copy a source into a folder that is itself a source" },
+    { "trust",          cmd_trust,          "manage the repository keys wharf trusts" },
+    { "source",         cmd_source,         "manage where wharf finds repositories" },
+    { "update",         cmd_update,         "fetch and verify each source's signed index" },
+    { "search",         cmd_search,         "search the sources' modules" },
+    { "info",           cmd_info,           "show a module's versions, dependencies and details" },
+    { "install",        cmd_install,        "install modules and their dependencies" },
+    { "uninstall",      cmd_uninstall,      "remove installed modules" },
+    { "list",           cmd_list,           "list the installed modules" },
+    { "outdated",       cmd_outdated,       "list installed modules with newer versions" },
+    { "upgrade",        cmd_upgrade,        "upgrade installed modules to the newest versions that fit" },
+    { "verify",         cmd_verify,         "check every installed file against what was installed" },
+    { "lock",           cmd_lock,           "write wharf.lock: exact versions and hashes of what is installed" },
+    { "mirror",         cmd_mirror,         "copy a source into a folder that is itself a source" },
     { "run",            cmd_run,            "run an installed module in wasmrt under limits and grants" },
     { "pack",           cmd_pack,           "pack a module into a .ferrpkg or a plugin bundle" },
     { "verify-package", cmd_verify_package, "verify a package file as Ferrite would" },
