@@ -457,4 +457,36 @@ wharf run: denied: READ audit:config (granted: none)
 EOF
 end
 
+begin "the round trip: pack, publish, index, install, run"
+wharf-index keygen -W -p rt.pub -s rt.key >/dev/null
+mkdir -p rt-publishers
+wharf-index keygen -W -p rt-publishers/author.pub -s author.key >/dev/null
+run wharf pack "$built/validate-email.wasm" --manifest "$ex/validate-email/ferrite-plugin.toml" \
+    -s author.key -o out -q
+check_rc 0
+run wharf publish out/validate-email-1.0.0.ferrpkg --repo repo -p rt-publishers/author.pub -q
+check_rc 0
+wharf-index build repo -o rt-site -n rt -k rt-publishers -s rt.key -q --no-catalogue
+export WHARF_HOME="$T/rt-home"
+wharf trust add rt.pub -q
+wharf source add rt "$T/rt-site" -q
+wharf update -q
+run wharf install 'validate-email@^1'
+check_rc 0
+check_out <<'EOF'
+install validate-email 1.0.0 (rt)
+installed 1
+EOF
+run wharf run validate-email validate --input ada@example.org
+check_rc 0
+check_out <<'EOF'
+1
+EOF
+run wharf run validate-email@^1 validate --input 'not an address'
+check_rc 0
+check_out <<'EOF'
+0
+EOF
+end
+
 finish
