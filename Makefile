@@ -169,7 +169,22 @@ $(O)/examples/$(1).wasm: $(wildcard examples/$(1)/*.c) examples/ferrite.h
 endef
 $(foreach e,$(EXAMPLES),$(eval $(call example_rule,$(e))))
 
-test-build: all $(UNIT_BINS) $(TOOL_BINS) $(EXAMPLE_WASM)
+# The example wharf-index plugins (examples/plugins/NAME/NAME.c): core
+# wasm32 with no C library and no WASI, as the plugin ABI allows only
+# "wharf" imports; examples/plugins/wharf_plugin.h has the conventions.
+PLUGINS      := $(patsubst examples/plugins/%/plugin.toml,%,\
+                  $(wildcard examples/plugins/*/plugin.toml))
+PLUGIN_WASM  := $(patsubst %,$(O)/examples/plugins/%.wasm,$(PLUGINS))
+PLUGIN_CFLAGS := --target=wasm32 -O2 -Wall -Wextra -fno-builtin -nostdlib \
+                 -Wl,--no-entry
+define plugin_rule
+$(O)/examples/plugins/$(1).wasm: examples/plugins/$(1)/$(1).c examples/plugins/wharf_plugin.h
+	@mkdir -p $$(dir $$@)
+	$(WASM_CC) $(PLUGIN_CFLAGS) -o $$@ examples/plugins/$(1)/$(1).c
+endef
+$(foreach p,$(PLUGINS),$(eval $(call plugin_rule,$(p))))
+
+test-build: all $(UNIT_BINS) $(TOOL_BINS) $(EXAMPLE_WASM) $(PLUGIN_WASM)
 
 # tests/run.sh runs every suite and prints the final "N passed, N failed".
 check: test-build
