@@ -305,6 +305,16 @@ int ins_changes_apply(const ins_home *h, ins_catalog *cat, ins_changes *cs,
     return rc ? rc : ins_txn_apply(h, installed, cs->c, cs->n, err);
 }
 
+int ins_changes_do(ins_changes *cs, ins_session *s, const ins_change_opts *o,
+                   wh_err *err)
+{
+    ins_changes_print(cs, o);
+    int rc = o->dry_run ? 0 : ins_changes_apply(&s->h, s->cat, cs, s->installed, o, err);
+    if (rc == 0)
+        ins_changes_summary(cs, o);
+    return rc;
+}
+
 int ins_report(const char *prog, const wh_err *err, const char *why)
 {
     /* An empty reason: the error was said where it happened. */

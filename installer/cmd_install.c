@@ -250,8 +250,10 @@ static int resolve(ins_plan_ctx *p, json_t *world, json_t *pins, json_t **picks,
     return rc;
 }
 
-static int run(install_opts *o, ins_session *s, char **why, wh_err *err)
+/* The command, in its session (ins_session_main). */
+static int run(void *arg, ins_session *s, char **why, wh_err *err)
 {
+    install_opts *o = arg;
     json_t *world = world_of(s->installed), *pins = json_object(), *lock = NULL;
     json_t *picks = NULL;
     ins_plan_ctx *p = ins_plan_new(s->cat, s->installed);
@@ -284,11 +286,7 @@ static int run(install_opts *o, ins_session *s, char **why, wh_err *err)
         rc = ins_changes_from(&cs, p, s->installed, world, picks, err);
     if (rc == 0) {
         use_local(&cs, locals, (size_t)o->argc);
-        ins_changes_print(&cs, &co);
-        if (!o->c.dry_run)
-            rc = ins_changes_apply(&s->h, s->cat, &cs, s->installed, &co, err);
-        if (rc == 0)
-            ins_changes_summary(&cs, &co);
+        rc = ins_changes_do(&cs, s, &co, err);
     }
     ins_changes_free(&cs);
     for (int i = 0; locals && i < o->argc; i++)
@@ -308,21 +306,8 @@ int cmd_install(int argc, char **argv)
     int rc = parse_args(&o, argc, argv);
     if (rc)
         return rc < 0 ? WH_EXIT_OK : rc;
-    ins_session s;
-    ins_session_opts so = { .prog = PROG, .home = o.c.home, .wait = o.c.wait,
-        .quiet = o.c.quiet, .lock = !o.c.dry_run, .catalog = 1,
-        .allow_expired = o.c.allow_expired, .timeout = o.c.timeout,
-        .from = o.c.from, .offline = o.c.offline };
-    wh_err err;
-    char *why = NULL;
-    wh_err_clear(&err);
-    rc = ins_session_open(&s, &so, &err);
-    if (rc == 0)
-        rc = run(&o, &s, &why, &err);
-    if (rc)
-        rc = ins_report(PROG, &err, why);
-    free(why);
-    ins_session_close(&s);
+    ins_session_opts so = ins_session_opts_of(PROG, &o.c, 1, 1);
+    rc = ins_session_main(&so, run, &o);
     ins_cmd_opts_free(&o.c);
     return rc;
 }

@@ -75,8 +75,10 @@ static void print_table(json_t *r)
     }
 }
 
-static int run(const ins_cmd_opts *o, ins_session *s, char **why, wh_err *err)
+/* The command, in its session (ins_session_main). */
+static int run(void *arg, ins_session *s, char **why, wh_err *err)
 {
+    const ins_cmd_opts *o = arg;
     json_t *world = json_object(), *picks = NULL, *m, *r = NULL;
     const char *name;
     ins_plan_ctx *p = ins_plan_new(s->cat, s->installed);
@@ -128,19 +130,8 @@ int cmd_outdated(int argc, char **argv)
         snprintf(cli.msg, sizeof cli.msg, "unexpected argument '%s'", cli.argv[0]);
         return wh_cli_usage_error(&cli);
     }
-    ins_session s;
-    ins_session_opts so = { .prog = PROG, .home = o.home, .quiet = o.quiet,
-        .catalog = 1, .allow_expired = o.allow_expired, .from = o.from };
-    wh_err err;
-    char *why = NULL;
-    wh_err_clear(&err);
-    int rc = ins_session_open(&s, &so, &err);
-    if (rc == 0)
-        rc = run(&o, &s, &why, &err);
-    if (rc)
-        rc = ins_report(PROG, &err, why);
-    free(why);
-    ins_session_close(&s);
+    ins_session_opts so = ins_session_opts_of(PROG, &o, 0, 1);
+    int rc = ins_session_main(&so, run, &o);
     ins_cmd_opts_free(&o);
     return rc;
 }

@@ -112,28 +112,6 @@ static int parse_args(pub_opts *o, wh_cli *cli, int argc, char **argv)
     return 0;
 }
 
-/* The keys signatures may be made with: -p, else the trusted ones. */
-static int load_keys(const pub_opts *o, wh_keyring *kr, wh_err *err)
-{
-    size_t i;
-    json_t *v;
-    if (json_array_size(o->keys) == 0) {
-        ins_home h;
-        int rc = ins_home_find(&h, o->c.home, err);
-        return rc ? rc : ins_trust_load(&h, kr, err);
-    }
-    json_array_foreach(o->keys, i, v) {
-        wh_minisign_pubkey pk;
-        const char *f = json_string_value(v);
-        int rc = wh_minisign_pubkey_load(&pk, f, err);
-        if (rc == 0)
-            rc = wh_keyring_add(kr, &pk, f, err);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
 /* --- rule 1: verify ------------------------------------------------------------ */
 
 static int check_item(const pub_opts *o, const wh_keyring *kr, pub_item *it,
@@ -357,7 +335,7 @@ int cmd_publish(int argc, char **argv)
     int status = parse_args(&o, &cli, argc, argv), ready = status == 0;
     if (ready && (it = calloc((size_t)cli.argc, sizeof *it)) == NULL)
         ready = 0, status = WH_EXIT_ERROR;
-    if (ready && load_keys(&o, &kr, &err))
+    if (ready && ins_keys_load(o.c.home, o.keys, &kr, &err))
         ready = 0, status = wh_cli_report(PROG, &err);
     for (int i = 0; ready && i < cli.argc; i++) {      /* rule 1: all */
         it[i].path = cli.argv[i];

@@ -106,8 +106,10 @@ static json_t *picks_forced(const uninstall_opts *o, json_t *installed)
     return picks;
 }
 
-static int run(uninstall_opts *o, ins_session *s, char **why, wh_err *err)
+/* The command, in its session (ins_session_main). */
+static int run(void *arg, ins_session *s, char **why, wh_err *err)
 {
+    uninstall_opts *o = arg;
     json_t *world = json_object(), *picks = NULL, *m;
     const char *name;
     ins_plan_ctx *p = ins_plan_new(NULL, s->installed);
@@ -124,13 +126,8 @@ static int run(uninstall_opts *o, ins_session *s, char **why, wh_err *err)
         rc = ins_plan_resolve(p, world, &picks, why, err);
     if (rc == 0)
         rc = ins_changes_from(&cs, p, s->installed, world, picks, err);
-    if (rc == 0) {
-        ins_changes_print(&cs, &co);
-        if (!o->c.dry_run)
-            rc = ins_changes_apply(&s->h, NULL, &cs, s->installed, &co, err);
-        if (rc == 0)
-            ins_changes_summary(&cs, &co);
-    }
+    if (rc == 0)
+        rc = ins_changes_do(&cs, s, &co, err);
     ins_changes_free(&cs);
     ins_plan_free(p);
     json_decref(world);
@@ -144,19 +141,8 @@ int cmd_uninstall(int argc, char **argv)
     int rc = parse_args(&o, argc, argv);
     if (rc)
         return rc < 0 ? WH_EXIT_OK : rc;
-    ins_session s;
-    ins_session_opts so = { .prog = PROG, .home = o.c.home, .wait = o.c.wait,
-        .quiet = o.c.quiet, .lock = !o.c.dry_run };
-    wh_err err;
-    char *why = NULL;
-    wh_err_clear(&err);
-    rc = ins_session_open(&s, &so, &err);
-    if (rc == 0)
-        rc = run(&o, &s, &why, &err);
-    if (rc)
-        rc = ins_report(PROG, &err, why);
-    free(why);
-    ins_session_close(&s);
+    ins_session_opts so = ins_session_opts_of(PROG, &o.c, 1, 0);
+    rc = ins_session_main(&so, run, &o);
     ins_cmd_opts_free(&o.c);
     return rc;
 }

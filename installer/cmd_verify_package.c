@@ -78,28 +78,6 @@ static int parse_args(vp_opts *o, wh_cli *cli, int argc, char **argv)
     return 0;
 }
 
-/* The keys signatures may be made with: -p, else the trusted ones. */
-static int load_keys(const vp_opts *o, wh_keyring *kr, wh_err *err)
-{
-    size_t i;
-    json_t *v;
-    if (json_array_size(o->keys) == 0) {
-        ins_home h;
-        int rc = ins_home_find(&h, o->c.home, err);
-        return rc ? rc : ins_trust_load(&h, kr, err);
-    }
-    json_array_foreach(o->keys, i, v) {
-        wh_minisign_pubkey pk;
-        const char *f = json_string_value(v);
-        int rc = wh_minisign_pubkey_load(&pk, f, err);
-        if (rc == 0)
-            rc = wh_keyring_add(kr, &pk, f, err);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
 /* --- saying what it is ------------------------------------------------------- */
 
 static const char *plural(size_t n)
@@ -203,7 +181,7 @@ int cmd_verify_package(int argc, char **argv)
     wh_cli cli;
     wh_err err;
     int status = parse_args(&o, &cli, argc, argv), ready = status == 0;
-    if (ready && load_keys(&o, &kr, &err)) {
+    if (ready && ins_keys_load(o.c.home, o.keys, &kr, &err)) {
         status = wh_cli_report(PROG, &err);
         ready = 0;
     }

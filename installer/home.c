@@ -97,6 +97,27 @@ int ins_trust_load(const ins_home *h, wh_keyring *kr, wh_err *err)
     return rc;
 }
 
+int ins_keys_load(const char *home, json_t *files, wh_keyring *kr, wh_err *err)
+{
+    size_t i;
+    json_t *v;
+    if (json_array_size(files) == 0) {
+        ins_home h;
+        int rc = ins_home_find(&h, home, err);
+        return rc ? rc : ins_trust_load(&h, kr, err);
+    }
+    json_array_foreach(files, i, v) {
+        wh_minisign_pubkey pk;
+        const char *f = json_string_value(v);
+        int rc = wh_minisign_pubkey_load(&pk, f, err);
+        if (rc == 0)
+            rc = wh_keyring_add(kr, &pk, f, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 /* --- locations ---------------------------------------------------------------- */
 
 static int has_prefix(const char *s, const char *p)

@@ -159,6 +159,11 @@ void ins_home_unlock(ins_home *h);
 /* The trusted keys (keys/ in the root; none yet is an empty ring). */
 int ins_trust_load(const ins_home *h, wh_keyring *kr, wh_err *err);
 
+/* The keys a package's signature may be made with: the public key files
+ * named (a JSON array, -p), else the install root's trusted ones (home:
+ * --home or NULL). */
+int ins_keys_load(const char *home, json_t *files, wh_keyring *kr, wh_err *err);
+
 /* sources.json as {"NAME": {"locations": [...], "key": "RW..." | null}}
  * (a new reference; an empty object when there is none).  Its format
  * and every field are checked: a damaged file is an error naming it. */
@@ -378,6 +383,13 @@ void ins_changes_summary(const ins_changes *cs, const ins_change_opts *o);
 int ins_changes_apply(const ins_home *h, ins_catalog *cat, ins_changes *cs,
                       json_t *installed, const ins_change_opts *o, wh_err *err);
 
+/* Say the changes, apply them unless o->dry_run (with s's root, catalog
+ * and state), then the summary: what install, upgrade and uninstall end
+ * with. */
+typedef struct ins_session ins_session;
+int ins_changes_do(ins_changes *cs, ins_session *s, const ins_change_opts *o,
+                   wh_err *err);
+
 /* Report err as wh_cli_report does (unless its reason is empty: said
  * already), then why (a conflict's explanation, its lines) when there is
  * one; returns the exit status. */
@@ -408,6 +420,17 @@ typedef struct ins_session {
 
 /* Open the root, lock, state, keys and catalog as o asks (session.c). */
 int ins_session_open(ins_session *s, const ins_session_opts *o, wh_err *err);
+
+/* The shared options as session options for command prog: lock unless
+ * --dry-run when the command changes the root, the catalog when it needs
+ * the sources. */
+ins_session_opts ins_session_opts_of(const char *prog, const ins_cmd_opts *c,
+                                     int changes, int catalog);
+
+/* A command's body: open the session so, run fn(o, s, &why, err), report
+ * a failure with ins_report, close; returns the exit status. */
+typedef int (*ins_session_fn)(void *o, ins_session *s, char **why, wh_err *err);
+int ins_session_main(const ins_session_opts *so, ins_session_fn fn, void *o);
 
 /* For the commands that show what the sources say (search, info): no
  * lock; the catalog of the sources (none is an error: "no sources (wharf

@@ -139,6 +139,32 @@ int ins_session_open_read(ins_session *s, const char *prog,
     return rc ? rc : ins_session_open(s, &so, err);
 }
 
+ins_session_opts ins_session_opts_of(const char *prog, const ins_cmd_opts *c,
+                                     int changes, int catalog)
+{
+    ins_session_opts so = { .prog = prog, .home = c->home, .wait = c->wait,
+        .quiet = c->quiet, .lock = changes && !c->dry_run, .catalog = catalog,
+        .allow_expired = c->allow_expired, .timeout = c->timeout,
+        .from = c->from, .offline = c->offline };
+    return so;
+}
+
+int ins_session_main(const ins_session_opts *so, ins_session_fn fn, void *o)
+{
+    ins_session s;
+    wh_err err;
+    char *why = NULL;
+    wh_err_clear(&err);
+    int rc = ins_session_open(&s, so, &err);
+    if (rc == 0)
+        rc = fn(o, &s, &why, &err);
+    if (rc)
+        rc = ins_report(so->prog, &err, why);
+    free(why);
+    ins_session_close(&s);
+    return rc;
+}
+
 void ins_session_close(ins_session *s)
 {
     for (size_t i = 0; i < s->nfrom; i++)
