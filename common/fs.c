@@ -572,3 +572,31 @@ int wh_fs_sync(const char *dir, wh_err *err)
     return 0;
 #endif
 }
+
+/* Remove path and, if it is a folder, everything in it; links are removed,
+ * never followed.  A missing path is fine.  Every unlink goes through the
+ * fault hook. */
+int wh_fs_rmtree(const char *path, wh_err *err)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return errno == ENOENT ? 0 : wh_fail_errno(err, errno, path, "cannot read");
+    if (!S_ISDIR(st.st_mode))
+        return wh_fs_unlink(path) < 0 && errno != ENOENT
+             ? wh_fail_errno(err, errno, path, "cannot remove") : 0;
+    DIR *d = opendir(path);
+    if (!d)
+        return wh_fail_errno(err, errno, path, "cannot open directory");
+    struct dirent *de;
+    char sub[PATH_MAX];
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            rc = snprintf(sub, sizeof sub, "%s/%s", path, de->d_name) >= (int)sizeof sub
+               ? wh_fail(err, WH_E_LIMIT, path, -1, "path too long")
+               : wh_fs_rmtree(sub, err);
+    closedir(d);
+    if (rc == 0 && rmdir(path) < 0 && errno != ENOENT)
+        rc = wh_fail_errno(err, errno, path, "cannot remove");
+    return rc;
+}

@@ -129,4 +129,9 @@ int wh_fs_unlink(const char *path);
  * syncfs; sync() where there is none). */
 int wh_fs_sync(const char *dir, wh_err *err);
 
+/* Remove path and, if it is a folder, everything in it, without following
+ * links (a link is removed, not what it points to); a missing path is
+ * fine.  Unlinks go through the fault hook. */
+int wh_fs_rmtree(const char *path, wh_err *err);
+
 #endif

@@ -410,4 +410,33 @@ int ix_site_sync(const char *site, wh_err *err);
 char *ix_join(const char *a, const char *b, const char *c);
 
 
+/* ---- plugins.c: the plugin folder's state (wharf-index plugin) ------- */
+
+#define IX_PLUGINS_FORMAT "wharf-plugins/1"
+#define IX_PLUGINS_STATE  "state.json"
+#define IX_PLUGINS_LOCK   ".lock"
+#define IX_PLUGINS_ENV    "WHARF_PLUGINS_PATH"
+
+/* DIR/rel into out (PATH_MAX bytes). */
+int ix_plugins_path(const char *dir, const char *rel, char *out, wh_err *err);
+/* Read DIR/state.json into *out (none: an empty state); one that is not
+ * "wharf-plugins/1" as written by ix_plugins_save is WH_E_FORMAT. */
+int ix_plugins_load(const char *dir, json_t **out, wh_err *err);
+/* Write state as canonical JSON to DIR/state.json, atomically. */
+int ix_plugins_save(const char *dir, const json_t *state, wh_err *err);
+/* Create DIR if missing and take DIR/.lock (WH_E_LOCKED naming the holder). */
+int ix_plugins_lock(const char *dir, wh_lock *l, wh_err *err);
+/* NAME's entry in state (borrowed), else NULL and WH_E_NOTFOUND
+ * "plugin 'NAME' is not installed". */
+json_t *ix_plugins_get(const json_t *state, const char *name, wh_err *err);
+/* The kinds [plugin.capabilities] turns on, as a new array of strings. */
+json_t *ix_plugins_kinds(const json_t *caps);
+/* Set one "KEY=VALUE" of entry's config: KEY must be one of its keys and
+ * VALUE of its type (WH_E_USAGE "config 'k' is an integer, not 'abc'"). */
+int ix_plugins_config_set(json_t *entry, const char *name, const char *kv,
+                          wh_err *err);
+
+/* cmd_plugin.c */
+int cmd_plugin(int argc, char **argv);
+
 #endif

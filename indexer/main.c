@@ -16,6 +16,7 @@ static const wh_cmd commands[] = {
     { "verify", cmd_verify, "check a site's signature, expiry and packages" },
     { "catalogue", cmd_catalogue, "render a site's HTML catalogue again" },
     { "rotate", cmd_rotate, "hand a site over to a new repository key" },
+    { "plugin", cmd_plugin, "install, enable and configure build plugins" },
     { NULL, NULL, NULL }
 };
 

@@ -312,8 +312,6 @@ int ins_txn_apply(const ins_home *h, json_t *mods, ins_change *c, size_t n,
  * entry of mods names. */
 int ins_txn_recover(const ins_home *h, json_t *mods, wh_err *err);
 
-/* Remove a file or a folder tree without following links. */
-int ins_rmtree(const char *path, wh_err *err);
 
 /* ---- plan.c ----------------------------------------------------------- */
 

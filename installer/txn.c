@@ -38,35 +38,6 @@
 #include "common/pkg.h"
 #include "common/sha256.h"
 
-/* --- removing folders -------------------------------------------------- */
-
-/* Remove path and, if it is a folder, everything in it; links are removed,
- * never followed.  A missing path is fine. */
-int ins_rmtree(const char *path, wh_err *err)
-{
-    struct stat st;
-    if (lstat(path, &st) < 0)
-        return errno == ENOENT ? 0 : wh_fail_errno(err, errno, path, "cannot read");
-    if (!S_ISDIR(st.st_mode))
-        return wh_fs_unlink(path) < 0 && errno != ENOENT
-             ? wh_fail_errno(err, errno, path, "cannot remove") : 0;
-    DIR *d = opendir(path);
-    if (!d)
-        return wh_fail_errno(err, errno, path, "cannot open directory");
-    struct dirent *de;
-    char sub[PATH_MAX];
-    int rc = 0;
-    while (rc == 0 && (de = readdir(d)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-            rc = snprintf(sub, sizeof sub, "%s/%s", path, de->d_name) >= (int)sizeof sub
-               ? wh_fail(err, WH_E_LIMIT, path, -1, "path too long")
-               : ins_rmtree(sub, err);
-    closedir(d);
-    if (rc == 0 && rmdir(path) < 0 && errno != ENOENT)
-        rc = wh_fail_errno(err, errno, path, "cannot remove");
-    return rc;
-}
-
 /* --- recovery ---------------------------------------------------------------- */
 
 /* Remove the version folders of modules/NAME that no entry names, and
@@ -87,7 +58,7 @@ static int recover_module(const char *dir, const char *name, json_t *mods,
             continue;
         }
         rc = snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name) >= (int)sizeof sub
-           ? wh_fail(err, WH_E_LIMIT, dir, -1, "path too long") : ins_rmtree(sub, err);
+           ? wh_fail(err, WH_E_LIMIT, dir, -1, "path too long") : wh_fs_rmtree(sub, err);
     }
     if (d)
         closedir(d);
@@ -101,7 +72,7 @@ int ins_txn_recover(const ins_home *h, json_t *mods, wh_err *err)
     char path[PATH_MAX], sub[PATH_MAX];
     int rc = ins_home_path(h, INS_STAGING_DIR, path, sizeof path, err);
     if (rc == 0)
-        rc = ins_rmtree(path, err);
+        rc = wh_fs_rmtree(path, err);
     if (rc == 0)
         rc = ins_home_path(h, INS_MODULES_DIR, path, sizeof path, err);
     DIR *d = rc == 0 ? opendir(path) : NULL;

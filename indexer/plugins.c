@@ -1,0 +1,194 @@
+/* plugins.c - the state of wharf-index's plugin folder (prefix
+ * ix_plugins_): which plugin bundles are installed, enabled and how they
+ * are configured.
+ *
+ * A plugin folder DIR holds:
+ *   state.json   canonical JSON {"format": "wharf-plugins/1", "plugins":
+ *                {NAME: {"version", "kinds": [...], "enabled": bool,
+ *                "config": {...}, "sha256"}}}; missing means none installed
+ *   NAME/        the unpacked files of NAME's bundle
+ *   .lock        held by every command that changes the folder
+ * state.json is the truth: it is written last when installing (after the
+ * folder NAME/ is in place) and first when removing, always atomically,
+ * so a run killed anywhere leaves at worst an unlisted folder, which the
+ * next install of that name replaces.  Config values keep the JSON type of
+ * the plugin.toml default they replace, which is what a plugin was written
+ * to read, so they are checked here once rather than by every plugin.
+ *
+ * Tests: tests/cli/t1200-wharf-index-plugin.sh.
+ */
+#include "indexer/indexer.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/fs.h"
+#include "common/json.h"
+#include "common/lock.h"
+#include "common/pkg.h"
+
+#define STATE_MAX ((size_t)16 << 20)   /* bytes of state.json */
+
+/* DIR/rel into out (PATH_MAX). */
+int ix_plugins_path(const char *dir, const char *rel, char *out, wh_err *err)
+{
+    if (snprintf(out, PATH_MAX, "%s/%s", dir, rel) >= PATH_MAX)
+        return wh_fail(err, WH_E_LIMIT, dir, -1, "path too long");
+    return 0;
+}
+
+static json_t *empty_state(void)
+{
+    return json_pack("{s:s, s:{}}", "format", IX_PLUGINS_FORMAT, "plugins");
+}
+
+/* The state must be what this file writes: anything else is refused
+ * rather than guessed at, since it decides what runs in a build. */
+static int check_state(const json_t *s, const char *path, wh_err *err)
+{
+    const char *fmt = json_string_value(json_object_get(s, "format"));
+    if (!fmt || strcmp(fmt, IX_PLUGINS_FORMAT) != 0)
+        return wh_fail(err, WH_E_FORMAT, path, -1, "format is not '%s'",
+                       IX_PLUGINS_FORMAT);
+    json_t *p = json_object_get(s, "plugins");
+    if (!json_is_object(p))
+        return wh_fail(err, WH_E_FORMAT, path, -1, "\"plugins\" is not an object");
+    const char *name;
+    json_t *e;
+    json_object_foreach(p, name, e) {
+        if (!json_is_object(e) || !json_is_boolean(json_object_get(e, "enabled")) ||
+            !json_is_string(json_object_get(e, "version")) ||
+            !json_is_array(json_object_get(e, "kinds")) ||
+            !json_is_object(json_object_get(e, "config")) ||
+            wh_pkg_name_check(name, strlen(name), NULL))
+            return wh_fail(err, WH_E_FORMAT, path, -1, "plugin '%s' is malformed", name);
+    }
+    return 0;
+}
+
+int ix_plugins_load(const char *dir, json_t **out, wh_err *err)
+{
+    char path[PATH_MAX], *buf = NULL;
+    size_t len = 0;
+    struct stat st;
+    *out = NULL;
+    int rc = ix_plugins_path(dir, IX_PLUGINS_STATE, path, err);
+    if (rc)
+        return rc;
+    if (lstat(path, &st) != 0 && errno == ENOENT) {
+        *out = empty_state();
+        return *out ? 0 : wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
+    }
+    rc = wh_file_read_stat(path, STATE_MAX, WH_READ_NOFOLLOW, &buf, &len, NULL, err);
+    if (rc)
+        return rc;
+    rc = wh_json_parse(buf, len, path, out, err);
+    free(buf);
+    if (rc == 0 && (rc = check_state(*out, path, err)) != 0) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int ix_plugins_save(const char *dir, const json_t *state, wh_err *err)
+{
+    char path[PATH_MAX], *text = NULL;
+    size_t len = 0;
+    int rc = ix_plugins_path(dir, IX_PLUGINS_STATE, path, err);
+    if (rc == 0)
+        rc = wh_json_canon(state, &text, &len, err);
+    if (rc == 0)
+        rc = wh_file_write_atomic(path, text, len, 0644, err);
+    free(text);
+    return rc;
+}
+
+int ix_plugins_lock(const char *dir, wh_lock *l, wh_err *err)
+{
+    char path[PATH_MAX];
+    int rc = wh_mkdirs(dir, err);
+    if (rc == 0)
+        rc = ix_plugins_path(dir, IX_PLUGINS_LOCK, path, err);
+    if (rc == 0)
+        rc = wh_lock_take(l, path, "wharf-index plugin", 0, NULL, NULL, err);
+    return rc;
+}
+
+json_t *ix_plugins_get(const json_t *state, const char *name, wh_err *err)
+{
+    json_t *e = json_object_get(json_object_get(state, "plugins"), name);
+    if (!e)
+        wh_fail(err, WH_E_NOTFOUND, NULL, -1, "plugin '%s' is not installed", name);
+    return e;
+}
+
+/* The kinds a bundle's [plugin.capabilities] turns on, in a fixed order. */
+json_t *ix_plugins_kinds(const json_t *caps)
+{
+    static const char *const kinds[] = { "format_handler", "metadata_extractor",
+                                         "validation_hook", "post_processor" };
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < sizeof kinds / sizeof *kinds; i++)
+        if (json_is_true(json_object_get(caps, kinds[i])))
+            json_array_append_new(a, json_string(kinds[i]));
+    return a;
+}
+
+static const char *type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_STRING:  return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_TRUE: case JSON_FALSE: return "a boolean";
+    case JSON_ARRAY:   return "an array";
+    case JSON_OBJECT:  return "a table";
+    default:           return "a value";
+    }
+}
+
+/* text read as a value of def's type, or NULL.  Strings are taken as
+ * they are (no quotes needed on a command line); other types as JSON. */
+static json_t *typed_value(const json_t *def, const char *text)
+{
+    if (json_is_string(def))
+        return json_string(text);
+    json_error_t je;
+    json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+    int same = v && (json_typeof(v) == json_typeof(def) ||
+                     (json_is_boolean(v) && json_is_boolean(def)));
+    if (!same) {
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
+int ix_plugins_config_set(json_t *entry, const char *name, const char *kv,
+                          wh_err *err)
+{
+    const char *eq = strchr(kv, '=');
+    if (!eq || eq == kv)
+        return wh_fail(err, WH_E_USAGE, NULL, -1, "'%s' is not KEY=VALUE", kv);
+    char key[256];
+    if ((size_t)(eq - kv) >= sizeof key)
+        return wh_fail(err, WH_E_USAGE, NULL, -1, "config key too long");
+    memcpy(key, kv, (size_t)(eq - kv));
+    key[eq - kv] = '\0';
+    json_t *cfg = json_object_get(entry, "config");
+    json_t *def = json_object_get(cfg, key);
+    if (!def)
+        return wh_fail(err, WH_E_USAGE, NULL, -1, "plugin '%s' has no config '%s'",
+                       name, key);
+    json_t *v = typed_value(def, eq + 1);
+    if (!v)
+        return wh_fail(err, WH_E_USAGE, NULL, -1, "config '%s' is %s, not '%s'",
+                       key, type_name(def), eq + 1);
+    return json_object_set_new(cfg, key, v) ? wh_fail(err, WH_E_NOMEM, NULL, -1, NULL) : 0;
+}
+
