@@ -197,18 +197,9 @@ int cmd_verify(int argc, char **argv)
 {
     ins_cmd_opts o = { 0 };
     wh_cli cli;
-    int c;
-    wh_cli_init(&cli, PROG, argc, argv);
-    while ((c = wh_cli_next(&cli, opts)) > 0) {
-        if (ins_cmd_opt(&o, c, &cli) < 0)
-            return wh_cli_usage_error(&cli);
-        if (c == WH_CLI_HELP) {
-            wh_cli_help(stdout, usage, description, opts);
-            return WH_EXIT_OK;
-        }
-    }
-    if (c < 0)
-        return wh_cli_usage_error(&cli);
+    int c = ins_cmd_parse(&cli, PROG, argc, argv, opts, usage, description, -1, &o);
+    if (c)
+        return c < 0 ? WH_EXIT_OK : c;
     ins_session s;
     ins_session_opts so = { .prog = PROG, .home = o.home, .quiet = o.quiet };
     wh_err err;

@@ -123,6 +123,14 @@ typedef struct ins_cmd_opts {
 int ins_cmd_opt(ins_cmd_opts *o, int c, wh_cli *cli);
 void ins_cmd_opts_free(ins_cmd_opts *o);
 
+/* Parse the command line of a command whose options are all shared ones
+ * into o, leaving at most max operands (max < 0: any) in cli->argc/argv.
+ * 0 to go on; -1 when --help was printed (exit 0); else the usage error's
+ * exit status, said. */
+int ins_cmd_parse(wh_cli *cli, const char *prog, int argc, char **argv,
+                  const wh_opt *opts, const char *usage, const char *description,
+                  int max, ins_cmd_opts *o);
+
 /* Move the options before the command's name in argv to just after it. */
 void ins_hoist_options(int argc, char **argv);
 

@@ -79,3 +79,27 @@ void ins_cmd_opts_free(ins_cmd_opts *o)
     json_decref(o->from);
     o->from = NULL;
 }
+
+int ins_cmd_parse(wh_cli *cli, const char *prog, int argc, char **argv,
+                  const wh_opt *opts, const char *usage, const char *description,
+                  int max, ins_cmd_opts *o)
+{
+    int c;
+    wh_cli_init(cli, prog, argc, argv);
+    while ((c = wh_cli_next(cli, opts)) > 0) {
+        if (ins_cmd_opt(o, c, cli) < 0)
+            return wh_cli_usage_error(cli);
+        if (c == WH_CLI_HELP) {
+            wh_cli_help(stdout, usage, description, opts);
+            return -1;
+        }
+    }
+    if (c < 0)
+        return wh_cli_usage_error(cli);
+    if (max >= 0 && cli->argc > max) {
+        snprintf(cli->msg, sizeof cli->msg, "unexpected argument '%s'",
+                 cli->argv[max]);
+        return wh_cli_usage_error(cli);
+    }
+    return 0;
+}
