@@ -6,7 +6,9 @@
  * verified first, then hashed against the trusted comment, and only then
  * parsed.  Parsing checks every field a reader will use (types, safe
  * paths below packages/, lower-case hex digests, SemVer keys, module
- * names), so the callers walk ix->json without checking again.
+ * names, and what plugins add: format:PLUGIN kinds and their file,
+ * metadata, the processed original, warnings), so the callers walk
+ * ix->json without checking again.
  *
  * Tests: tests/unit/index_test.c; tests/cli/t1101-wharf-index-verify.sh,
  * t1103-wharf-index-publish.sh.
@@ -104,17 +106,212 @@ static int one_of(const char *s, const char *a, const char *b, const char *c)
     return s && (!strcmp(s, a) || !strcmp(s, b) || !strcmp(s, c));
 }
 
+/* --- what plugins add ---------------------------------------------------------
+ *
+ * Every field here is written from a plugin's output, so from code the
+ * repository's owner may not have written: they are checked as hostile
+ * as any package field, and by the same functions on both sides (the
+ * build before it signs, every reader after). */
+
+const char *wh_index_format_plugin(const char *kind)
+{
+    size_t n = sizeof WH_INDEX_FORMAT_PREFIX - 1;
+    return kind && !strncmp(kind, WH_INDEX_FORMAT_PREFIX, n) ? kind + n : NULL;
+}
+
+int wh_index_kind_check(const char *kind, size_t len, wh_err *err)
+{
+    size_t n = sizeof WH_INDEX_FORMAT_PREFIX - 1;
+    char q[100];
+    if (kind && strlen(kind) == len && one_of(kind, "ferrpkg", "par", "bundle"))
+        return 0;
+    if (!kind || len < n || memcmp(kind, WH_INDEX_FORMAT_PREFIX, n) != 0)
+        return wh_fail(err, WH_E_FORMAT, NULL, -1, "'kind' is not \"ferrpkg\", "
+                       "\"par\", \"bundle\" or \"" WH_INDEX_FORMAT_PREFIX "PLUGIN\"");
+    int rc = wh_pkg_name_check(kind + n, len - n, err);
+    if (rc)
+        wh_err_prefix(err, "'kind' \"%s\"", wh_quote(q, sizeof q, kind, len));
+    return rc;
+}
+
+int wh_index_file_check(const char *name, size_t len, wh_err *err)
+{
+    char q[68];                  /* a long name, cut: the reason is short */
+    if (len == 0)
+        return wh_fail(err, WH_E_FORMAT, NULL, -1, "'file' is empty");
+    if (len > WH_INDEX_FILE_MAX)
+        return wh_fail(err, WH_E_FORMAT, NULL, -1, "'file' is %zu bytes long, "
+                       "more than %d", len, WH_INDEX_FILE_MAX);
+    wh_quote(q, sizeof q, name, len);
+    if ((len == 1 && name[0] == '.') || (len == 2 && !memcmp(name, "..", 2)))
+        return wh_fail(err, WH_E_FORMAT, NULL, -1, "'file' is '%s', not a file "
+                       "name", q);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c == '/' || c == '\\')
+            return wh_fail(err, WH_E_FORMAT, NULL, -1, "'file' '%s' contains "
+                           "'%c'", q, c);
+        if (c < 0x20 || c == 0x7f)
+            return wh_fail(err, WH_E_FORMAT, NULL, -1, "'file' '%s' contains "
+                           "control character 0x%02x", q, c);
+    }
+    return 0;
+}
+
+static int meta_key_check(const char *k, size_t n, wh_err *err)
+{
+    char q[68];
+    if (n == 0)
+        return wh_fail(err, WH_E_FORMAT, NULL, -1, "'metadata' has an empty key");
+    if (n > WH_INDEX_META_MAX_KEY)
+        return wh_fail(err, WH_E_FORMAT, NULL, -1, "'metadata' key '%s' is %zu "
+                       "bytes long, more than %d", wh_quote(q, sizeof q, k, n), n,
+                       WH_INDEX_META_MAX_KEY);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)k[i] < 0x20 || k[i] == 0x7f)
+            return wh_fail(err, WH_E_FORMAT, NULL, -1, "'metadata' key '%s' "
+                           "contains control character 0x%02x",
+                           wh_quote(q, sizeof q, k, n), (unsigned char)k[i]);
+    return 0;
+}
+
+static int meta_value_check(const char *k, size_t kn, const json_t *v,
+                            wh_err *err)
+{
+    char q[68];
+    size_t n = json_string_length(v);
+    wh_quote(q, sizeof q, k, kn);
+    if (!json_is_string(v))
+        return wh_fail(err, WH_E_FORMAT, NULL, -1, "'metadata' value of '%s' is "
+                       "not a string", q);
+    if (n > WH_INDEX_META_MAX_VALUE)
+        return wh_fail(err, WH_E_FORMAT, NULL, -1, "'metadata' value of '%s' is "
+                       "%zu bytes long, more than %d", q, n, WH_INDEX_META_MAX_VALUE);
+    if (memchr(json_string_value(v), '\0', n))
+        return wh_fail(err, WH_E_FORMAT, NULL, -1, "'metadata' value of '%s' "
+                       "contains a NUL byte", q);
+    return 0;
+}
+
+int wh_index_metadata_check(const json_t *m, wh_err *err)
+{
+    const char *k;
+    size_t kn;
+    json_t *v;
+    if (!json_is_object(m))
+        return wh_fail(err, WH_E_FORMAT, NULL, -1, "'metadata' is not an object");
+    if (json_object_size(m) > WH_INDEX_META_MAX_PAIRS)
+        return wh_fail(err, WH_E_FORMAT, NULL, -1, "'metadata' has %zu pairs, "
+                       "more than %d", json_object_size(m), WH_INDEX_META_MAX_PAIRS);
+    json_object_keylen_foreach((json_t *)m, k, kn, v) {
+        int rc = meta_key_check(k, kn, err);
+        if (rc || (rc = meta_value_check(k, kn, v, err)))
+            return rc;
+    }
+    return 0;
+}
+
+/* "processed_by": the post-processors' names, in order. */
+static int processors_check(const json_t *a, wh_err *err)
+{
+    size_t i, n = json_array_size(a);
+    json_t *v;
+    if (!json_is_array(a) || n == 0)
+        return wh_fail(err, WH_E_FORMAT, NULL, -1, "'processed_by' is not a "
+                       "non-empty array of plugin names");
+    if (n > WH_INDEX_MAX_PROCESSORS)
+        return wh_fail(err, WH_E_FORMAT, NULL, -1, "'processed_by' has %zu "
+                       "entries, more than %d", n, WH_INDEX_MAX_PROCESSORS);
+    json_array_foreach(a, i, v) {
+        if (!json_is_string(v))
+            return wh_fail(err, WH_E_FORMAT, NULL, -1, "'processed_by' entry %zu "
+                           "is not a string", i + 1);
+        int rc = wh_pkg_name_check(json_string_value(v), json_string_length(v), err);
+        if (rc) {
+            wh_err_prefix(err, "'processed_by' entry %zu", i + 1);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* The original's hash and size go together, and with who processed it. */
+static int processed_check(const json_t *r, wh_err *err)
+{
+    json_t *sha = json_object_get(r, "original_sha256"),
+           *size = json_object_get(r, "original_size"),
+           *by = json_object_get(r, "processed_by");
+    if (!sha != !size)
+        return wh_fail(err, WH_E_FORMAT, NULL, -1, "'original_sha256' and "
+                       "'original_size' are not both present");
+    if (sha && !wh_hex_is_lower(json_string_value(sha), 64))
+        return wh_fail(err, WH_E_FORMAT, NULL, -1, "'original_sha256' is not 64 "
+                       "lower-case hex digits");
+    if (size && (!json_is_integer(size) || json_integer_value(size) < 0))
+        return wh_fail(err, WH_E_FORMAT, NULL, -1, "'original_size' is not a "
+                       "non-negative integer");
+    if (sha && !by)
+        return wh_fail(err, WH_E_FORMAT, NULL, -1, "'processed_by' is missing "
+                       "beside 'original_sha256'");
+    if (by && !sha)
+        return wh_fail(err, WH_E_FORMAT, NULL, -1, "'processed_by' without "
+                       "'original_sha256'");
+    return by ? processors_check(by, err) : 0;
+}
+
+/* "file": a format package's, and only theirs. */
+static int file_check(const json_t *r, const char *kind, wh_err *err)
+{
+    json_t *f = json_object_get(r, "file");
+    if (wh_index_format_plugin(kind) && !f)
+        return wh_fail(err, WH_E_FORMAT, NULL, -1, "'file' is missing (a "
+                       WH_INDEX_FORMAT_PREFIX "PLUGIN package is installed as it)");
+    if (!wh_index_format_plugin(kind) && f)
+        return wh_fail(err, WH_E_FORMAT, NULL, -1, "'file' is only for "
+                       WH_INDEX_FORMAT_PREFIX "PLUGIN packages");
+    if (f && !json_is_string(f))
+        return wh_fail(err, WH_E_FORMAT, NULL, -1, "'file' is not a string");
+    return f ? wh_index_file_check(json_string_value(f), json_string_length(f), err)
+             : 0;
+}
+
+static int warnings_check(const json_t *w, wh_err *err)
+{
+    size_t i;
+    json_t *v;
+    int ok = json_is_array(w);
+    json_array_foreach(w, i, v)
+        ok = ok && json_is_string(v);
+    return ok ? 0 : wh_fail(err, WH_E_FORMAT, NULL, -1, "'warnings' is not an "
+                            "array of strings");
+}
+
+/* The fields above, then "warnings"; a kind already checked. */
+static int plugin_fields_check(const json_t *r, const char *kind, wh_err *err)
+{
+    json_t *meta = json_object_get(r, "metadata"), *w = json_object_get(r, "warnings");
+    int rc = meta ? wh_index_metadata_check(meta, err) : 0;
+    if (rc == 0)
+        rc = processed_check(r, err);
+    if (rc == 0)
+        rc = file_check(r, kind, err);
+    return rc == 0 && w ? warnings_check(w, err) : rc;
+}
+
+/* --- the record ------------------------------------------------------------- */
+
 static int check_record(json_t *r, const char *path, const char *mod,
                         const char *ver, wh_err *err)
 {
     char tmp[4096];
     json_t *jp = json_object_get(r, "path"), *size = json_object_get(r, "size"),
-           *signer = json_object_get(r, "signer");
+           *signer = json_object_get(r, "signer"), *kind = json_object_get(r, "kind");
     const char *p = json_string_value(jp), *status = str(signer, "status");
+    wh_err e;
     if (!json_is_object(r))
         return bad(err, path, mod, ver, "the version record is not an object");
-    if (!one_of(str(r, "kind"), "ferrpkg", "par", "bundle"))
-        return bad(err, path, mod, ver, "'kind' is not \"ferrpkg\", \"par\" or \"bundle\"");
+    if (wh_index_kind_check(json_string_value(kind), json_string_length(kind), &e))
+        return bad(err, path, mod, ver, e.reason);
     if (!p || strncmp(p, "packages/", 9) != 0 ||
         wh_path_join(tmp, sizeof tmp, ".", p, json_string_length(jp), NULL))
         return bad(err, path, mod, ver, "'path' is not a safe path below packages/");
@@ -133,6 +330,8 @@ static int check_record(json_t *r, const char *path, const char *mod,
                    "\"untrusted\" or \"unsigned\"");
     if (strcmp(status, "unsigned") != 0 && !str(signer, "key_id"))
         return bad(err, path, mod, ver, "'signer.key_id' is missing");
+    if (plugin_fields_check(r, json_string_value(kind), &e))
+        return bad(err, path, mod, ver, e.reason);
     return 0;
 }
 
@@ -328,8 +527,11 @@ int wh_index_packages(const wh_index *ix, wh_index_pkg **out, size_t *n,
             p->size = (uint64_t)json_integer_value(json_object_get(rec, "size"));
             json_t *pub = json_object_get(rec, "published");
             p->published = pub ? (int64_t)json_integer_value(pub) : ix->generated;
+            /* A processed package's publisher signed the original, so
+             * no .minisig is published beside it. */
             p->has_sig = strcmp(str(json_object_get(rec, "signer"), "status"),
-                                "unsigned") != 0 && strcmp(p->kind, "par") != 0;
+                                "unsigned") != 0 && strcmp(p->kind, "par") != 0 &&
+                         !json_object_get(rec, "original_sha256");
             p->record = rec;
         }
     }

@@ -68,6 +68,44 @@ int wh_index_head_load(const char *sig_path, const wh_minisign_pubkey *pk,
 /* "by-hash/HEX.json" + suffix ("", ".gz", ".minisig") into out. */
 int wh_index_byhash(char *out, size_t n, const char *sha256, const char *suffix);
 
+/* --- what plugins add to a version record (docs/index-format.md,
+ * "Plugin fields") ---------------------------------------------------------
+ *
+ * A package read by a format-handler plugin has kind "format:PLUGIN" and
+ * "file", the one file it installs as; extractors and post-processors add
+ * "metadata" (string pairs), "original_sha256" and "original_size" (the
+ * file before processing) and "processed_by" (the post-processors, in
+ * order).  The reader checks them as it checks every field; the writer
+ * (wharf-index build) uses the same checks before it signs, so it never
+ * writes an index its readers refuse. */
+#define WH_INDEX_META_MAX_PAIRS  256
+#define WH_INDEX_META_MAX_KEY    128     /* bytes */
+#define WH_INDEX_META_MAX_VALUE  1024    /* bytes */
+#define WH_INDEX_FILE_MAX        255     /* bytes of "file" */
+#define WH_INDEX_MAX_PROCESSORS  64      /* entries of "processed_by" */
+#define WH_INDEX_FORMAT_PREFIX   "format:"
+
+/* The PLUGIN of a kind "format:PLUGIN" (a pointer into kind), else NULL
+ * (also for NULL). */
+const char *wh_index_format_plugin(const char *kind);
+
+/* 0 if kind[0..len) is a kind an index may hold: "ferrpkg", "par",
+ * "bundle", or "format:" and a module name; else WH_E_FORMAT saying why,
+ * without a path ("'kind' is not ..."). */
+int wh_index_kind_check(const char *kind, size_t len, wh_err *err);
+
+/* 0 if name[0..len) may be a format package's "file": 1 to
+ * WH_INDEX_FILE_MAX bytes, not "." or "..", no '/', '\\' or control
+ * character (NUL included); else WH_E_FORMAT saying why, without a path
+ * ("'file' 'a/b' contains '/'"). */
+int wh_index_file_check(const char *name, size_t len, wh_err *err);
+
+/* 0 if m is a valid "metadata" object (at most WH_INDEX_META_MAX_PAIRS
+ * pairs; keys 1..WH_INDEX_META_MAX_KEY bytes without control characters;
+ * values strings of at most WH_INDEX_META_MAX_VALUE bytes without NUL);
+ * else WH_E_FORMAT saying why, without a path. */
+int wh_index_metadata_check(const json_t *m, wh_err *err);
+
 /* A verified index. */
 typedef struct wh_index {
     char   *bytes;            /* the index.json bytes, NUL-terminated */
@@ -97,7 +135,8 @@ void wh_index_free(wh_index *ix);
 typedef struct wh_index_pkg {
     const char *module, *version, *kind, *path, *sha256;
     uint64_t    size;
-    int         has_sig;     /* a .minisig lies beside it (signed, not PAR) */
+    int         has_sig;     /* a .minisig lies beside it (signed, not a
+                              * PAR, not post-processed) */
     json_t     *record;
     int64_t     published;   /* first indexed (the index's time if unknown) */
 } wh_index_pkg;

@@ -48,6 +48,8 @@ typedef enum wh_pkg_kind {
     WH_PKG_FERRPKG = 1,
     WH_PKG_PAR,
     WH_PKG_BUNDLE,
+    WH_PKG_FORMAT,   /* read by a wharf-index format-handler plugin: its
+                        record's "kind" is "format:PLUGIN" (no reader here) */
 } wh_pkg_kind;
 
 /* Largest package file read (the whole file is held in memory). */
@@ -174,6 +176,8 @@ int wh_pkg_dep_check(const char *name, size_t nlen, const char *req,
  *   bundle   every regular file of the zip, under its own name
  *   PAR      claims.jwt, bin/provider (the binary for one target, mode
  *            0755), world.wasm (when the archive has one)
+ *   format   (WH_PKG_FORMAT) the package whole, as the one file its
+ *            record's "file" names (wh_index_file_check's plain name)
  *
  * Every other file is mode 0644.  Directories are implied by the paths. */
 

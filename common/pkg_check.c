@@ -20,6 +20,7 @@ const char *wh_pkg_kind_name(wh_pkg_kind kind)
     case WH_PKG_FERRPKG: return "ferrpkg";
     case WH_PKG_PAR:     return "par";
     case WH_PKG_BUNDLE:  return "bundle";
+    case WH_PKG_FORMAT:  return "format";
     }
     return "?";
 }

@@ -14,6 +14,8 @@
  *   bundle   every regular file of the zip under its own name
  *   PAR      claims.jwt, bin/provider (the target's "<target>.<ext>",
  *            0755), world.wasm when present
+ *   format   (WH_PKG_FORMAT, kind "format:PLUGIN": read by a wharf-index
+ *            plugin) the package itself, as the record's "file"
  *
  * Why it reads the archive a second time.  The caller has verified these
  * bytes with wh_pkg_read_mem, but the readers decide what a package *is*,
@@ -56,6 +58,7 @@
 
 #include "fs.h"
 #include "hex.h"
+#include "index.h"
 #include "json.h"
 
 #define FERRPKG_PREAMBLE  8
@@ -1043,6 +1046,27 @@ out:
     return rc;
 }
 
+/* --- format:PLUGIN --------------------------------------------------------- */
+
+/* A package a wharf-index plugin read is not an archive to open: it is
+ * installed whole, as the one file its record names ("file", checked
+ * again here as hostile: a plain file name). */
+static int unpack_format(unpack *u, const uint8_t *data, size_t len,
+                         const wh_pkg *pkg)
+{
+    json_t *f = json_object_get(pkg->record, "file");
+    const char *name = json_string_value(f);
+    if (!name)
+        return wh_fail(u->err, WH_E_FORMAT, u->path, -1, "the record of a format "
+                       "package has no 'file'");
+    int rc = wh_index_file_check(name, json_string_length(f), u->err);
+    if (rc) {               /* the check names no file: this one */
+        snprintf(u->err->path, sizeof u->err->path, "%s", u->path);
+        return rc;
+    }
+    return u->fn(u->ctx, name, data, len, MODE_FILE, u->err);
+}
+
 /* --- API implementation --------------------------------------------------- */
 
 int wh_pkg_unpack(const char *path, const uint8_t *data, size_t len,
@@ -1069,6 +1093,9 @@ int wh_pkg_unpack(const char *path, const uint8_t *data, size_t len,
     case WH_PKG_PAR:
         rc = unpack_par(u, data, len, pkg, target ? target
                                                   : wh_pkg_host_target());
+        break;
+    case WH_PKG_FORMAT:
+        rc = unpack_format(u, data, len, pkg);
         break;
     default:
         rc = wh_fail(&e, WH_E_INTERNAL, path, -1, "unknown package kind");

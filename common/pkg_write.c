@@ -746,6 +746,7 @@ const char *wh_pkg_ext(const wh_pkg *pkg, const uint8_t *data, size_t len)
     case WH_PKG_PAR:
         return len >= 2 && data[0] == 0x1f && data[1] == 0x8b ? ".par.gz"
                                                               : ".par";
+    case WH_PKG_FORMAT:  return "";      /* its handler's extension */
     }
     return "";
 }

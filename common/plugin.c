@@ -57,6 +57,7 @@ struct wh_plugin {
 typedef struct call_ctx {
     wh_plugin  *p;
     const char *func;
+    void       *log_user;   /* the call's, else the plugin's */
 } call_ctx;
 
 static const wr_type i32x8[8] = { WR_I32, WR_I32, WR_I32, WR_I32,
@@ -145,7 +146,7 @@ static int h_log(wr_caller *c, void *user, const wr_value *a, wr_value *r)
     if (!msg)
         return wr_trap(c, "wharf.log: message outside memory");
     if (x->p->log)
-        x->p->log(x->p->log_user, x->p->name, x->func, a[0].of.i32,
+        x->p->log(x->log_user, x->p->name, x->func, a[0].of.i32,
                   (const char *)msg, len < WH_PLUGIN_LOG_MAX ? len : WH_PLUGIN_LOG_MAX);
     return 0;
 }
@@ -420,7 +421,14 @@ int wh_plugin_call(wh_plugin *p, const char *func, const wh_plugin_input *in,
                    size_t n, size_t out_cap, json_t **out, wh_plugin_stats *st,
                    wh_err *err)
 {
-    call_ctx x = { p, func };
+    return wh_plugin_call_as(p, func, in, n, out_cap, p->log_user, out, st, err);
+}
+
+int wh_plugin_call_as(wh_plugin *p, const char *func, const wh_plugin_input *in,
+                      size_t n, size_t out_cap, void *log_user, json_t **out,
+                      wh_plugin_stats *st, wh_err *err)
+{
+    call_ctx x = { p, func, log_user };
     uint64_t t0 = now_us(), size = 0;
     wr_error we;
     int rc;

@@ -106,6 +106,14 @@ int wh_plugin_call(wh_plugin *p, const char *func, const wh_plugin_input *in,
                    size_t n, size_t out_cap, json_t **out,
                    wh_plugin_stats *st, wh_err *err);
 
+/* wh_plugin_call, with log_user handed to the log function instead of
+ * the plugin's: so calls on several threads at once (one wh_plugin may
+ * be called so; each call has its own instance) can tell their messages
+ * apart. */
+int wh_plugin_call_as(wh_plugin *p, const char *func, const wh_plugin_input *in,
+                      size_t n, size_t out_cap, void *log_user, json_t **out,
+                      wh_plugin_stats *st, wh_err *err);
+
 /* --- the four kinds' results -------------------------------------------------
  * Each checks a result's shape and fails with WH_E_FORMAT, "plugin 'x':
  * FUNC: result: REASON" (REASON e.g. "\"allowed\" is missing", "\"warnings\"[1]

@@ -7,8 +7,11 @@
 #   2. `wharf pack` turns each example of examples/ (compiled by `make
 #      test-build` into BUILD_DIR/examples/NAME.wasm) into a signed
 #      .ferrpkg with its manifest;
-#   3. `wharf-index build` makes a site of them, with its catalogue, and
-#      stock minisign checks the site's index;
+#   3. two example plugins (examples/plugins: the policy, a validation
+#      hook, and wasm-meta, a metadata extractor), packed and signed by
+#      the publisher, are installed and enabled; `wharf-index build` makes
+#      a site of the packages with them, with its catalogue, and stock
+#      minisign checks the site's index;
 #   4. the site is served over HTTP (tests/tools/badserve.mjs on a free
 #      local port, under /ok/);
 #   5. `wharf` trusts the repository key, adds the site as a source,
@@ -104,9 +107,23 @@ for name in validate-email json-validate counter audit-log; do
 done
 ls packages
 
-step "wharf-index build: a signed site of them, with its catalogue"
-show wharf-index build packages -o "$site" -n demo -k publishers
-"$bin/wharf-index" build packages -o "$site" -n demo -k publishers
+step "wharf-index plugin: a size-and-naming policy and a metadata extractor"
+# ix ARGS...: `wharf-index ARGS`, shown and run.
+ix() {
+    show wharf-index "$@"
+    "$bin/wharf-index" "$@"
+}
+for name in policy wasm-meta; do
+    w pack --zip --manifest "$top/examples/plugins/$name/plugin.toml" \
+        "$wasm/plugins/$name.wasm" -s demo.key -o plugins >/dev/null
+    ix plugin --plugins plugin-dir -k publishers install "plugins/$name-0.1.0.zip"
+    ix plugin --plugins plugin-dir enable "$name"
+done
+ix plugin --plugins plugin-dir config policy max_size_mb=1
+ix plugin --plugins plugin-dir list
+
+step "wharf-index build: a signed site of them, judged by the plugins, with its catalogue"
+ix build packages -o "$site" -n demo -k publishers --plugins plugin-dir
 show wharf-index verify "$site" -p repo.pub
 "$bin/wharf-index" verify "$site" -p repo.pub
 echo "-- minisign itself checks the index the signature names:"

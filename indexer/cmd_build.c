@@ -40,6 +40,7 @@ enum {
     OPT_REQUIRE,
     OPT_WAIT,
     OPT_NO_CATALOGUE,
+    OPT_PLUGINS,
 };
 
 static const wh_opt opts[] = {
@@ -54,6 +55,7 @@ static const wh_opt opts[] = {
     { 'j', "jobs", "N", "read and verify on N threads (default: the CPUs)" },
     { 't', "templates", "DIR", "the catalogue's theme (default: the installed one)" },
     { OPT_NO_CATALOGUE, "no-catalogue", NULL, "write the index only, no HTML catalogue" },
+    { OPT_PLUGINS, "plugins", "DIR", "run the enabled plugins of DIR (default: $WHARF_PLUGINS_PATH)" },
     { OPT_NO_CACHE, "no-cache", NULL, "read every file, ignoring the cache" },
     { OPT_WAIT, "wait", NULL, "wait while another build writes SITE (else exit 7)" },
     { 'q', "quiet", NULL, "no progress bar and no summary" },
@@ -76,6 +78,7 @@ static const char description[] =
 
 typedef struct build {
     const char *pkgdir, *site, *key_path, *name, *keys_dir, *issuers, *templates;
+    const char *plugins;
     int expires_days, jobs, strict, quiet, json, no_cache, require_sigs, wait;
     int no_catalogue;
 } build;
@@ -105,6 +108,7 @@ static int parse_args(build *b, int argc, char **argv)
         case OPT_WAIT: b->wait = 1; break;
         case 't': b->templates = cli.arg; break;
         case OPT_NO_CATALOGUE: b->no_catalogue = 1; break;
+        case OPT_PLUGINS: b->plugins = cli.arg; break;
         case 'e':
             if ((v = wh_cli_number(cli.arg, 1, 36500)) < 0) {
                 snprintf(cli.msg, sizeof cli.msg, "--expires '%s' is not a "
@@ -136,6 +140,10 @@ static int parse_args(build *b, int argc, char **argv)
         return wh_cli_usage_error(&cli);
     }
     b->pkgdir = cli.argv[0];
+    if (!b->plugins || !*b->plugins)
+        b->plugins = getenv(IX_PLUGINS_ENV);
+    if (b->plugins && !*b->plugins)
+        b->plugins = NULL;
     return 0;
 }
 
@@ -336,6 +344,21 @@ static int write_site(const build *b, ix_scan *s, const ix_meta *m,
     return rc;
 }
 
+/* The enabled plugins of --plugins DIR, unless WHARF_PLUGINS_ENABLED
+ * turns them all off (said once, as a build that skips a policy should). */
+static int load_plugins(const build *b, ix_plugset **ps, wh_err *err)
+{
+    ix_plugin_env env;
+    int rc = ix_plugin_env_load(&env, err);
+    if (rc == 0 && b->plugins && !env.enabled && !b->quiet && !b->json)
+        fprintf(stderr, PROG ": plugins are turned off (WHARF_PLUGINS_ENABLED)\n");
+    if (rc == 0)
+        rc = ix_plugset_load(ps, b->plugins, &env, b->require_sigs, err);
+    if (rc)
+        wh_err_prefix(err, "plugins");
+    return rc;
+}
+
 static void read_packages(const build *b, ix_scan *s, const ix_trust *t)
 {
     size_t files;
@@ -415,6 +438,7 @@ int cmd_build(int argc, char **argv)
     ix_theme *theme = NULL;
     json_t *yanked = NULL;
     char *yanked_path = NULL;
+    ix_plugset *plugins = NULL;
     outcome o = { 0 };
     int status = WH_EXIT_OK, created = 0;
     size_t total, rejected;
@@ -425,8 +449,11 @@ int cmd_build(int argc, char **argv)
         (!b.no_catalogue && ix_theme_load(&theme, b.templates, &err)) ||
         ix_yank_load(b.pkgdir, &yanked, &yanked_path, &err) ||
         wh_cli_seckey_load(&sk, b.key_path, &err) ||
-        ix_trust_load(&trust, b.keys_dir, b.issuers, &err))
+        ix_trust_load(&trust, b.keys_dir, b.issuers, &err) ||
+        load_plugins(&b, &plugins, &err))
         goto fail;
+    scan.plugins = plugins;
+    scan.site = b.site;
     wh_minisign_seckey_public(sk, &pk);
     if (take_site(&b, &pk, &lock, &prev, &o, &created, &err))
         goto fail;
@@ -462,6 +489,9 @@ int cmd_build(int argc, char **argv)
 fail:
     status = wh_cli_report(PROG, &err);
 out:
+    if (ix_plugset_save(plugins, &err))     /* what the plugins said, even so */
+        fprintf(stderr, PROG ": warning: plugin logs: %s\n",
+                wh_err_format(&err, why, sizeof why));
     if (created && !o.written && lock.fd >= 0)
         untake_site(b.site);
     wh_lock_release(&lock);
@@ -469,6 +499,7 @@ out:
     json_decref(yanked);
     free(yanked_path);
     ix_scan_free(&scan);
+    ix_plugset_free(plugins);
     ix_trust_free(trust);
     wh_minisign_seckey_free(sk);
     return status;

@@ -46,6 +46,7 @@
 #include "common/nkeys.h"
 #include "common/cli.h"
 #include "common/pkg.h"
+#include "common/plugin.h"
 
 int cmd_keygen(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
@@ -158,7 +159,12 @@ typedef struct ix_entry {
     int      was_read;      /* the file was read this run */
     int      cache_err;     /* err may be remembered by the cache */
     int      sig_ok;        /* signer is a verdict (checked or cached) */
-    char     ext[12];       /* site extension: ".ferrpkg", ".par.gz", ... */
+    char     ext[32];       /* site extension: ".ferrpkg", ".par.gz", or
+                             * the one a format handler claims */
+    int      handler;       /* 1 + the format handler reading it, 0: none */
+    int      judged;        /* the plugins ran on it this run */
+    uint8_t *out;           /* bytes a post-processor made, to publish */
+    size_t   out_len;
     wh_pkg   pkg;
     ix_signer signer;
     wh_err   err;
@@ -171,6 +177,8 @@ typedef struct ix_entry {
     int      has_published; /* published is known (cache, previous index) */
 } ix_entry;
 
+typedef struct ix_plugset ix_plugset;
+
 typedef struct ix_scan {
     ix_entry *v;            /* in walk order */
     size_t    n, cap;
@@ -179,6 +187,8 @@ typedef struct ix_scan {
     int64_t   cache_serial; /* serial the cache last saw, 0 if none */
     int       cache_complete; /* it has every package of that serial's index */
     int64_t   start_ns;     /* when the scan began (racy-entry rule) */
+    ix_plugset *plugins;    /* the build's plugins (borrowed), or NULL */
+    const char *site;       /* SITE, where processed copies are checked */
 } ix_scan;
 
 /* Load SITE/.wharf-cache.json into s for ix_scan_list.  The cache is
@@ -424,8 +434,13 @@ int ix_plugins_path(const char *dir, const char *rel, char *out, wh_err *err);
 int ix_plugins_load(const char *dir, json_t **out, wh_err *err);
 /* Write state as canonical JSON to DIR/state.json, atomically. */
 int ix_plugins_save(const char *dir, const json_t *state, wh_err *err);
-/* Create DIR if missing and take DIR/.lock (WH_E_LOCKED naming the holder). */
-int ix_plugins_lock(const char *dir, wh_lock *l, wh_err *err);
+/* Create DIR if missing, take DIR/.lock for who (WH_E_LOCKED naming the
+ * holder, or with wait, wait for it), then make the folder whole again:
+ * finish or undo what a killed install or update left (plugins.c), so
+ * every holder, a build included, finds DIR/NAME holding the version
+ * state.json names. */
+int ix_plugins_lock(const char *dir, const char *who, int wait, wh_lock *l,
+                    wh_err *err);
 /* NAME's entry in state (borrowed), else NULL and WH_E_NOTFOUND
  * "plugin 'NAME' is not installed". */
 json_t *ix_plugins_get(const json_t *state, const char *name, wh_err *err);
@@ -435,6 +450,77 @@ json_t *ix_plugins_kinds(const json_t *caps);
  * VALUE of its type (WH_E_USAGE "config 'k' is an integer, not 'abc'"). */
 int ix_plugins_config_set(json_t *entry, const char *name, const char *kv,
                           wh_err *err);
+
+/* ---- plugin_log.c: the system-wide plugin settings, logs and profile -- */
+
+#define IX_PLUGIN_LOG_MAX   ((size_t)256 << 10)  /* bytes of logs/NAME.log */
+#define IX_PLUGIN_LOG_LINES 1000     /* lines one build keeps per plugin */
+
+/* The environment's plugin settings (docs/plugins.md, "Limits"). */
+typedef struct ix_plugin_env {
+    wh_plugin_limits limits;   /* WHARF_PLUGIN_MAX_{MEMORY_MB,FUEL,TIME_MS};
+                                  0 where unset (the built-in default) */
+    int enabled;               /* WHARF_PLUGINS_ENABLED: 0 for 0/false/no/off */
+    int log_level;             /* WHARF_PLUGIN_LOG_LEVEL: 0 debug .. 3 error
+                                  (default 1, info) */
+} ix_plugin_env;
+
+/* Read the variables; a bad value is WH_E_USAGE naming the variable
+ * ("WHARF_PLUGIN_MAX_FUEL 'abc' is not a number from 1 to N"). */
+int ix_plugin_env_load(ix_plugin_env *env, wh_err *err);
+/* The limits of the plugin whose state entry is entry: env's, with the
+ * entry's "limits" ({"memory_mb", "fuel", "time_ms"}) overriding. */
+void ix_plugin_limits(const ix_plugin_env *env, const json_t *entry,
+                      wh_plugin_limits *out);
+/* "debug", "info", "warn", "error" for 0..3 (3 and above: "error"). */
+const char *ix_plugin_level_name(int level);
+/* Append lines (an array of {"time","level","package","call","message"})
+ * to DIR/logs/NAME.log, one JSON object a line, rotating the file to
+ * NAME.log.1 first when it would pass IX_PLUGIN_LOG_MAX.  The caller
+ * holds DIR's lock. */
+int ix_plugin_log_append(const char *dir, const char *name,
+                         const json_t *lines, wh_err *err);
+/* Replace DIR/profile.json with plugins ({NAME: {FUNC: {"calls", "fuel",
+ * "fuel_max", "time_us", "time_us_max", "peak_memory"}}}) at time now,
+ * atomically.  The caller holds DIR's lock. */
+int ix_plugin_profile_save(const char *dir, const json_t *plugins,
+                           int64_t now, wh_err *err);
+
+/* ---- plugin_run.c: the enabled plugins, run on what a build reads ---- */
+
+/* Load the enabled plugins of the folder dir (NULL, or env->enabled 0:
+ * an empty set) under env's limits.  With require_sigs, an enabled
+ * plugin installed unsigned is WH_E_UNTRUSTED.  Free with
+ * ix_plugset_free. */
+int ix_plugset_load(ix_plugset **out, const char *dir, const ix_plugin_env *env,
+                    int require_sigs, wh_err *err);
+void ix_plugset_free(ix_plugset *ps);
+size_t ix_plugset_count(const ix_plugset *ps);
+/* What cached verdicts are keyed on: "" without plugins, else the
+ * SHA-256 (hex) of the enabled plugins' names, hashes, configs, limits. */
+const char *ix_plugset_id(const ix_plugset *ps);
+/* The format handler whose extension (the longest) ends rel, its index,
+ * with *ext the extension; -1 when none claims it. */
+int ix_plugset_claim(const ix_plugset *ps, const char *rel, const char **ext);
+/* Read data[0..len) (the file path) with format handler h into *pkg
+ * (kind WH_PKG_FORMAT, record "kind" "format:PLUGIN"): parse_metadata,
+ * validate and extract_dependencies.  Thread-safe. */
+int ix_plugset_read(ix_plugset *ps, int h, const char *path, const uint8_t *data,
+                    size_t len, wh_pkg *pkg, wh_err *err);
+/* Run the validation hooks, metadata extractors and post-processors on
+ * the package pkg read from data (by format handler h, or -1); signer is
+ * who signed it ("" if nobody trusted).  Adds warnings, "metadata" and,
+ * when a post-processor changed the bytes, "processed_by",
+ * "original_sha256" and "original_size" to pkg's record; then *out
+ * (malloc'd) holds the bytes to publish and pkg describes them, else *out
+ * is NULL.  A refusal is WH_E_REFUSED "plugin 'x': refused: MESSAGE";
+ * any failure names the plugin.  Thread-safe. */
+int ix_plugset_judge(ix_plugset *ps, const char *path, int h, const char *signer,
+                     const uint8_t *data, size_t len, wh_pkg *pkg, uint8_t **out,
+                     size_t *outlen, wh_err *err);
+/* Append this build's log lines to the folder's logs and replace its
+ * profile.json, under the folder's lock (waiting for it). */
+int ix_plugset_save(ix_plugset *ps, wh_err *err);
 
 /* cmd_plugin.c */
 int cmd_plugin(int argc, char **argv);

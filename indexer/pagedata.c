@@ -109,10 +109,13 @@ static json_t *size_human(uint64_t n)
     return json_string(b);
 }
 
+/* A format:PLUGIN kind is its own label: the format is the plugin's,
+ * and the plugin's name is what a reader can look up. */
 static const char *kind_label(const char *kind)
 {
     return !strcmp(kind, "ferrpkg") ? "Ferrite UDF"
-         : !strcmp(kind, "par") ? "wasmCloud provider" : "plugin";
+         : !strcmp(kind, "par") ? "wasmCloud provider"
+         : wh_index_format_plugin(kind) ? kind : "plugin";
 }
 
 /* rec[key] when it is an array, else a new empty one (new reference). */
@@ -489,6 +492,7 @@ static int shadow_absent(json_t *r)
 {
     static const char *const optional[] = {
         "ferrite", "par", "plugin", "wasm", "warnings", "yanked",
+        "metadata", "original_sha256", "original_size", "processed_by", "file",
     };
     for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
         if (!json_object_get(r, optional[i]) &&
@@ -599,6 +603,47 @@ static json_t *pairs(json_t *o)
     return out;
 }
 
+/* "metadata" of a record as {"pairs": [{key, value}]} sorted by key,
+ * null when there is none: a section over it renders once, and only
+ * when there is something to show. */
+static json_t *metadata_view(json_t *meta)
+{
+    json_t *out = json_array();
+    size_t n;
+    const char **k = sorted_keys(meta, &n);
+    for (size_t i = 0; out && k && i < n; i++)
+        if (json_array_append_new(out, json_pack("{sssO}", "key", k[i], "value",
+                                                 json_object_get(meta, k[i])))) {
+            json_decref(out);
+            out = NULL;
+        }
+    free(k);
+    if (out && n == 0) {
+        json_decref(out);
+        return json_null();
+    }
+    return out ? json_pack("{so}", "pairs", out) : NULL;
+}
+
+/* A post-processed record's "processed_by" and original, null when it
+ * was not processed. */
+static json_t *processed_view(json_t *rec)
+{
+    json_t *size = json_object_get(rec, "original_size");
+    if (!json_object_get(rec, "original_sha256"))
+        return json_null();
+    json_t *by = json_object_get(rec, "processed_by"), *v;
+    char names[WH_INDEX_MAX_PROCESSORS * 66] = "";
+    size_t i, o = 0;
+    json_array_foreach(by, i, v)
+        o += (size_t)snprintf(names + o, o < sizeof names ? sizeof names - o : 0,
+                              "%s%s", i ? ", " : "", json_string_value(v));
+    return json_pack("{sssOsOsOso}", "by", names, "plugins", by,
+                     "original_sha256", json_object_get(rec, "original_sha256"),
+                     "original_size", size, "original_size_human",
+                     size_human((uint64_t)json_integer_value(size)));
+}
+
 static json_t *par_targets(json_t *targets)
 {
     json_t *out = json_array();
@@ -620,7 +665,8 @@ static json_t *par_targets(json_t *targets)
 }
 
 /* A module page's "module": its card plus versions, dependencies, "used
- * by" and the kind-specific lists. */
+ * by", the kind-specific lists, and what plugins added to the shown
+ * version (metadata, processed; its warnings are latest.warnings). */
 static json_t *module_view(const ix_pages *pg, const cmod *m)
 {
     json_t *mod = json_copy(m->card), *versions = json_array();
@@ -643,7 +689,9 @@ static json_t *module_view(const ix_pages *pg, const cmod *m)
         json_object_set(mod, "wasm_exports", json_object_get(wasm, "exports") ?
                         json_object_get(wasm, "exports") : json_null()) ||
         json_object_set_new(mod, "capabilities", pairs(json_object_get(plugin, "capabilities"))) ||
-        json_object_set_new(mod, "config", pairs(json_object_get(plugin, "config"))))
+        json_object_set_new(mod, "config", pairs(json_object_get(plugin, "config"))) ||
+        json_object_set_new(mod, "metadata", metadata_view(json_object_get(rec, "metadata"))) ||
+        json_object_set_new(mod, "processed", processed_view(rec)))
         goto fail;
     return mod;
 fail:

@@ -6,19 +6,26 @@
  *   state.json   canonical JSON {"format": "wharf-plugins/1", "plugins":
  *                {NAME: {"version", "kinds": [...], "enabled": bool,
  *                "config": {...}, "sha256"}}}; missing means none installed
+ *                (+ "signer", "source", "limits", "wasm": the plugin
+ *                spec of issue 11)
  *   NAME/        the unpacked files of NAME's bundle
+ *   logs/, profile.json   plugin_log.c's
  *   .lock        held by every command that changes the folder
- * state.json is the truth: it is written last when installing (after the
- * folder NAME/ is in place) and first when removing, always atomically,
- * so a run killed anywhere leaves at worst an unlisted folder, which the
- * next install of that name replaces.  Config values keep the JSON type of
+ * state.json is the truth: it is written last when installing or
+ * updating (after the folder NAME/ is in place) and first when removing,
+ * always atomically.  A run killed anywhere leaves at worst an unlisted
+ * folder, which the next install of that name replaces, or an update's
+ * folders moved aside, which the next holder of the lock puts right
+ * (ix_plugins_lock, recover()) before doing anything else.  Config values keep the JSON type of
  * the plugin.toml default they replace, which is what a plugin was written
  * to read, so they are checked here once rather than by every plugin.
  *
- * Tests: tests/cli/t1200-wharf-index-plugin.sh.
+ * Tests: tests/cli/t1200-wharf-index-plugin.sh,
+ * t1201-wharf-index-plugin-kill.sh; tests/unit/plugin_log_test.c.
  */
 #include "indexer/indexer.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -109,14 +116,87 @@ int ix_plugins_save(const char *dir, const json_t *state, wh_err *err)
     return rc;
 }
 
-int ix_plugins_lock(const char *dir, wh_lock *l, wh_err *err)
+/* What a killed run left in DIR (cmd_plugin.c's head gives the order of
+ * writes): a .replaced-NAME.SHA folder (an update that moved the old
+ * version aside) is dropped when the state names SHA (the update
+ * committed) and put back as DIR/NAME otherwise; staging folders and
+ * temporaries go.  The lock is held. */
+static int recover_one(const char *dir, const json_t *state, const char *ent,
+                       wh_err *err)
+{
+    char path[PATH_MAX], dest[PATH_MAX], name[128];
+    int rc = ix_plugins_path(dir, ent, path, err);
+    if (rc || strncmp(ent, ".replaced-", 10) != 0)
+        return rc ? rc : wh_fs_rmtree(path, err);
+    const char *dot = strrchr(ent, '.');
+    snprintf(name, sizeof name, "%.*s", (int)(dot - ent - 10), ent + 10);
+    json_t *e = json_object_get(json_object_get(state, "plugins"), name);
+    const char *sha = json_string_value(json_object_get(e, "sha256"));
+    if (!e || (sha && strcmp(sha, dot + 1) == 0) ||
+        wh_pkg_name_check(name, strlen(name), NULL))
+        return wh_fs_rmtree(path, err);
+    rc = ix_plugins_path(dir, name, dest, err);
+    if (rc == 0)
+        rc = wh_fs_rmtree(dest, err);
+    if (rc == 0 && wh_fs_rename(path, dest) != 0)
+        rc = wh_fail_errno(err, errno, dest, "rename");
+    return rc;
+}
+
+static int leftover(const char *n)
+{
+    return strncmp(n, ".staging-", 9) == 0 ||
+           (strncmp(n, ".replaced-", 10) == 0 && strrchr(n, '.') > n + 10);
+}
+
+static int recover(const char *dir, const json_t *state, wh_err *err)
+{
+    size_t removed = 0;
+    int rc = wh_clean_temporaries(dir, &removed, err);
+    DIR *d = rc ? NULL : opendir(dir);
+    if (!d)
+        return rc ? rc : wh_fail_errno(err, errno, dir, "opendir");
+    struct dirent *de;
+    char **names = NULL;
+    size_t n = 0;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (!leftover(de->d_name))
+            continue;
+        char **nn = realloc(names, (n + 1) * sizeof *names);
+        if (!nn || !(nn[n] = strdup(de->d_name)))
+            rc = wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
+        names = nn ? nn : names;
+        n += rc == 0;
+    }
+    closedir(d);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0)
+            rc = recover_one(dir, state, names[i], err);
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+/* The lock, then the folder made whole again: every holder, a build
+ * included, sees DIR/NAME holding the version state.json names. */
+int ix_plugins_lock(const char *dir, const char *who, int wait, wh_lock *l,
+                    wh_err *err)
 {
     char path[PATH_MAX];
+    json_t *state = NULL;
     int rc = wh_mkdirs(dir, err);
     if (rc == 0)
         rc = ix_plugins_path(dir, IX_PLUGINS_LOCK, path, err);
     if (rc == 0)
-        rc = wh_lock_take(l, path, "wharf-index plugin", 0, NULL, NULL, err);
+        rc = wh_lock_take(l, path, who, wait, NULL, NULL, err);
+    if (rc == 0)
+        rc = ix_plugins_load(dir, &state, err);
+    if (rc == 0)
+        rc = recover(dir, state, err);
+    json_decref(state);
+    if (rc)
+        wh_lock_release(l);
     return rc;
 }
 

@@ -177,7 +177,7 @@ static const char *str_of(json_t *o, const char *key, size_t max)
 
 static int kind_by_name(const char *s)
 {
-    for (int k = WH_PKG_FERRPKG; k <= WH_PKG_BUNDLE; k++)
+    for (int k = WH_PKG_FERRPKG; k <= WH_PKG_FORMAT; k++)
         if (s && strcmp(s, wh_pkg_kind_name((wh_pkg_kind)k)) == 0)
             return k;
     return 0;
@@ -195,13 +195,13 @@ static json_t *pkg_json(const wh_pkg *p, const char *ext)
 
 /* Rebuild a wh_pkg from the cache, checking what the index relies on as
  * the reader would have; -1 if anything is off (the entry is then read). */
-static int pkg_from_json(wh_pkg *p, char ext[12], json_t *j)
+static int pkg_from_json(wh_pkg *p, char ext[32], json_t *j)
 {
     memset(p, 0, sizeof *p);
     const char *kind = str_of(j, "kind", 16), *name = str_of(j, "name", 64),
                *version = str_of(j, "version", sizeof p->version - 1),
                *sha = str_of(j, "sha256", 64), *iss = str_of(j, "issuer", 56),
-               *sub = str_of(j, "subject", 56), *e = str_of(j, "ext", 11);
+               *sub = str_of(j, "subject", 56), *e = str_of(j, "ext", 31);
     json_t *size = json_object_get(j, "size"), *rec = json_object_get(j, "record");
     wh_semver v;
     if (!kind_by_name(kind) || !name || !version || !wh_hex_is_lower(sha, 64) || !iss ||
@@ -210,7 +210,8 @@ static int pkg_from_json(wh_pkg *p, char ext[12], json_t *j)
         wh_semver_parse(&v, version, strlen(version), NULL))
         return -1;
     p->kind = (wh_pkg_kind)kind_by_name(kind);
-    if (strcmp(e, site_ext(p->kind, (const uint8_t *)"\x1f\x8b", 2)) != 0 &&
+    if (p->kind == WH_PKG_FORMAT ? e[0] != '.' || strchr(e, '/') :
+        strcmp(e, site_ext(p->kind, (const uint8_t *)"\x1f\x8b", 2)) != 0 &&
         strcmp(e, site_ext(p->kind, (const uint8_t *)"", 0)) != 0)
         return -1;
     snprintf(p->name, sizeof p->name, "%s", name);
@@ -218,7 +219,7 @@ static int pkg_from_json(wh_pkg *p, char ext[12], json_t *j)
     snprintf(p->sha256, sizeof p->sha256, "%s", sha);
     snprintf(p->issuer, sizeof p->issuer, "%s", iss);
     snprintf(p->subject, sizeof p->subject, "%s", sub);
-    snprintf(ext, 12, "%s", e);
+    snprintf(ext, 32, "%s", e);
     p->size = (uint64_t)json_integer_value(size);
     p->record = json_incref(rec);
     return 0;
@@ -273,10 +274,37 @@ static int par_still_valid(const wh_pkg *p, int64_t now)
 
 /* Answer e from its cache record c, if its stats still match.  Returns 1
  * when nothing more needs doing, 0 when the file must be read. */
-static int from_cache(ix_entry *e, json_t *c, const ix_trust *t, int64_t now)
+/* The plugins that judged a cached record must be the build's. */
+static int same_plugins(const json_t *c, const ix_plugset *ps)
+{
+    const char *id = json_string_value(json_object_get(c, "plugins"));
+    return strcmp(id ? id : "", ix_plugset_id(ps)) == 0;
+}
+
+/* A processed package's copy in SITE is the only place its bytes are
+ * kept: it must still be what was placed, else the package is read (and
+ * processed) again. */
+static int processed_intact(const ix_scan *s, const ix_entry *e)
+{
+    if (!json_object_get(e->pkg.record, "original_sha256"))
+        return 1;
+    char path[PATH_MAX];
+    struct stat st;
+    ix_stat cur;
+    if (!s->site || snprintf(path, sizeof path, "%s/packages/%s@%s%s", s->site,
+                             e->pkg.name, e->pkg.version, e->ext) >= (int)sizeof path ||
+        lstat(path, &st) != 0)
+        return 0;
+    ix_stat_from(&cur, &st);
+    return e->placed.present && ix_stat_same(&cur, &e->placed);
+}
+
+static int from_cache(const ix_scan *s, ix_entry *e, json_t *c, const ix_trust *t,
+                      int64_t now)
 {
     ix_stat st;
-    if (!json_is_object(c) || stat_from_json(&st, c) || !ix_stat_same(&st, &e->st))
+    if (!json_is_object(c) || stat_from_json(&st, c) || !ix_stat_same(&st, &e->st) ||
+        !same_plugins(c, s->plugins))
         return 0;
     json_t *pkg = json_object_get(c, "pkg"), *er = json_object_get(c, "error");
     e->cached = c;
@@ -308,6 +336,11 @@ static int from_cache(ix_entry *e, json_t *c, const ix_trust *t, int64_t now)
     json_t *placed = json_object_get(c, "placed");
     if (placed && stat_from_json(&pl, placed) == 0)
         e->placed = e->placed0 = pl;
+    if (!processed_intact(s, e)) {
+        wh_pkg_free(&e->pkg);
+        e->have_pkg = 0;
+        return 0;
+    }
     e->state = IX_OK;
     if (e->pkg.kind == WH_PKG_PAR || !e->sig_st.present) {
         e->sig_ok = 1;   /* unsigned, or a PAR: judged in ix_scan_judge */
@@ -326,6 +359,10 @@ static int from_cache(ix_entry *e, json_t *c, const ix_trust *t, int64_t now)
         return 1;
     }
     e->state = IX_PENDING;   /* the package is known; its signature is not */
+    if (ix_plugset_count(s->plugins)) {
+        wh_pkg_free(&e->pkg);   /* plugins see the signer: judge it all again */
+        e->have_pkg = 0;
+    }
     return 0;
 }
 
@@ -403,6 +440,8 @@ static json_t *entry_record(const ix_scan *s, const ix_entry *e)
     json_t *j = stat_json(&e->st);
     if (!j)
         return NULL;
+    if (*ix_plugset_id(s->plugins))
+        json_object_set_new(j, "plugins", json_string(ix_plugset_id(s->plugins)));
     if (e->state == IX_SKIP) {
         json_object_set_new(j, "skip", json_true());
     } else if (e->have_pkg) {
@@ -613,7 +652,8 @@ static int on_file(const char *path, const char *rel, const struct stat *st,
     list_walk *w = ctx;
     if (S_ISDIR(st->st_mode) || has_suffix(rel, ".minisig"))
         return 0;
-    int named = package_named(rel);
+    const char *claimed;
+    int named = package_named(rel) || ix_plugset_claim(w->s->plugins, rel, &claimed) >= 0;
     if (!named && !S_ISREG(st->st_mode))
         return 0;
     ix_entry *e = add_entry(w->s, w->pkgdir, rel);
@@ -640,7 +680,14 @@ static int on_file(const char *path, const char *rel, const struct stat *st,
         if (S_ISREG(sst.st_mode))
             ix_stat_from(&e->sig_st, &sst);
     }
-    if (w->s->cache && from_cache(e, json_object_get(w->s->cache, rel), w->trust,
+    const char *ext;
+    int h = package_named(rel) ? -1 : ix_plugset_claim(w->s->plugins, rel, &ext);
+    if (h >= 0) {
+        named = 1;
+        e->handler = h + 1;
+        snprintf(e->ext, sizeof e->ext, "%s", ext);
+    }
+    if (w->s->cache && from_cache(w->s, e, json_object_get(w->s->cache, rel), w->trust,
                                    w->s->start_ns / 1000000000)) {
         w->s->ncached++;
         return 0;
@@ -713,14 +760,45 @@ static int read_pkg(read_ctx *c, ix_entry *e, const uint8_t *data, size_t len)
 {
     if (e->have_pkg)
         return 0;
+    if (e->handler) {     /* a plugin's verdict is not cached: it may be fixed */
+        if (ix_plugset_read(c->s->plugins, e->handler - 1, e->path, data, len,
+                            &e->pkg, &e->err))
+            return -1;
+        e->have_pkg = e->judged = 1;
+        return 0;
+    }
     snprintf(e->ext, sizeof e->ext, "%s", site_ext(WH_PKG_PAR, data, len));
     if (wh_pkg_read_mem(e->path, data, len, &c->opts, &e->pkg, &e->err)) {
         e->cache_err = cacheable(e->err.code);
         return -1;
     }
-    e->have_pkg = 1;
+    e->have_pkg = e->judged = 1;
     snprintf(e->ext, sizeof e->ext, "%s", site_ext(e->pkg.kind, data, len));
     return 0;
+}
+
+/* Who signed e, as plugins are told: a trusted key id or issuer, or "". */
+static const char *signer_of(const read_ctx *c, const ix_entry *e, ix_signer *tmp)
+{
+    if (e->pkg.kind != WH_PKG_PAR)
+        return e->signer.status == IX_VERIFIED ? e->signer.key_id : "";
+    ix_trust_par(c->t, e->pkg.issuer, tmp);
+    return tmp->status == IX_VERIFIED ? tmp->key_id : "";
+}
+
+/* Run the plugins on a package read this run (e->judged); a cached one
+ * was judged by the same plugins (same_plugins). */
+static int judge_pkg(read_ctx *c, ix_entry *e, const uint8_t *data, size_t len)
+{
+    ix_signer tmp;
+    if (!e->judged || !ix_plugset_count(c->s->plugins))
+        return 0;
+    if (ix_plugset_judge(c->s->plugins, e->path, e->handler - 1, signer_of(c, e, &tmp),
+                         data, len, &e->pkg, &e->out, &e->out_len, &e->err) == 0)
+        return 0;
+    wh_pkg_free(&e->pkg);   /* nothing of a refused package may be cached */
+    e->have_pkg = 0;
+    return -1;
 }
 
 static void read_one(size_t i, void *ctx)
@@ -749,6 +827,8 @@ static void read_one(size_t i, void *ctx)
         ix_trust_minisig(c->t, e->sig_path, data, len, &e->signer, &e->err))
         goto out;
     e->sig_ok = 1;
+    if (judge_pkg(c, e, data, len))
+        goto out;
     e->state = IX_OK;
 out:
     free(data);
@@ -907,6 +987,7 @@ void ix_scan_free(ix_scan *s)
         free(e->path);
         free(e->sig_path);
         free(e->site_rel);
+        free(e->out);
     }
     free(s->v);
     json_decref(s->cache);

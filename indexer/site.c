@@ -215,7 +215,8 @@ static json_t *version_record(const ix_entry *e, const json_t *yanked)
     }
     if (!r ||
         json_object_set_new(r, "published", json_integer((json_int_t)e->published)) ||
-        json_object_set_new(r, "kind", json_string(wh_pkg_kind_name(e->pkg.kind))) ||
+        (e->pkg.kind != WH_PKG_FORMAT &&    /* "format:PLUGIN" is the record's */
+         json_object_set_new(r, "kind", json_string(wh_pkg_kind_name(e->pkg.kind)))) ||
         json_object_set_new(r, "path", json_string(e->site_rel)) ||
         json_object_set_new(r, "size", json_integer((json_int_t)e->pkg.size)) ||
         json_object_set_new(r, "sha256", json_string(e->pkg.sha256)) ||
@@ -434,17 +435,44 @@ static int place_file(const char *src, const char *dst, const ix_stat *src_st,
     return rc;
 }
 
+/* A post-processor's bytes (e->out), written as a new file unless the
+ * copy placed before is still there; one the cache answered has no bytes
+ * in memory, and scan.c read it again unless its copy was intact. */
+static int place_processed(ix_entry *e, const char *dst, size_t *copied, wh_err *err)
+{
+    struct stat st;
+    ix_stat cur = { 0 };
+    if (lstat(dst, &st) == 0)
+        ix_stat_from(&cur, &st);
+    if (!e->out && cur.present && ix_stat_same(&cur, &e->placed))
+        return 0;
+    if (!e->out)
+        return wh_fail(err, WH_E_IO, dst, -1, "the processed copy changed during "
+                       "the build");
+    int rc = mkdirs_of(dst, err);
+    if (rc == 0)
+        rc = wh_file_write_atomic(dst, e->out, e->out_len, 0644, err);
+    if (rc == 0 && lstat(dst, &st) == 0)
+        ix_stat_from(&e->placed, &st);
+    *copied += rc == 0;
+    return rc;
+}
+
 static int place_entry(ix_entry *e, const char *site, size_t *linked,
                        size_t *copied, wh_err *err)
 {
     char *dst = ix_join(site, "/", e->site_rel), *dsig = NULL;
     if (!dst)
         return wh_fail(err, WH_E_NOMEM, e->path, -1, NULL);
-    int how = 0;
-    int rc = place_file(e->path, dst, &e->st, &e->placed, e->pkg.sha256, &how, err);
+    int how = 0, processed = json_object_get(e->pkg.record, "processed_by") != NULL;
+    int rc = processed ? place_processed(e, dst, copied, err)
+                       : place_file(e->path, dst, &e->st, &e->placed, e->pkg.sha256,
+                                    &how, err);
     *linked += how == 1;
     *copied += how == 2;
-    if (rc == 0 && e->pkg.kind != WH_PKG_PAR && e->signer.status != IX_UNSIGNED) {
+    /* The publisher's signature signs the original, not processed bytes. */
+    if (rc == 0 && !processed && e->pkg.kind != WH_PKG_PAR &&
+        e->signer.status != IX_UNSIGNED) {
         ix_stat none = { 0 };
         dsig = ix_join(dst, ".minisig", "");
         how = 0;

@@ -10,7 +10,10 @@
  * (wh_pkg_read_mem: a PAR's claims signature and every target's hash
  * again, a .ferrpkg's checksum, a bundle's manifest and module), and its
  * own name, version and kind must be the record's: a file that the index
- * vouches for by hash but that says it is something else is refused.
+ * vouches for by hash but that says it is something else is refused.  A
+ * "format:PLUGIN" package (read by a wharf-index plugin, which wharf does
+ * not have) is not read: its signed size and SHA-256 are the proof, and
+ * it is installed as the one file its record names.
  *
  * Tests: tests/cli/t2010-wharf-install.sh, t3002-attack-packages.sh.
  */
@@ -236,17 +239,36 @@ static void record_pkg(wh_index_pkg *p, const char *name, const char *version,
     p->record = rec;
 }
 
+/* A format:PLUGIN package has no reader outside its plugin: the signed
+ * record's size and SHA-256, already checked, are the whole proof, and
+ * the record is what wh_pkg_unpack installs it by (as its "file"). */
+static int format_pkg(ins_change *c, ins_change_info *ci, wh_err *err)
+{
+    wh_pkg *pkg = &ci->pkg;
+    memset(pkg, 0, sizeof *pkg);
+    pkg->kind = WH_PKG_FORMAT;
+    snprintf(pkg->name, sizeof pkg->name, "%s", c->name);
+    snprintf(pkg->version, sizeof pkg->version, "%s", c->version);
+    if (!(pkg->record = json_deep_copy(ci->record)))
+        return wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
+    ci->has_pkg = 1;
+    c->pkg = pkg;
+    return 0;
+}
+
 /* Read the package as its format demands; it must be what its record
  * says: name, version, kind. */
 static int check_identity(ins_change *c, ins_change_info *ci, wh_err *err)
 {
     wh_pkg *pkg = &ci->pkg;
+    const char *kind = json_string_value(json_object_get(ci->record, "kind"));
+    if (wh_index_format_plugin(kind))
+        return format_pkg(c, ci, err);
     int rc = wh_pkg_read_mem(c->path, c->data, c->len, NULL, pkg, err);
     if (rc)
         return rc;
     ci->has_pkg = 1;
     c->pkg = pkg;
-    const char *kind = json_string_value(json_object_get(ci->record, "kind"));
     if (strcmp(pkg->name, c->name) || strcmp(pkg->version, c->version) ||
         strcmp(wh_pkg_kind_name(pkg->kind), kind ? kind : ""))
         return wh_fail(err, WH_E_VERIFY, c->path, -1, "the package is %s %s (%s), "

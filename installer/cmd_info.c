@@ -6,9 +6,14 @@
  * verified index copy, the first source having a version winning it.
  * The latest is wh_index_latest's choice (no pre-release or yanked
  * version unless there is nothing else).  Every field shown comes from
- * an index, so every one goes through ins_display.  --json prints the
- * merged object itself, each record with its "source".  No lock is
- * taken.
+ * an index, so every one goes through ins_display.  What plugins added
+ * to a record (docs/index-format.md, "Plugin fields") follows the usual
+ * fields: its metadata a pair a line sorted by key, its warnings a line
+ * each, and for a post-processed package who processed it and the
+ * original's hash and size; the kind says "format:PLUGIN" for a file a
+ * format-handler plugin indexed.  --json prints the merged object
+ * itself, each record with its "source" (and so those fields too).  No
+ * lock is taken.
  *
  * Tests: tests/cli/t2006-wharf-info.sh.
  */
@@ -35,7 +40,8 @@ static const wh_opt opts[] = {
 static const char usage[] = "wharf info NAME [options]";
 static const char description[] =
     "Show a module's latest version (description, author, license, kind,\n"
-    "labels, dependencies, size, SHA-256, signer, source, date) and every\n"
+    "labels, dependencies, size, SHA-256, signer, source, date, and what\n"
+    "wharf-index plugins added: metadata, warnings, processing) and every\n"
     "version the sources have, newest first, as of the last wharf update.";
 
 #define PROG "wharf info"
@@ -125,6 +131,78 @@ static const char *str(const json_t *o, const char *key)
     return json_string_value(json_object_get(o, key));
 }
 
+/* --- what plugins added ---------------------------------------------------- */
+
+/* label, then one line per item under it (label "" continues a field). */
+static void lines_field(const char *label, char *const *lines, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        field(i ? "" : label, lines[i]);
+}
+
+/* a + sep + b, malloc'd (NULL when out of memory). */
+static char *concat(const char *a, const char *sep, const char *b)
+{
+    size_t n = strlen(a) + strlen(sep) + strlen(b) + 1;
+    char *out = malloc(n);
+    if (out)
+        snprintf(out, n, "%s%s%s", a, sep, b);
+    return out;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "metadata:" then "KEY: VALUE" a line, sorted by key. */
+static void metadata_field(const json_t *meta)
+{
+    size_t n = 0;
+    const char *k;
+    json_t *v;
+    char **lines = calloc(json_object_size(meta) + 1, sizeof *lines);
+    json_object_foreach((json_t *)meta, k, v)
+        if (lines && json_is_string(v) &&
+            (lines[n] = concat(k, json_string_length(v) ? ": " : ":",
+                               json_string_value(v))))
+            n++;
+    if (lines) {
+        qsort(lines, n, sizeof *lines, cmp_str);
+        lines_field("metadata:", lines, n);
+    }
+    for (size_t i = 0; lines && i < n; i++)
+        free(lines[i]);
+    free(lines);
+}
+
+static void warnings_field(const json_t *warnings)
+{
+    size_t i, n = 0;
+    json_t *w;
+    char **lines = calloc(json_array_size(warnings) + 1, sizeof *lines);
+    json_array_foreach(warnings, i, w)
+        if (lines && json_is_string(w))
+            lines[n++] = (char *)json_string_value(w);
+    if (lines)
+        lines_field("warnings:", lines, n);
+    free(lines);
+}
+
+/* "processed by: stamp, gz (original sha256 HEX, N bytes)". */
+static void processed_field(const json_t *rec)
+{
+    char *by = join(json_object_get(rec, "processed_by"), 0), tail[160];
+    snprintf(tail, sizeof tail, " (original sha256 %.64s, %lld bytes)",
+             str(rec, "original_sha256"),
+             (long long)json_integer_value(json_object_get(rec, "original_size")));
+    char *line = by ? concat(by, "", tail) : NULL;
+    if (line)
+        field("processed by:", line);
+    free(line);
+    free(by);
+}
+
 /* A record's date: its "published", else its source's index's. */
 static int64_t published(const ins_catalog *cat, const json_t *rec)
 {
@@ -166,6 +244,12 @@ static void print_latest(const ins_catalog *cat, const char *name,
     if (yanked)
         field("yanked:", json_string_length(yanked) ? json_string_value(yanked)
                                                     : "(no reason given)");
+    if (json_object_size(json_object_get(rec, "metadata")))
+        metadata_field(json_object_get(rec, "metadata"));
+    if (json_array_size(json_object_get(rec, "warnings")))
+        warnings_field(json_object_get(rec, "warnings"));
+    if (json_object_get(rec, "original_sha256"))
+        processed_field(rec);
 }
 
 /* --- versions ------------------------------------------------------------------ */

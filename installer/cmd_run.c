@@ -6,7 +6,8 @@
  * module.  NAME@REQ must match the installed version.  A .ferrpkg runs its
  * modules/NAME/VERSION/module.wasm, a bundle the one .wasm at the root of
  * its folder (the bundle reader allows exactly one there, and records it
- * in "files"); a PAR is refused, being a native binary.  The module's
+ * in "files"); a PAR is refused, being a native binary, and so is a
+ * "format:PLUGIN" package (a file a wharf-index plugin indexed).  The module's
  * bytes must have the size and SHA-256 installed.json recorded (the
  * check costs some microseconds and means `run` never executes a file
  * changed since it was verified).  --file MODULE.wasm runs a file
@@ -283,6 +284,11 @@ static int module_rel(const char *name, json_t *entry, const char **rel,
     if (!strcmp(kind, "par"))
         return wh_fail(err, WH_E_USAGE, NULL, -1, "'%s' is a PAR: a PAR is a "
                        "native provider: wharf runs WebAssembly modules", name);
+    /* A file a plugin indexed.  (Not wh_index_format_plugin: bin/wharf
+     * links no index reader.) */
+    if (!strncmp(kind, WH_INDEX_FORMAT_PREFIX, sizeof WH_INDEX_FORMAT_PREFIX - 1))
+        return wh_fail(err, WH_E_USAGE, NULL, -1, "'%s' is a %s package, not a "
+                       "runnable module", name, kind);
     if (!strcmp(kind, "ferrpkg"))
         *rel = "module.wasm";
     else

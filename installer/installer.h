@@ -308,7 +308,8 @@ typedef struct ins_change {
     const char    *path;             /* names the package in errors */
     const uint8_t *data;
     size_t         len;
-    const wh_pkg  *pkg;              /* what wh_pkg_read_mem made of data */
+    const wh_pkg  *pkg;              /* what wh_pkg_read_mem made of data
+                                      * (format:PLUGIN: of its record) */
 } ins_change;
 
 /* Apply the changes to mods (installed.json's modules) all or nothing, and

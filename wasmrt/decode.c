@@ -1321,7 +1321,7 @@ wr_module *wr_module_inspect(const void *bytes, size_t len, wr_error *err)
 
 void wr_module_free(wr_module *m)
 {
-    if (m && --m->refcount == 0)
+    if (m && __atomic_sub_fetch(&m->refcount, 1, __ATOMIC_ACQ_REL) == 0)
         module_destroy(m);
 }
 

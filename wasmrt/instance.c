@@ -877,7 +877,7 @@ wr_instance *wr_instantiate(wr_store *s, wr_module *m, const wr_imports *imp,
     }
     inst->store = s;
     inst->module = m;
-    m->refcount++;
+    __atomic_fetch_add(&m->refcount, 1, __ATOMIC_RELAXED);
     limits_defaults(&inst->limits, limits);
     inst->fuel = inst->limits.fuel ? inst->limits.fuel : UINT64_MAX;
     if (instance_arrays(inst, err) || link_imports(inst, imp, err)) {

@@ -172,7 +172,8 @@ typedef struct wr_code wr_code;          /* exec.h */
 typedef struct wr_code_chunk wr_code_chunk;   /* compile.c */
 
 struct wr_module {
-    int          refcount;
+    int          refcount;     /* atomic (__atomic builtins): instances of one
+                                  module may be made on several threads */
     bool         inspect_only;   /* wr_module_inspect: no code, no bytes */
     uint8_t     *bytes;          /* private copy of the binary */
     size_t       len;

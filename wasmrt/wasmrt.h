@@ -7,7 +7,8 @@
  *
  * Objects and lifetimes
  *   wr_module    decoded, validated and compiled code; immutable, may be
- *                instantiated any number of times.  Reference counted:
+ *                instantiated any number of times, from several threads
+ *                at once (each into its own store).  Reference counted:
  *                instances keep their module alive, so wr_module_free may
  *                be called right after instantiating.
  *   wr_store     owns every runtime object: instances, functions, tables,

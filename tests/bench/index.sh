@@ -10,6 +10,8 @@
 #   full        wharf-index build into a new site (--no-cache)
 #   unchanged   a rebuild with nothing changed (the cache answers)
 #   one         a rebuild after one .ferrpkg changed
+#   hook        the full build with a validation hook (the policy example
+#               plugin) run on every package
 #
 # and prints each with its ratio to sha256sum; then the HTML catalogue's
 # share (docs/catalogue.md): the same full and unchanged builds with
@@ -113,11 +115,25 @@ one() {     # m00000 becomes 1.0.1, then 1.0.0 again, ...
     "$wi" build pkgs -o site -s repo.key -q
 }
 
+# A validation hook on every package (docs/plugins.md): the policy
+# example, enabled in a plugin folder of its own.
+pl=$dir/plugins
+"$O/bin/wharf" pack --zip --manifest "$top/examples/plugins/policy/plugin.toml" \
+    "$O/examples/plugins/policy.wasm" -o "$dir" >/dev/null
+"$wi" plugin -p "$pl" install --allow-unsigned -q "$dir/policy-0.1.0.zip"
+"$wi" plugin -p "$pl" enable -q policy
+full_hook() {
+    k=$((k + 1))
+    "$wi" build pkgs -o "full$k" -s repo.key --no-cache -q --plugins "$pl"
+}
+
 hash_all                               # warm the page cache
 base=$(best hash_all)
 tf=$(best full)
 rm -rf full*
 tfn=$(best full_nocat)
+rm -rf full*
+tfh=$(best full_hook)
 rm -rf full*
 "$wi" build pkgs -o site -s repo.key -q   # the cache now knows every file
 tu=$(best unchanged)
@@ -145,12 +161,13 @@ pages=$(find site/modules site/categories -name index.html 2>/dev/null | wc -l)
 
 awk -v f="$files" -v mb="$mb" -v j="$(nproc)" -v b="$base" -v tf="$tf" \
     -v tu="$tu" -v to="$to" -v tfn="$tfn" -v tun="$tun" -v pages="$pages" \
-    -v tc="$tc" -v tr="$tr" 'BEGIN {
+    -v tc="$tc" -v tr="$tr" -v tfh="$tfh" 'BEGIN {
     printf "index build, %d files, %d MiB, %d CPUs (best of runs):\n", f, mb, j
     printf "  sha256sum          %7.3f s  (%.0f MiB/s)\n", b, mb / b
     printf "  full build         %7.3f s  ratio %.2f\n", tf, tf / b
     printf "  nothing changed    %7.3f s  ratio %.3f\n", tu, tu / b
     printf "  one file changed   %7.3f s  ratio %.3f\n", to, to / b
+    printf "  full, with a validation hook on every package (the policy plugin) %7.3f s: %+.0f%% on the full build\n", tfh, 100 * (tfh - tf) / tf
     printf "the catalogue: %d module and category pages, the home page, feed, search.js\n", pages
     printf "  full build without it      %7.3f s: its share %6.3f s (%.0f%%): every page rendered and created\n", tfn, tf - tfn, 100 * (tf - tfn) / tf
     printf "  nothing changed without it %7.3f s: its share %6.3f s (%.0f%%): every page rendered and compared, one written\n", tun, tu - tun, 100 * (tu - tun) / tu

@@ -219,7 +219,7 @@ check_out <<'EOF'
 EOF
 call conan validate @app.conan.txt
 check_out <<'EOF'
-{"valid":true}
+{"allowed":true,"warnings":[]}
 EOF
 call conan extract_dependencies @app.conan.txt
 check_out <<'EOF'
@@ -239,11 +239,11 @@ zlib' @nul.conan.txt; do
 done >"$T/.out" 2>"$T/.err"
 check_empty_err
 check_out <<'EOF'
-{"valid":false,"message":"no '# name:' header comment"}
-{"valid":false,"message":"the '# version:' header is not MAJOR.MINOR.PATCH"}
-{"valid":false,"message":"the '# version:' header is not MAJOR.MINOR.PATCH"}
-{"valid":false,"message":"a [requires] line is not name/version: zlib"}
-{"valid":false,"message":"the file holds a NUL byte"}
+{"allowed":false,"message":"no '# name:' header comment","warnings":[]}
+{"allowed":false,"message":"the '# version:' header is not MAJOR.MINOR.PATCH","warnings":[]}
+{"allowed":false,"message":"the '# version:' header is not MAJOR.MINOR.PATCH","warnings":[]}
+{"allowed":false,"message":"a [requires] line is not name/version: zlib","warnings":[]}
+{"allowed":false,"message":"the file holds a NUL byte","warnings":[]}
 EOF
 end
 

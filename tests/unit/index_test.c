@@ -11,7 +11,10 @@
  * every refused form of the comment (table), its sha256, canonical JSON
  * (table), and every check of the document and its version records
  * (table: format, repository, serial and expiry against the comment,
- * key id, module names, SemVer keys, kind, path, size, sha256, signer).
+ * key id, module names, SemVer keys, kind, path, size, sha256, signer,
+ * and what plugins add: format:PLUGIN kinds and their file, metadata,
+ * the processed original, warnings; their size limits in
+ * test_plugin_limits).
  * Then the packages: wh_index_packages, and a package against its record
  * in memory and on disk (size, sha256, a link, a FIFO, a folder, the
  * .minisig when the record says signed).  The tables report their own
@@ -550,7 +553,7 @@ static void test_not_canonical(void **state)
 #define NOT_INT "'generated' or 'expires' is not an integer"
 #define NOT_SERIAL "'serial' is not an integer of at least 1"
 #define DIFFERS "serial or expiry differs from the signature's trusted comment"
-#define KIND    "'kind' is not \"ferrpkg\", \"par\" or \"bundle\""
+#define KIND    "'kind' is not \"ferrpkg\", \"par\", \"bundle\" or \"format:PLUGIN\""
 #define UNSAFE  "'path' is not a safe path below packages/"
 #define SIZE    "'size' is not a non-negative integer"
 #define SHA     "'sha256' is not 64 lower-case hex digits"
@@ -563,7 +566,7 @@ static void test_not_canonical(void **state)
  * document, given as "a/b/c" and JSON text; the result is canonical and
  * signed with the right comment.  "%s" in a reason is the key id. */
 static const struct doc_case {
-    const char *set[2][2];
+    const char *set[3][2];
     int code;
     const char *reason;
 } DOC_CASES[] = {
@@ -648,6 +651,94 @@ static const struct doc_case {
     { { { H1 "signer/key_id", "42" } }, WH_E_FORMAT, V10 "'signer.key_id' is missing" },
     { { { H2 "signer/key_id", NULL } }, WH_E_FORMAT,
       "module 'hello' version '1.1.0-rc.1': 'signer.key_id' is missing" },
+    /* What plugins add (kind format:PLUGIN and its file, metadata, the
+     * processed original, warnings); longer inputs in test_plugin_limits. */
+    { { { H1 "kind", "\"format:\"" }, { H1 "file", "\"x\"" } }, WH_E_FORMAT,
+      V10 "'kind' \"format:\": module name is empty" },
+    { { { H1 "kind", "\"format:a b\"" }, { H1 "file", "\"x\"" } }, WH_E_FORMAT,
+      V10 "'kind' \"format:a b\": module name 'a b' contains ' '" },
+    { { { H1 "kind", "\"format:-x\"" } }, WH_E_FORMAT,
+      V10 "'kind' \"format:-x\": module name '-x' must start with a letter or digit" },
+    { { { H1 "kind", "\"format\"" } }, WH_E_FORMAT, V10 KIND },
+    { { { H1 "kind", "\"Format:conan\"" } }, WH_E_FORMAT, V10 KIND },
+    { { { H1 "kind", "\"ferrpkg\\u0000x\"" } }, WH_E_FORMAT, V10 KIND },
+    { { { H1 "kind", "\"format:conan\"" } }, WH_E_FORMAT,
+      V10 "'file' is missing (a format:PLUGIN package is installed as it)" },
+    { { { W1 "file", "\"x\"" } }, WH_E_FORMAT,
+      "module 'world' version '0.1.0': 'file' is only for format:PLUGIN packages" },
+    { { { H1 "kind", "\"format:conan\"" }, { H1 "file", "5" } }, WH_E_FORMAT,
+      V10 "'file' is not a string" },
+    { { { H1 "kind", "\"format:conan\"" }, { H1 "file", "\"\"" } }, WH_E_FORMAT,
+      V10 "'file' is empty" },
+    { { { H1 "kind", "\"format:conan\"" }, { H1 "file", "\"a/b\"" } }, WH_E_FORMAT,
+      V10 "'file' 'a/b' contains '/'" },
+    { { { H1 "kind", "\"format:conan\"" }, { H1 "file", "\"a\\\\b\"" } },
+      WH_E_FORMAT, V10 "'file' 'a\\b' contains '\\'" },
+    { { { H1 "kind", "\"format:conan\"" }, { H1 "file", "\"..\"" } }, WH_E_FORMAT,
+      V10 "'file' is '..', not a file name" },
+    { { { H1 "kind", "\"format:conan\"" }, { H1 "file", "\".\"" } }, WH_E_FORMAT,
+      V10 "'file' is '.', not a file name" },
+    { { { H1 "kind", "\"format:conan\"" }, { H1 "file", "\"a\\u001bb\"" } },
+      WH_E_FORMAT, V10 "'file' 'a\\x1bb' contains control character 0x1b" },
+    { { { H1 "kind", "\"format:conan\"" }, { H1 "file", "\"a\\u0000b\"" } },
+      WH_E_FORMAT, V10 "'file' 'a\\x00b' contains control character 0x00" },
+    { { { H1 "kind", "\"format:conan\"" }, { H1 "file", "\"a\\u007f\"" } },
+      WH_E_FORMAT, V10 "'file' 'a\\x7f' contains control character 0x7f" },
+    { { { H1 "metadata", "[]" } }, WH_E_FORMAT, V10 "'metadata' is not an object" },
+    { { { H1 "metadata", "\"a=b\"" } }, WH_E_FORMAT, V10 "'metadata' is not an object" },
+    { { { H1 "metadata", "{\"\":\"x\"}" } }, WH_E_FORMAT,
+      V10 "'metadata' has an empty key" },
+    { { { H1 "metadata", "{\"a\\nb\":\"x\"}" } }, WH_E_FORMAT,
+      V10 "'metadata' key 'a\\x0ab' contains control character 0x0a" },
+    { { { H1 "metadata", "{\"k\":1}" } }, WH_E_FORMAT,
+      V10 "'metadata' value of 'k' is not a string" },
+    { { { H1 "metadata", "{\"k\":null}" } }, WH_E_FORMAT,
+      V10 "'metadata' value of 'k' is not a string" },
+    { { { H1 "metadata", "{\"k\":\"a\\u0000b\"}" } }, WH_E_FORMAT,
+      V10 "'metadata' value of 'k' contains a NUL byte" },
+    { { { H1 "original_sha256", "\"" HEX63 "a\"" } }, WH_E_FORMAT,
+      V10 "'original_sha256' and 'original_size' are not both present" },
+    { { { H1 "original_size", "1" } }, WH_E_FORMAT,
+      V10 "'original_sha256' and 'original_size' are not both present" },
+    { { { H1 "original_sha256", "\"" HEX63 "A\"" }, { H1 "original_size", "1" },
+        { H1 "processed_by", "[\"stamp\"]" } }, WH_E_FORMAT,
+      V10 "'original_sha256' is not 64 lower-case hex digits" },
+    { { { H1 "original_sha256", "\"" HEX63 "a\"" }, { H1 "original_size", "-1" },
+        { H1 "processed_by", "[\"stamp\"]" } }, WH_E_FORMAT,
+      V10 "'original_size' is not a non-negative integer" },
+    { { { H1 "original_sha256", "\"" HEX63 "a\"" }, { H1 "original_size", "\"1\"" },
+        { H1 "processed_by", "[\"stamp\"]" } }, WH_E_FORMAT,
+      V10 "'original_size' is not a non-negative integer" },
+    { { { H1 "original_sha256", "\"" HEX63 "a\"" }, { H1 "original_size", "1" } },
+      WH_E_FORMAT, V10 "'processed_by' is missing beside 'original_sha256'" },
+    { { { H1 "processed_by", "[\"stamp\"]" } }, WH_E_FORMAT,
+      V10 "'processed_by' without 'original_sha256'" },
+    { { { H1 "original_sha256", "\"" HEX63 "a\"" }, { H1 "original_size", "1" },
+        { H1 "processed_by", "[]" } }, WH_E_FORMAT,
+      V10 "'processed_by' is not a non-empty array of plugin names" },
+    { { { H1 "original_sha256", "\"" HEX63 "a\"" }, { H1 "original_size", "1" },
+        { H1 "processed_by", "\"stamp\"" } }, WH_E_FORMAT,
+      V10 "'processed_by' is not a non-empty array of plugin names" },
+    { { { H1 "original_sha256", "\"" HEX63 "a\"" }, { H1 "original_size", "1" },
+        { H1 "processed_by", "[1]" } }, WH_E_FORMAT,
+      V10 "'processed_by' entry 1 is not a string" },
+    { { { H1 "original_sha256", "\"" HEX63 "a\"" }, { H1 "original_size", "1" },
+        { H1 "processed_by", "[\"ok\",\"a/b\"]" } }, WH_E_FORMAT,
+      V10 "'processed_by' entry 2: module name 'a/b' contains '/'" },
+    { { { H1 "warnings", "\"x\"" } }, WH_E_FORMAT,
+      V10 "'warnings' is not an array of strings" },
+    { { { H1 "warnings", "[\"x\",2]" } }, WH_E_FORMAT,
+      V10 "'warnings' is not an array of strings" },
+    { { { H1 "kind", "\"format:conan\"" }, { H1 "file", "\"zlib-app.conan.txt\"" } },
+      0, "" },
+    { { { H1 "kind", "\"format:conan\"" }, { H1 "file", "\"z \\u00e9.txt\"" } },
+      0, "" },
+    { { { H1 "metadata", "{\"a\":\"<script>\",\"b c\":\"\",\"n\":\"x\\ny\"}" } },
+      0, "" },
+    { { { H1 "metadata", "{}" }, { H1 "warnings", "[]" } }, 0, "" },
+    { { { H1 "original_sha256", "\"" HEX63 "a\"" }, { H1 "original_size", "0" },
+        { H1 "processed_by", "[\"stamp\",\"gzip.2\"]" } }, 0, "" },
+    { { { H1 "warnings", "[\"plugin 'policy': short name\"]" } }, 0, "" },
     /* Accepted: a size of 0; an unsigned package's key id is not needed
      * and not refused; fields a reader does not use are not checked. */
     { { { H1 "size", "0" } }, 0, "" },
@@ -685,7 +776,7 @@ static void test_document_checks(void **state)
     for (size_t i = 0; i < sizeof DOC_CASES / sizeof DOC_CASES[0]; i++) {
         const struct doc_case *c = &DOC_CASES[i];
         json_t *d = doc_new();
-        for (int k = 0; k < 2 && c->set[k][0]; k++)
+        for (int k = 0; k < 3 && c->set[k][0]; k++)
             set_at(d, c->set[k][0], c->set[k][1]);
         size_t len;
         char *bytes = canon(d, &len), reason[300];
@@ -709,6 +800,112 @@ static void test_document_checks(void **state)
     }
     wh_test_report("index.documents", passed, failed);
     assert_int_equal(failed, 0);
+}
+
+/* ---- plugin fields at their limits ------------------------------------------ */
+
+/* Verify the good document with hello 1.0.0's field key set to v (stolen);
+ * the code, and the reason in why. */
+static int verify_with(const char *key, json_t *v, char why[300])
+{
+    json_t *d = doc_new();
+    json_t *r = json_object_get(json_object_get(json_object_get(json_object_get(d,
+                "modules"), "hello"), "versions"), "1.0.0");
+    assert_int_equal(json_object_set_new(r, key, v), 0);
+    if (!strcmp(key, "file"))
+        json_object_set_new(r, "kind", json_string("format:conan"));
+    if (!strcmp(key, "processed_by")) {
+        json_object_set_new(r, "original_sha256", json_string(HEX63 "a"));
+        json_object_set_new(r, "original_size", json_integer(7));
+    }
+    size_t len;
+    char *bytes = canon(d, &len);
+    wh_index ix;
+    wh_err e;
+    int rc = check_bytes(bytes, len, NULL, sk, &ix, &e);
+    snprintf(why, 300, "%s", rc ? e.reason : "");
+    if (rc == 0)
+        wh_index_free(&ix);
+    free(bytes);
+    json_decref(d);
+    return rc;
+}
+
+static json_t *metadata_of(size_t pairs, size_t key_len, size_t value_len)
+{
+    json_t *m = json_object();
+    char k[300], *v = malloc(value_len + 1);
+    assert_non_null(v);
+    memset(v, 'v', value_len);
+    v[value_len] = '\0';
+    for (size_t i = 0; i < pairs; i++) {
+        snprintf(k, sizeof k, "%0*zu", (int)key_len, i);
+        json_object_set_new(m, k, json_string(v));
+    }
+    free(v);
+    return m;
+}
+
+static void test_plugin_limits(void **state)
+{
+    (void)state;
+    char why[300], name[300];
+    assert_int_equal(verify_with("metadata", metadata_of(256, 128, 1024), why), 0);
+    assert_int_equal(verify_with("metadata", metadata_of(257, 3, 1), why), WH_E_FORMAT);
+    assert_string_equal(why, V10 "'metadata' has 257 pairs, more than 256");
+    assert_int_equal(verify_with("metadata", metadata_of(1, 129, 1), why), WH_E_FORMAT);
+    assert_string_equal(why, V10 "'metadata' key '00000000000000000000000000000000"
+                        "00000000000000000000000000000000...' is 129 bytes long, "
+                        "more than 128");
+    assert_int_equal(verify_with("metadata", metadata_of(1, 1, 1025), why), WH_E_FORMAT);
+    assert_string_equal(why, V10 "'metadata' value of '0' is 1025 bytes long, "
+                        "more than 1024");
+    memset(name, 'f', 256);
+    name[255] = '\0';
+    assert_int_equal(verify_with("file", json_string(name), why), 0);
+    name[255] = 'f';
+    name[256] = '\0';
+    assert_int_equal(verify_with("file", json_string(name), why), WH_E_FORMAT);
+    assert_string_equal(why, V10 "'file' is 256 bytes long, more than 255");
+    json_t *by = json_array();
+    for (int i = 0; i < 64; i++)
+        json_array_append_new(by, json_string("stamp"));
+    assert_int_equal(verify_with("processed_by", json_deep_copy(by), why), 0);
+    json_array_append_new(by, json_string("stamp"));
+    assert_int_equal(verify_with("processed_by", by, why), WH_E_FORMAT);
+    assert_string_equal(why, V10 "'processed_by' has 65 entries, more than 64");
+}
+
+/* A processed package's .minisig is not published (it signs the
+ * original); a format kind names its plugin. */
+static void test_plugin_records(void **state)
+{
+    (void)state;
+    json_t *d = doc_new();
+    json_t *r = json_object_get(json_object_get(json_object_get(json_object_get(d,
+                "modules"), "hello"), "versions"), "1.0.0");
+    json_object_set_new(r, "original_sha256", json_string(HEX63 "a"));
+    json_object_set_new(r, "original_size", json_integer(7));
+    json_object_set_new(r, "processed_by", json_pack("[s]", "stamp"));
+    size_t len, n;
+    char *bytes = canon(d, &len);
+    wh_index ix;
+    wh_index_pkg *v;
+    assert_int_equal(check_bytes(bytes, len, NULL, sk, &ix, NULL), 0);
+    assert_int_equal(wh_index_packages(&ix, &v, &n, NULL), 0);
+    assert_string_equal(v[0].version, "1.0.0");
+    assert_int_equal(v[0].has_sig, 0);
+    assert_string_equal(v[1].version, "1.1.0-rc.1");
+    assert_int_equal(v[1].has_sig, 1);
+    free(v);
+    wh_index_free(&ix);
+    free(bytes);
+    json_decref(d);
+    assert_string_equal(wh_index_format_plugin("format:conan"), "conan");
+    assert_string_equal(wh_index_format_plugin("format:"), "");
+    assert_null(wh_index_format_plugin("ferrpkg"));
+    assert_null(wh_index_format_plugin("format"));
+    assert_null(wh_index_format_plugin(NULL));
 }
 
 /* A module name holding a NUL ("zz\u0000evil", which C would read as
@@ -1168,6 +1365,8 @@ WH_TEST_MAIN("index",
     cmocka_unit_test(test_not_canonical),
     cmocka_unit_test(test_document_checks),
     cmocka_unit_test(test_module_name_with_nul),
+    cmocka_unit_test(test_plugin_limits),
+    cmocka_unit_test(test_plugin_records),
     cmocka_unit_test(test_packages_list),
     cmocka_unit_test(test_pkg_check_mem),
     cmocka_unit_test_setup_teardown(test_pkg_check_good, setup, teardown),

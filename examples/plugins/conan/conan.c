@@ -13,7 +13,8 @@
  *   fmt/[>=10.0 <11]            a version range, Conan's syntax
  *
  * parse_metadata(data) -> {"name","version",...}; validate(data) ->
- * {"valid": bool, "message"?}; extract_dependencies(data) -> {"zlib":
+ * {"allowed": bool, "message"?, "warnings": []}, the answer of a
+ * validation hook (docs/plugins.md); extract_dependencies(data) -> {"zlib":
  * "=1.2.13", "fmt": ">=10.0, <11"}: an exact version becomes "=V", a range
  * its comparators joined by ", " (Cargo's form).  [tool_requires] are
  * build tools, not dependencies; other sections are ignored.  A line is
@@ -243,7 +244,7 @@ WP_EXPORT("validate") int64_t validate(int32_t ptr, int32_t len)
     line bad = { "", 0 };
     const char *why = invalid(wp_in(ptr, len), &bad);
     if (!why) {
-        wp_puts(&b, "{\"valid\":true}");
+        wp_puts(&b, "{\"allowed\":true,\"warnings\":[]}");
         return wp_result(&b);
     }
     wp_buf m = { 0 };
@@ -252,8 +253,8 @@ WP_EXPORT("validate") int64_t validate(int32_t ptr, int32_t len)
         wp_puts(&m, ": ");
         wp_put(&m, bad.p, bad.n > 80 ? 80 : bad.n);
     }
-    wp_puts(&b, "{\"valid\":false,\"message\":");
+    wp_puts(&b, "{\"allowed\":false,\"message\":");
     wp_put_jstr(&b, m.p, m.len);
-    wp_puts(&b, "}");
+    wp_puts(&b, ",\"warnings\":[]}");
     return wp_result(&b);
 }

@@ -14,8 +14,9 @@
  *             one prefix)
  *   signer    with require_signer = true, info.signer must be non-empty
  *   license   not a refusal: a warning when neither info.license nor the
- *             bytes declare one ("license":"X as in a .ferrpkg header,
- *             or license = "X as in an uncompressed plugin.toml)
+ *             first 64 KiB of the bytes declare one ("license":"X as in a
+ *             .ferrpkg header, or license = "X as in an uncompressed
+ *             plugin.toml)
  *
  * An info that is not a JSON object with a string name is refused: the
  * host always sends one, so anything else is a bug worth stopping on.
@@ -65,11 +66,16 @@ static int glob_match(const char *g, size_t gn, const char *s, size_t sn)
     return gi == gn;
 }
 
-/* Whether data holds needle followed by a byte other than a quote. */
+/* Declarations sit in a package's first bytes (a .ferrpkg header, a
+ * manifest); looking no further keeps a megabyte binary cheap to judge. */
+#define DECL_WINDOW 65536
+
+/* Whether data's first DECL_WINDOW bytes hold needle followed by a byte
+ * other than a quote. */
 static int has_decl(wp_slice data, const char *needle)
 {
-    size_t k = wp_strlen(needle);
-    for (size_t i = 0; i + k < data.n; i++)
+    size_t k = wp_strlen(needle), n = data.n < DECL_WINDOW ? data.n : DECL_WINDOW;
+    for (size_t i = 0; i + k < n; i++)
         if (data.p[i] == needle[0] && wp_eq(data.p + i, k, needle) &&
             data.p[i + k] != '"')
             return 1;
