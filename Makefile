@@ -148,6 +148,13 @@ $(O)/tests/unit/%: $(O)/obj/tests/unit/%.o $(LIB_COMMON) $(LIB_WASMRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL) $(TEST_LIBS)
 
+# indexer/ objects are in no library: this test links the two it tests
+# (before the libraries they call).
+$(O)/tests/unit/plugin_log_test: $(O)/obj/tests/unit/plugin_log_test.o \
+		$(call obj,indexer/plugin_log.c indexer/plugins.c) $(LIB_COMMON) $(LIB_WASMRT)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL) $(TEST_LIBS)
+
 $(O)/tests/tools/%: $(O)/obj/tests/tools/%.o $(LIB_COMMON) $(LIB_WASMRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL)

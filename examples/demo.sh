@@ -115,7 +115,7 @@ ix() {
 }
 for name in policy wasm-meta; do
     w pack --zip --manifest "$top/examples/plugins/$name/plugin.toml" \
-        "$wasm/plugins/$name.wasm" -s demo.key -o plugins >/dev/null
+        "$wasm/plugins/$name.wasm" -s demo.key -o plugins
     ix plugin --plugins plugin-dir -k publishers install "plugins/$name-0.1.0.zip"
     ix plugin --plugins plugin-dir enable "$name"
 done

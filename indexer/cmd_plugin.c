@@ -1,79 +1,47 @@
 /* cmd_plugin.c - `wharf-index plugin ACTION ...`: install, list, enable,
  * disable, configure, limit, update, remove, test and watch the plugins a
- * build may run (issue 11, "Lifecycle"; the folder's layout is
- * plugins.c's, the logs and profile plugin_log.c's).
+ * build may run (issue 11, "Lifecycle").  This file holds the options, the
+ * actions and what each prints; where a bundle comes from and how it is
+ * trusted is plugin_bundle.c's, how it goes into the folder (and the
+ * order of writes that makes that kill-safe) plugin_install.c's, the
+ * folder's state plugins.c's, the logs and profile plugin_log.c's.
  *
  * The plugin folder comes from --plugins DIR or WHARF_PLUGINS_PATH, and
  * neither is a usage error (except for `test`, which needs no folder):
  * guessing a folder would let a typo install plugins where no build looks.
+ * Every change holds DIR/.lock; list, logs and profile only read.
  *
- * Sources.  A bundle comes from a file (BUNDLE.zip, signed by
- * BUNDLE.zip.minisig), a wharf site (`NAME[@REQ] --from SITE`: the index
- * must verify with --repo-key, the highest non-yanked bundle version
- * matching REQ is taken, its size and SHA-256 must be the signed record's,
- * and its publisher's .minisig beside it in the site must verify with a
- * key of -k DIR: the same publisher check as a file, so one rule says
- * which plugins run, wherever they come from) or a Git repository
- * (`git+URL[@REF]`: `git clone --depth 1` run without a shell, the root's
- * plugin.toml and NAME.wasm each signed by a -k key, zipped in memory as
- * `wharf pack --zip` would).  --allow-unsigned skips the publisher check
- * and records the signer as "".  The source is recorded in the state, so
- * `update NAME` asks the same place again.
- *
- * Install checks everything before it changes anything: the bundle
- * (wh_pkg_read_mem), the signature, and that its module loads as a plugin
- * (wh_plugin_load: only wharf.* imports, the ABI's exports), so a plugin
- * a build would refuse is refused now, when its publisher is at hand.
- * Plugins start disabled, so an install alone never changes what a build
- * does.  Every change holds DIR/.lock.
- *
- * Order of writes (each a kill -9 point, tests/cli/t1201):
- *   install  unpack into DIR/.staging-NAME, rename it to DIR/NAME, then
- *            state.json (the commit).
- *   update   unpack into DIR/.staging-NAME; rename DIR/NAME to
- *            DIR/.replaced-NAME.SHA (SHA: the NEW bundle's); rename the
- *            staging folder to DIR/NAME; state.json (the commit); remove
- *            the .replaced folder.
- *   remove   state.json first, then the folder.
- * Whoever takes the lock next (ix_plugins_lock, plugins.c) finishes or
- * undoes what a killed run left: a .replaced folder whose SHA is the
- * state's entry is the old version of a committed update and goes;
- * otherwise the update did not commit and the folder is put back.
- * Staging folders and temporaries are removed (a Git clone lives in
- * $TMPDIR and goes with the command).  So state.json is the truth and
- * DIR/NAME ends up holding the files of the version it names.
+ * What a plugin chose (a log line, a config key) is printed with control
+ * bytes escaped (put_escaped), so it cannot forge lines or drive the
+ * terminal.  The files read here (logs, profile.json) are read with a
+ * size cap and without following links; profile.json is checked whole
+ * before any of it is shown.
  *
  * Tests: tests/cli/t1200-wharf-index-plugin.sh,
- * t1201-wharf-index-plugin-kill.sh, t1202-wharf-index-plugin-sources.sh.
+ * t1201-wharf-index-plugin-kill.sh, t1202-wharf-index-plugin-sources.sh,
+ * t2026-example-plugins.sh.
  */
 #include "indexer/indexer.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/cli.h"
 #include "common/fs.h"
 #include "common/hex.h"
-#include "common/index.h"
 #include "common/json.h"
-#include "common/minisign.h"
 #include "common/pkg.h"
 #include "common/plugin.h"
-#include "common/semver.h"
+#include "common/sha256.h"
 
 #define PROG "wharf-index plugin"
 #define LOG_READ_MAX     ((size_t)8 << 20)    /* bytes of one log file read */
 #define PROFILE_MAX      ((size_t)16 << 20)   /* bytes of profile.json */
-#define MANIFEST_MAX     ((size_t)1 << 20)    /* plugin.toml in a Git tree */
 #define RESULT_CAP       ((size_t)1 << 20)    /* a JSON result, but process's */
-#define GIT_PREFIX       "git+"
 
 enum { OPT_ALLOW_UNSIGNED = 256, OPT_JSON, OPT_FROM, OPT_REPO_KEY, OPT_PLUGIN,
        OPT_ARTIFACT };
@@ -209,7 +177,8 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The keys of obj, sorted (malloc'd; NULL when empty or out of memory). */
+/* The keys of obj, sorted (malloc'd; NULL, with *n 0, when out of
+ * memory). */
 static const char **sorted_keys(const json_t *obj, size_t *n)
 {
     const char **k = malloc((json_object_size(obj) + 1) * sizeof *k);
@@ -229,522 +198,7 @@ static int nomem(wh_err *err)
     return wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
 }
 
-/* --- where a bundle comes from ----------------------------------------------
- * Each fetcher fills a bundle: its bytes, the signatures that must hold
- * (checked by verify_bundle, after the caller knows it wants the bundle),
- * and the source to record. */
-
-typedef struct sigcheck {
-    char     path[PATH_MAX];   /* the .minisig */
-    char     shown[PATH_MAX];  /* how messages name it */
-    uint8_t *data;             /* what it signs (owned) */
-    size_t   len;
-} sigcheck;
-
-typedef struct bundle {
-    char     label[PATH_MAX];  /* names it in messages */
-    uint8_t *data;
-    size_t   len;
-    wh_pkg   pkg;
-    int      has_pkg;
-    sigcheck sig[2];
-    int      nsig;
-    char     signer[WH_NKEY_LEN + 1];   /* "" until verified, or unsigned */
-    json_t  *source;
-    char     tmp[PATH_MAX];    /* a clone to remove, "" for none */
-} bundle;
-
-static void bundle_free(bundle *b)
-{
-    free(b->data);
-    if (b->has_pkg)
-        wh_pkg_free(&b->pkg);
-    for (int i = 0; i < b->nsig; i++)
-        free(b->sig[i].data);
-    json_decref(b->source);
-    if (b->tmp[0])
-        wh_fs_rmtree(b->tmp, NULL);
-    memset(b, 0, sizeof *b);
-}
-
-/* b->data read as a plugin bundle into b->pkg. */
-static int bundle_read(bundle *b, wh_err *err)
-{
-    int rc = wh_pkg_read_mem(b->label, b->data, b->len, NULL, &b->pkg, err);
-    if (rc)
-        return rc;
-    b->has_pkg = 1;
-    if (b->pkg.kind != WH_PKG_BUNDLE)
-        return wh_fail(err, WH_E_FORMAT, b->label, -1, "a %s, not a plugin bundle",
-                       wh_pkg_kind_name(b->pkg.kind));
-    return 0;
-}
-
-/* Add the check of sig_path (named shown in messages; NULL: as it is)
- * over a copy of data[0..len). */
-static int add_sig(bundle *b, const char *sig_path, const char *shown,
-                   const void *data, size_t len, wh_err *err)
-{
-    sigcheck *s = &b->sig[b->nsig];
-    if (snprintf(s->path, sizeof s->path, "%s", sig_path) >= (int)sizeof s->path)
-        return wh_fail(err, WH_E_LIMIT, sig_path, -1, "path too long");
-    snprintf(s->shown, sizeof s->shown, "%s", shown ? shown : sig_path);
-    if (!(s->data = malloc(len ? len : 1)))
-        return nomem(err);
-    memcpy(s->data, data, len);
-    s->len = len;
-    b->nsig++;
-    return 0;
-}
-
-/* Every signature of b by a trusted key (of c->keys), unless allowed
- * unsigned; b->signer is then the key id ("" when allowed unsigned). */
-static int verify_bundle(const pcmd *c, bundle *b, int allow_unsigned, wh_err *err)
-{
-    b->signer[0] = '\0';
-    if (allow_unsigned)
-        return 0;
-    ix_trust *t = NULL;
-    ix_signer who;
-    int rc = 0;
-    for (int i = 0; rc == 0 && i < b->nsig; i++) {
-        const sigcheck *s = &b->sig[i];
-        if (access(s->path, F_OK) != 0)
-            rc = wh_fail(err, WH_E_VERIFY, b->label, -1, "no signature %s "
-                         "(use --allow-unsigned to install it anyway)", s->shown);
-        if (rc == 0 && !t)
-            rc = ix_trust_load(&t, c->keys, NULL, err);
-        if (rc == 0)
-            rc = ix_trust_minisig(t, s->path, s->data, s->len, &who, err);
-        if (rc == 0 && who.status != IX_VERIFIED)
-            rc = wh_fail(err, WH_E_UNTRUSTED, s->path, -1, "signed by key %s, "
-                         "which is not among the trusted keys", who.key_id);
-        if (rc && err && strcmp(err->path, s->path) == 0)
-            snprintf(err->path, sizeof err->path, "%s", s->shown);
-        if (rc == 0)
-            snprintf(b->signer, sizeof b->signer, "%s", who.key_id);
-    }
-    ix_trust_free(t);
-    return rc;
-}
-
-/* A bundle file: path and path.minisig. */
-static int fetch_file(const char *path, bundle *b, wh_err *err)
-{
-    char sig[PATH_MAX], abs[PATH_MAX];
-    char *data = NULL;
-    snprintf(b->label, sizeof b->label, "%s", path);
-    int rc = wh_file_read(path, WH_PKG_MAX_SIZE, &data, &b->len, err);
-    b->data = (uint8_t *)data;
-    if (rc == 0 && snprintf(sig, sizeof sig, "%s.minisig", path) >= (int)sizeof sig)
-        rc = wh_fail(err, WH_E_LIMIT, path, -1, "path too long");
-    if (rc == 0)
-        rc = add_sig(b, sig, NULL, b->data, b->len, err);
-    if (rc == 0 && !realpath(path, abs))
-        rc = wh_fail_errno(err, errno, path, "realpath");
-    if (rc == 0 && !(b->source = json_pack("{s:s, s:s}", "type", "file", "path", abs)))
-        rc = nomem(err);
-    if (rc == 0)
-        rc = bundle_read(b, err);
-    return rc;
-}
-
-/* --- a wharf site -------------------------------------------------------- */
-
-/* SITE as a folder: "file://" stripped; http(s) is refused (wharf-index
- * links no HTTP client: mirror the site first). */
-static int site_folder(const char *loc, const char **folder, wh_err *err)
-{
-    if (strncmp(loc, "http://", 7) == 0 || strncmp(loc, "https://", 8) == 0)
-        return wh_fail(err, WH_E_USAGE, NULL, -1, "'%s': wharf-index plugin reads "
-                       "sites from a folder or file:// only (copy it with wharf "
-                       "mirror first)", loc);
-    *folder = strncmp(loc, "file://", 7) == 0 ? loc + 7 : loc;
-    if (!**folder)
-        return wh_fail(err, WH_E_USAGE, NULL, -1, "'%s' names no folder", loc);
-    return 0;
-}
-
-/* NAME[@REQ] into name and a compiled requirement (NULL: any). */
-static int parse_request(const char *s, char name[65], wh_semver_req **req,
-                         const char **req_text, wh_err *err)
-{
-    const char *at = strchr(s, '@');
-    size_t n = at ? (size_t)(at - s) : strlen(s);
-    *req = NULL;
-    *req_text = at ? at + 1 : "";
-    int rc = wh_pkg_name_check(s, n, err);
-    if (rc)
-        return rc;
-    memcpy(name, s, n);
-    name[n] = '\0';
-    if (at && (rc = wh_semver_req_parse(req, WH_SEMVER_CARGO, at + 1,
-                                        strlen(at + 1), err)) != 0)
-        wh_err_prefix(err, "requirement '%s'", at + 1);
-    return rc;
-}
-
-/* The highest version record of bundle name matching req (yanked ones
- * only when req pins them), or NULL. */
-static const wh_index_pkg *site_pick(const wh_index_pkg *v, size_t n,
-                                     const char *name, const wh_semver_req *req)
-{
-    const wh_index_pkg *best = NULL;
-    wh_semver bv, x, pin;
-    int pinned = req && wh_semver_req_exact(req, &pin);
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(v[i].module, name) || strcmp(v[i].kind, "bundle") ||
-            wh_semver_parse(&x, v[i].version, strlen(v[i].version), NULL))
-            continue;
-        if (req && !wh_semver_req_matches(req, &x))
-            continue;
-        if (json_object_get(v[i].record, "yanked") &&
-            !(pinned && wh_semver_compare(&x, &pin) == 0))
-            continue;
-        if (!best || wh_semver_compare(&x, &bv) > 0) {
-            best = &v[i];
-            bv = x;
-        }
-    }
-    return best;
-}
-
-/* The chosen record's file, checked against it, and its .minisig. */
-static int site_read(const char *folder, const wh_index_pkg *p, bundle *b,
-                     wh_err *err)
-{
-    char path[PATH_MAX], sig[PATH_MAX], *data = NULL;
-    int rc = wh_path_join(path, sizeof path, folder, p->path, strlen(p->path), err);
-    if (rc)
-        return rc;
-    snprintf(b->label, sizeof b->label, "%s", path);
-    rc = wh_file_read_stat(path, WH_PKG_MAX_SIZE, WH_READ_NOFOLLOW, &data,
-                           &b->len, NULL, err);
-    b->data = (uint8_t *)data;
-    if (rc == 0)
-        rc = wh_index_pkg_check_mem(p, b->data, b->len, path, err);
-    if (rc == 0 && snprintf(sig, sizeof sig, "%s.minisig", path) >= (int)sizeof sig)
-        rc = wh_fail(err, WH_E_LIMIT, path, -1, "path too long");
-    if (rc == 0)
-        rc = add_sig(b, sig, NULL, b->data, b->len, err);
-    return rc;
-}
-
-/* The site's verified, unexpired index. */
-static int site_index(const pcmd *c, const char *folder, wh_index *ix, wh_err *err)
-{
-    wh_minisign_pubkey pk;
-    if (!c->repo_key)
-        return wh_fail(err, WH_E_USAGE, NULL, -1, "a site needs its repository "
-                       "key: --repo-key FILE.pub");
-    int rc = wh_minisign_pubkey_load(&pk, c->repo_key, err);
-    if (rc == 0)
-        rc = wh_index_load(ix, folder, &pk, err);
-    if (rc == 0 && ix->head.expires < (int64_t)time(NULL)) {
-        char date[32];
-        wh_cli_date(ix->head.expires, date);
-        rc = wh_fail(err, WH_E_EXPIRED, folder, -1, "the index expired on %s", date);
-        wh_index_free(ix);
-    }
-    return rc;
-}
-
-static int fetch_site(const pcmd *c, const char *loc, const char *request,
-                      bundle *b, wh_err *err)
-{
-    char name[65], abs[PATH_MAX];
-    const char *folder = NULL, *req_text = "";
-    wh_semver_req *req = NULL;
-    wh_index ix;
-    wh_index_pkg *v = NULL;
-    size_t n = 0;
-    int rc = site_folder(loc, &folder, err);
-    if (rc == 0)
-        rc = parse_request(request, name, &req, &req_text, err);
-    if (rc == 0)
-        rc = site_index(c, folder, &ix, err);
-    if (rc) {
-        wh_semver_req_free(req);
-        return rc;
-    }
-    rc = wh_index_packages(&ix, &v, &n, err);
-    const wh_index_pkg *p = rc ? NULL : site_pick(v, n, name, req);
-    if (rc == 0 && !p)
-        rc = wh_fail(err, WH_E_NOTFOUND, folder, -1, "no plugin bundle %s%s%s",
-                     name, *req_text ? " matching " : "", req_text);
-    if (rc == 0)
-        rc = site_read(folder, p, b, err);
-    /* A folder is recorded absolute, so update works from anywhere. */
-    const char *where = folder == loc && realpath(folder, abs) ? abs : loc;
-    if (rc == 0 && !(b->source = json_pack("{s:s, s:s, s:s}", "type", "site",
-                                           "location", where, "request", req_text)))
-        rc = nomem(err);
-    if (rc == 0)
-        rc = bundle_read(b, err);
-    free(v);
-    wh_index_free(&ix);
-    wh_semver_req_free(req);
-    return rc;
-}
-
-/* --- a Git repository ------------------------------------------------------ */
-
-/* git clone --quiet --depth 1 [--branch REF] -- URL TMP, without a shell
- * and without asking for passwords. */
-static int git_clone(const char *url, const char *ref, const char *tmp, wh_err *err)
-{
-    const char *argv[16];
-    int n = 0;
-    /* --no-local: a path is cloned like a URL, so --depth holds too */
-    argv[n++] = "git"; argv[n++] = "-c"; argv[n++] = "advice.detachedHead=false";
-    argv[n++] = "clone"; argv[n++] = "--quiet"; argv[n++] = "--no-local";
-    argv[n++] = "--depth"; argv[n++] = "1";
-    if (*ref) {
-        argv[n++] = "--branch";
-        argv[n++] = ref;
-    }
-    argv[n++] = "--"; argv[n++] = url; argv[n++] = tmp; argv[n] = NULL;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0)
-        return wh_fail_errno(err, errno, url, "fork");
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDONLY);
-        if (null >= 0)
-            dup2(null, 0);
-        setenv("GIT_TERMINAL_PROMPT", "0", 1);
-        execvp("git", (char *const *)argv);
-        _exit(127);
-    }
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
-        return wh_fail(err, WH_E_NOTFOUND, NULL, -1, "cannot run git: is it installed?");
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        return wh_fail(err, WH_E_IO, url, -1, "git clone failed (status %d)",
-                       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-    return 0;
-}
-
-/* git+URL[@REF]: REF is what follows the last '@' after the last '/'. */
-static int git_split(const char *spec, char *url, size_t un, const char **ref,
-                     wh_err *err)
-{
-    const char *u = spec + strlen(GIT_PREFIX);
-    const char *at = strrchr(u, '@'), *slash = strrchr(u, '/');
-    size_t n = at && (!slash || at > slash) ? (size_t)(at - u) : strlen(u);
-    *ref = n < strlen(u) ? u + n + 1 : "";
-    if (n == 0 || n >= un)
-        return wh_fail(err, WH_E_USAGE, NULL, -1, "'%s' names no repository", spec);
-    if (u[0] == '-' || (*ref)[0] == '-')
-        return wh_fail(err, WH_E_USAGE, NULL, -1, "'%s': a URL or ref may not "
-                       "start with '-'", spec);
-    memcpy(url, u, n);
-    url[n] = '\0';
-    return 0;
-}
-
-/* One file of the clone (NULL data when optional and absent). */
-static int tree_file(const char *tmp, const char *rel, int optional, char **data,
-                     size_t *len, wh_err *err)
-{
-    char path[PATH_MAX];
-    *data = NULL;
-    *len = 0;
-    int rc = ix_plugins_path(tmp, rel, path, err);
-    if (rc == 0 && optional && access(path, F_OK) != 0)
-        return 0;
-    if (rc == 0)
-        rc = wh_file_read_stat(path, strcmp(rel, "plugin.toml") ? WH_PKG_MAX_ENTRY
-                               : MANIFEST_MAX, WH_READ_NOFOLLOW, data, len, NULL, err);
-    if (rc == WH_E_NOTFOUND)
-        wh_fail(err, WH_E_NOTFOUND, NULL, -1, "the repository has no %s at its root", rel);
-    return rc;
-}
-
-/* The clone's root made into a bundle as `wharf pack --zip` makes one:
- * plugin.toml, NAME.wasm, then plugin.wit and README.md when present;
- * NAME.wasm.minisig and plugin.toml.minisig are the signatures. */
-static int git_bundle(const char *tmp, bundle *b, wh_err *err)
-{
-    char name[65], version[257], wname[80], sig[PATH_MAX], shown[80];
-    char *f[4] = { NULL, NULL, NULL, NULL };
-    size_t l[4] = { 0 }, n = 0;
-    wh_zip_file z[4];
-    int rc = tree_file(tmp, "plugin.toml", 0, &f[0], &l[0], err);
-    if (rc == 0)
-        rc = wh_bundle_manifest_id("plugin.toml", f[0], l[0], name, version, err);
-    snprintf(wname, sizeof wname, "%s.wasm", name);
-    if (rc == 0)
-        rc = tree_file(tmp, wname, 0, &f[1], &l[1], err);
-    if (rc == 0)
-        rc = tree_file(tmp, "plugin.wit", 1, &f[2], &l[2], err);
-    if (rc == 0)
-        rc = tree_file(tmp, "README.md", 1, &f[3], &l[3], err);
-    const char *names[4] = { "plugin.toml", wname, "plugin.wit", "README.md" };
-    for (int i = 0; rc == 0 && i < 4; i++)
-        if (f[i])
-            z[n++] = (wh_zip_file){ names[i], (const uint8_t *)f[i], l[i] };
-    if (rc == 0)
-        rc = wh_zip_write(z, n, &b->data, &b->len, err);
-    for (int i = 0; rc == 0 && i < 2; i++) {
-        if (snprintf(sig, sizeof sig, "%s/%s.minisig", tmp, names[i]) >= (int)sizeof sig)
-            rc = wh_fail(err, WH_E_LIMIT, tmp, -1, "path too long");
-        else {
-            snprintf(shown, sizeof shown, "%s.minisig", names[i]);
-            rc = add_sig(b, sig, shown, f[i], l[i], err);
-        }
-    }
-    for (int i = 0; i < 4; i++)
-        free(f[i]);
-    return rc;
-}
-
-/* A temporary folder for the clone in $TMPDIR (or /tmp). */
-static int git_tmp(char *tmp, size_t n, wh_err *err)
-{
-    const char *base = getenv("TMPDIR");
-    if (!base || !*base)
-        base = "/tmp";
-    if (snprintf(tmp, n, "%s/wharf-plugin-git.XXXXXX", base) >= (int)n)
-        return wh_fail(err, WH_E_LIMIT, base, -1, "path too long");
-    if (!mkdtemp(tmp))
-        return wh_fail_errno(err, errno, tmp, "cannot create a temporary folder");
-    return 0;
-}
-
-static int fetch_git(const char *spec, bundle *b, wh_err *err)
-{
-    char url[PATH_MAX], tmp[PATH_MAX], clone[PATH_MAX];
-    const char *ref = "";
-    snprintf(b->label, sizeof b->label, "%s", spec);
-    int rc = git_split(spec, url, sizeof url, &ref, err);
-    if (rc == 0)
-        rc = git_tmp(tmp, sizeof tmp, err);
-    if (rc)
-        return rc;
-    snprintf(b->tmp, sizeof b->tmp, "%s", tmp);   /* gone with b */
-    rc = ix_plugins_path(tmp, "repo", clone, err);
-    if (rc == 0)
-        rc = git_clone(url, ref, clone, err);
-    if (rc == 0)
-        rc = git_bundle(clone, b, err);
-    if (rc == 0 && !(b->source = json_pack("{s:s, s:s, s:s}", "type", "git",
-                                           "url", url, "ref", ref)))
-        rc = nomem(err);
-    if (rc == 0)
-        rc = bundle_read(b, err);
-    return rc;
-}
-
-/* The bundle an install operand names. */
-static int fetch(const pcmd *c, const char *what, bundle *b, wh_err *err)
-{
-    if (strncmp(what, GIT_PREFIX, strlen(GIT_PREFIX)) == 0)
-        return c->from ? wh_fail(err, WH_E_USAGE, NULL, -1, "--from does not go "
-                                 "with a git+URL")
-                       : fetch_git(what, b, err);
-    if (c->from)
-        return fetch_site(c, c->from, what, b, err);
-    return fetch_file(what, b, err);
-}
-
-/* The bundle a recorded source gives now: a file's path, a site's
- * location with NAME@REQUEST, a repository's url@ref. */
-static int fetch_source(const pcmd *c, const json_t *src, bundle *b, wh_err *err)
-{
-    const char *type = json_string_value(json_object_get(src, "type"));
-    const char *path = json_string_value(json_object_get(src, "path"));
-    const char *loc = json_string_value(json_object_get(src, "location"));
-    const char *req = json_string_value(json_object_get(src, "request"));
-    const char *url = json_string_value(json_object_get(src, "url"));
-    const char *ref = json_string_value(json_object_get(src, "ref"));
-    char spec[PATH_MAX];
-    if (type && !strcmp(type, "file") && path)
-        return fetch_file(path, b, err);
-    if (type && !strcmp(type, "site") && loc) {
-        snprintf(spec, sizeof spec, "%s%s%s", c->argv[0], req && *req ? "@" : "",
-                 req ? req : "");
-        return fetch_site(c, loc, spec, b, err);
-    }
-    if (type && !strcmp(type, "git") && url) {
-        snprintf(spec, sizeof spec, GIT_PREFIX "%s%s%s", url, ref && *ref ? "@" : "",
-                 ref ? ref : "");
-        return fetch_git(spec, b, err);
-    }
-    return wh_fail(err, WH_E_NOTFOUND, NULL, -1, "plugin '%s' records no source "
-                   "to update from (remove it and install it again)", c->argv[0]);
-}
-
-/* --- staging ------------------------------------------------------------------ */
-
-typedef struct staging {
-    char dir[PATH_MAX];
-    const char *wasm_rel;     /* the module's name in the bundle */
-    uint8_t *wasm;            /* a copy of it, for wh_plugin_load */
-    size_t wasm_len;
-    int write;                /* 0: only find the module (test) */
-} staging;
-
-static int stage_file(void *ctx, const char *rel, const uint8_t *data,
-                      size_t len, unsigned mode, wh_err *err)
-{
-    staging *s = ctx;
-    char path[PATH_MAX], *slash;
-    int rc = 0;
-    if (s->write)
-        rc = wh_path_join(path, sizeof path, s->dir, rel, strlen(rel), err);
-    if (s->write && rc == 0 && (slash = strrchr(path, '/')) != NULL) {
-        *slash = '\0';
-        rc = wh_mkdirs(path, err);
-        *slash = '/';
-    }
-    if (s->write && rc == 0)
-        rc = wh_file_write_atomic(path, data, len, mode, err);
-    if (rc == 0 && strcmp(rel, s->wasm_rel) == 0 && !s->wasm) {
-        if (!(s->wasm = malloc(len ? len : 1)))
-            return nomem(err);
-        memcpy(s->wasm, data, len);
-        s->wasm_len = len;
-    }
-    return rc;
-}
-
-/* The bundle's module, its files unpacked into s->dir when s->write. */
-static int unpack(const bundle *b, staging *s, wh_err *err)
-{
-    s->wasm_rel = json_string_value(json_object_get(json_object_get(b->pkg.record,
-                                                                    "plugin"), "wasm"));
-    if (!s->wasm_rel)
-        return wh_fail(err, WH_E_FORMAT, b->label, -1, "bundle names no module");
-    int rc = wh_pkg_unpack(b->label, b->data, b->len, &b->pkg, NULL, stage_file, s, err);
-    if (rc == 0 && !s->wasm)
-        rc = wh_fail(err, WH_E_FORMAT, b->label, -1, "bundle has no module %s",
-                     s->wasm_rel);
-    return rc;
-}
-
-/* Unpack into DIR/.staging-NAME and check the module loads as a plugin. */
-static int stage(const pcmd *c, const bundle *b, staging *s, wh_err *err)
-{
-    char rel[128];
-    snprintf(rel, sizeof rel, ".staging-%s", b->pkg.name);
-    s->write = 1;
-    int rc = ix_plugins_path(c->dir, rel, s->dir, err);
-    if (rc == 0)
-        rc = wh_fs_rmtree(s->dir, err);
-    if (rc == 0)
-        rc = wh_mkdirs(s->dir, err);
-    if (rc == 0)
-        rc = unpack(b, s, err);
-    wh_plugin *p = NULL;
-    if (rc == 0)
-        rc = wh_plugin_load(b->pkg.name, s->wasm, s->wasm_len, NULL, NULL, NULL,
-                            NULL, &p, err);
-    wh_plugin_free(p);
-    return rc;
-}
+/* --- install, update -------------------------------------------------------- */
 
 /* Take DIR's lock (which finishes what a killed run left) and load the
  * state. */
@@ -757,217 +211,79 @@ static int lock_state(const pcmd *c, wh_lock *l, json_t **state, wh_err *err)
     return rc;
 }
 
-/* --- install ----------------------------------------------------------------- */
-
-/* The state entry of a freshly installed bundle: disabled, its defaults. */
-static json_t *new_entry(const bundle *b)
-{
-    json_t *plug = json_object_get(b->pkg.record, "plugin");
-    json_t *cfg = json_object_get(plug, "config");
-    return json_pack("{s:s, s:o, s:b, s:o, s:s, s:s, s:O, s:s}", "version",
-                     b->pkg.version, "kinds",
-                     ix_plugins_kinds(json_object_get(plug, "capabilities")),
-                     "enabled", 0, "config", cfg ? json_deep_copy(cfg) : json_object(),
-                     "sha256", b->pkg.sha256, "signer", b->signer,
-                     "source", b->source, "wasm",
-                     json_string_value(json_object_get(plug, "wasm")));
-}
-
-/* Put e in the state as NAME's entry and save it: the commit. */
-static int commit_state(const pcmd *c, json_t *state, const char *name,
-                        json_t *e, wh_err *err)
-{
-    int rc = wh_fs_sync(c->dir, err);
-    if (rc) {
-        json_decref(e);
-        return rc;
-    }
-    json_object_set_new(json_object_get(state, "plugins"), name, e);
-    return ix_plugins_save(c->dir, state, err);
-}
-
-/* Move the staged files to DIR/NAME and record the plugin. */
-static int commit_install(const pcmd *c, json_t *state, const bundle *b,
-                          const staging *s, wh_err *err)
-{
-    char dest[PATH_MAX];
-    json_t *e = new_entry(b);
-    int rc = e ? ix_plugins_path(c->dir, b->pkg.name, dest, err) : nomem(err);
-    if (rc == 0)
-        rc = wh_fs_rmtree(dest, err);     /* an unlisted leftover */
-    if (rc == 0 && wh_fs_rename(s->dir, dest) != 0)
-        rc = wh_fail_errno(err, errno, dest, "rename");
-    if (rc == 0) {
-        rc = commit_state(c, state, b->pkg.name, e, err);
-        e = NULL;
-    }
-    json_decref(e);
-    return rc;
-}
-
 static int do_install(const pcmd *c, wh_err *err)
 {
     wh_lock l = { .fd = -1 };
     json_t *state = NULL;
-    bundle b;
-    staging s = { .wasm = NULL };
-    memset(&b, 0, sizeof b);
+    ix_bundle *b = NULL;
     int rc = lock_state(c, &l, &state, err);
     if (rc == 0)
-        rc = fetch(c, c->argv[0], &b, err);
+        rc = ix_bundle_fetch(&b, c->argv[0], c->from, c->repo_key, err);
     if (rc == 0)
-        rc = verify_bundle(c, &b, c->allow_unsigned, err);
-    if (rc == 0 && json_object_get(json_object_get(state, "plugins"), b.pkg.name))
-        rc = wh_fail(err, WH_E_EXISTS, NULL, -1, "plugin '%s' is already "
-                     "installed (remove it first)", b.pkg.name);
+        rc = ix_bundle_verify(b, c->keys, c->allow_unsigned, err);
     if (rc == 0)
-        rc = stage(c, &b, &s, err);
-    if (rc == 0)
-        rc = commit_install(c, state, &b, &s, err);
-    if (rc && s.dir[0])
-        wh_fs_rmtree(s.dir, NULL);
+        rc = ix_install_new(c->dir, state, b, err);
     if (rc == 0 && !c->quiet)
-        printf("installed %s %s (disabled)\n", b.pkg.name, b.pkg.version);
-    free(s.wasm);
-    bundle_free(&b);
+        printf("installed %s %s (disabled)\n", ix_bundle_pkg(b)->name,
+               ix_bundle_pkg(b)->version);
+    ix_bundle_free(b);
     json_decref(state);
     wh_lock_release(&l);
     return rc;
 }
 
-/* --- update ------------------------------------------------------------------- */
+/* What an update says of a config value it drops. */
+typedef struct update_note {
+    const char *name, *version;   /* the plugin, its new version */
+} update_note;
 
-static const char *type_name(const json_t *v)
+static void note_dropped(void *ctx, const char *key, const json_t *def)
 {
-    switch (json_typeof(v)) {
-    case JSON_STRING:  return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_TRUE: case JSON_FALSE: return "a boolean";
-    case JSON_ARRAY:   return "an array";
-    case JSON_OBJECT:  return "a table";
-    default:           return "a value";
-    }
+    const update_note *u = ctx;
+    fprintf(stderr, "%s: note: config '", PROG);
+    put_escaped(stderr, key, strlen(key));
+    if (def)
+        fprintf(stderr, "' dropped: %s %s makes it %s\n", u->name, u->version,
+                ix_plugins_type_name(def));
+    else
+        fprintf(stderr, "' dropped: %s %s has no such setting\n", u->name, u->version);
 }
 
-static int same_type(const json_t *a, const json_t *b)
+/* NAME updated from its recorded source; *current 1 when it was up to
+ * date. */
+static int update_locked(const pcmd *c, json_t *state, const json_t *e,
+                         ix_bundle **b, int *current, wh_err *err)
 {
-    return json_typeof(a) == json_typeof(b) || (json_is_boolean(a) && json_is_boolean(b));
-}
-
-/* The new entry keeps the old one's switch, limits and the config values
- * the new defaults still have with the same type; the others are dropped,
- * with a note. */
-static void carry_over(const pcmd *c, const json_t *old, json_t *e)
-{
-    json_t *cfg = json_object_get(e, "config"), *lim = json_object_get(old, "limits");
-    const char *key;
-    json_t *v;
-    json_object_set(e, "enabled", json_object_get(old, "enabled"));
-    if (lim)
-        json_object_set(e, "limits", lim);
-    json_object_foreach(json_object_get(old, "config"), key, v) {
-        json_t *def = json_object_get(cfg, key);
-        if (def && same_type(def, v)) {
-            json_object_set(cfg, key, v);
-            continue;
-        }
-        if (c->quiet)
-            continue;
-        if (def)
-            fprintf(stderr, "%s: note: config '%s' dropped: %s %s makes it %s\n",
-                    PROG, key, c->argv[0], json_string_value(json_object_get(e, "version")),
-                    type_name(def));
-        else
-            fprintf(stderr, "%s: note: config '%s' dropped: %s %s has no such setting\n",
-                    PROG, key, c->argv[0], json_string_value(json_object_get(e, "version")));
-    }
-}
-
-/* Move DIR/NAME aside (named by the new bundle's SHA-256, which tells
- * recover() whether the state took it), the staged files in, commit the
- * state, drop the old files. */
-static int commit_update(const pcmd *c, json_t *state, const json_t *old,
-                         const bundle *b, const staging *s, wh_err *err)
-{
-    char dest[PATH_MAX], aside[PATH_MAX], rel[256];
-    json_t *e = new_entry(b);
-    snprintf(rel, sizeof rel, ".replaced-%s.%s", b->pkg.name, b->pkg.sha256);
-    int rc = e ? ix_plugins_path(c->dir, b->pkg.name, dest, err) : nomem(err);
-    if (rc == 0)
-        rc = ix_plugins_path(c->dir, rel, aside, err);
-    if (rc == 0 && wh_fs_rename(dest, aside) != 0 && errno != ENOENT)
-        rc = wh_fail_errno(err, errno, dest, "rename");
-    if (rc == 0 && wh_fs_rename(s->dir, dest) != 0)
-        rc = wh_fail_errno(err, errno, dest, "rename");
-    if (rc == 0) {
-        carry_over(c, old, e);
-        rc = commit_state(c, state, b->pkg.name, e, err);
-        e = NULL;
-    }
-    if (rc == 0)
-        rc = wh_fs_rmtree(aside, err);
-    json_decref(e);
-    return rc;
-}
-
-/* 1 when version a is higher than b. */
-static int newer(const char *a, const char *b)
-{
-    wh_semver x, y;
-    if (wh_semver_parse(&x, a, strlen(a), NULL))
-        return 0;
-    return wh_semver_parse(&y, b, strlen(b), NULL) || wh_semver_compare(&x, &y) > 0;
-}
-
-static int update_locked(const pcmd *c, json_t *state, bundle *b, int *done,
-                         wh_err *err)
-{
-    staging s = { .wasm = NULL };
-    json_t *old = ix_plugins_get(state, c->argv[0], err);
-    if (!old)
-        return WH_E_NOTFOUND;
-    json_incref(old);
-    const char *signer = json_string_value(json_object_get(old, "signer"));
-    const char *ver = json_string_value(json_object_get(old, "version"));
-    int rc = fetch_source(c, json_object_get(old, "source"), b, err);
-    if (rc == 0 && strcmp(b->pkg.name, c->argv[0]) != 0)
-        rc = wh_fail(err, WH_E_VERIFY, b->label, -1, "is plugin '%s', not '%s'",
-                     b->pkg.name, c->argv[0]);
-    *done = rc == 0 && !newer(b->pkg.version, ver);
-    if (rc == 0 && !*done)
-        rc = verify_bundle(c, b, c->allow_unsigned && (!signer || !*signer), err);
-    if (rc == 0 && !*done)
-        rc = stage(c, b, &s, err);
-    if (rc == 0 && !*done)
-        rc = commit_update(c, state, old, b, &s, err);
-    if (rc && s.dir[0])
-        wh_fs_rmtree(s.dir, NULL);
-    free(s.wasm);
-    json_decref(old);
-    return rc;
+    update_note u = { c->argv[0], "" };
+    ix_install in = { c->dir, c->keys, c->allow_unsigned,
+                      c->quiet ? NULL : note_dropped, &u };
+    int rc = ix_bundle_refetch(b, c->argv[0], json_object_get(e, "source"),
+                               c->repo_key, err);
+    if (rc)
+        return rc;
+    u.version = ix_bundle_pkg(*b)->version;
+    return ix_install_update(&in, state, c->argv[0], *b, current, err);
 }
 
 static int do_update(const pcmd *c, wh_err *err)
 {
     wh_lock l = { .fd = -1 };
-    json_t *state = NULL;
-    bundle b;
+    json_t *state = NULL, *e = NULL;
+    ix_bundle *b = NULL;
     char old[260] = "";
     int current = 0;
-    memset(&b, 0, sizeof b);
     int rc = lock_state(c, &l, &state, err);
-    json_t *e = rc ? NULL : ix_plugins_get(state, c->argv[0], err);
-    if (rc == 0 && !e)
+    if (rc == 0 && !(e = ix_plugins_get(state, c->argv[0], err)))
         rc = WH_E_NOTFOUND;
     if (rc == 0)
         snprintf(old, sizeof old, "%s", json_string_value(json_object_get(e, "version")));
     if (rc == 0)
-        rc = update_locked(c, state, &b, &current, err);
+        rc = update_locked(c, state, e, &b, &current, err);
     if (rc == 0 && !c->quiet && current)
         printf("%s %s is up to date\n", c->argv[0], old);
     else if (rc == 0 && !c->quiet)
-        printf("updated %s %s -> %s\n", c->argv[0], old, b.pkg.version);
-    bundle_free(&b);
+        printf("updated %s %s -> %s\n", c->argv[0], old, ix_bundle_pkg(b)->version);
+    ix_bundle_free(b);
     json_decref(state);
     wh_lock_release(&l);
     return rc;
@@ -1022,7 +338,9 @@ static void print_entry(const char *name, const json_t *e)
     json_t *v;
     json_object_foreach(json_object_get(e, "config"), key, v) {
         char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-        printf("  %s = %s\n", key, t ? t : "?");
+        fputs("  ", stdout);
+        put_escaped(stdout, key, strlen(key));    /* the bundle's choice */
+        printf(" = %s\n", t ? t : "?");
         free(t);
     }
 }
@@ -1124,7 +442,8 @@ static int set_limits(const pcmd *c, json_t *state, json_t *e, wh_err *err)
     (void)state;
     char text[200];
     json_t *lim = json_object_get(e, "limits");
-    lim = lim ? json_deep_copy(lim) : json_object();
+    /* a hand-edited non-object is replaced, not reported as no memory */
+    lim = json_is_object(lim) ? json_deep_copy(lim) : json_object();
     int rc = lim ? 0 : nomem(err);
     for (int i = 1; rc == 0 && i < c->argc; i++)
         rc = set_limit(lim, c->argv[i], err);
@@ -1139,18 +458,10 @@ static int set_limits(const pcmd *c, json_t *state, json_t *e, wh_err *err)
     return rc;
 }
 
-/* Forgotten by the state first, so a run killed before the files go
- * leaves only an unlisted folder. */
 static int drop(const pcmd *c, json_t *state, json_t *e, wh_err *err)
 {
     (void)e;
-    char dir[PATH_MAX];
-    json_object_del(json_object_get(state, "plugins"), c->argv[0]);
-    int rc = ix_plugins_save(c->dir, state, err);
-    if (rc == 0)
-        rc = ix_plugins_path(c->dir, c->argv[0], dir, err);
-    if (rc == 0)
-        rc = wh_fs_rmtree(dir, err);
+    int rc = ix_install_remove(c->dir, state, c->argv[0], err);
     if (rc == 0 && !c->quiet)
         printf("removed %s\n", c->argv[0]);
     return rc;
@@ -1163,8 +474,8 @@ static int do_remove(const pcmd *c, wh_err *err) { return change(c, drop, err); 
 
 /* --- logs ---------------------------------------------------------------------- */
 
-/* The lines of DIR/logs/NAME.log.1 then NAME.log, appended to *lines
- * (an array of strings; a missing file adds nothing). */
+/* The whole lines of the log file path appended to lines (an array of
+ * strings; a missing file adds nothing). */
 static int read_log(const char *path, json_t *lines, wh_err *err)
 {
     char *buf = NULL;
@@ -1176,8 +487,9 @@ static int read_log(const char *path, json_t *lines, wh_err *err)
     for (size_t at = 0; rc == 0 && at < len;) {
         char *nl = memchr(buf + at, '\n', len - at);
         size_t n = nl ? (size_t)(nl - (buf + at)) : len - at;
-        /* a line without its '\n' is one a full disk cut short */
-        if (nl && json_array_append_new(lines, json_stringn(buf + at, n)))
+        /* a line without its '\n' is one a full disk cut short; a line
+         * that is not UTF-8 is kept as it is, to be printed escaped */
+        if (nl && json_array_append_new(lines, json_stringn_nocheck(buf + at, n)))
             rc = nomem(err);
         at += n + 1;
     }
@@ -1213,32 +525,42 @@ static void print_log_line(const char *s, size_t n)
     json_decref(o);
 }
 
-static int do_logs(const pcmd *c, wh_err *err)
+/* NAME's log lines, those of the rotated NAME.log.1 first, into lines. */
+static int log_lines(const pcmd *c, json_t *lines, wh_err *err)
 {
-    json_t *state = NULL, *lines = json_array();
+    json_t *state = NULL;
     char path[PATH_MAX], old[PATH_MAX + 8], rel[128];
     snprintf(rel, sizeof rel, "logs/%s.log", c->argv[0]);
-    int rc = lines ? ix_plugins_load(c->dir, &state, err) : nomem(err);
+    int rc = ix_plugins_load(c->dir, &state, err);
     if (rc == 0 && !ix_plugins_get(state, c->argv[0], err))
         rc = WH_E_NOTFOUND;
     if (rc == 0)
         rc = ix_plugins_path(c->dir, rel, path, err);
-    snprintf(old, sizeof old, "%s.1", path);
-    if (rc == 0)
+    if (rc == 0) {
+        snprintf(old, sizeof old, "%s.1", path);
         rc = read_log(old, lines, err);
+    }
     if (rc == 0)
         rc = read_log(path, lines, err);
+    json_decref(state);
+    return rc;
+}
+
+static int do_logs(const pcmd *c, wh_err *err)
+{
+    json_t *lines = json_array();
+    int rc = lines ? log_lines(c, lines, err) : nomem(err);
     size_t n = json_array_size(lines);
     size_t from = c->lines >= 0 && (size_t)c->lines < n ? n - (size_t)c->lines : 0;
     for (size_t i = from; rc == 0 && i < n; i++) {
         json_t *l = json_array_get(lines, i);
-        if (c->json)
-            printf("%s\n", json_string_value(l));
-        else
+        if (c->json) {      /* as the file has it */
+            fwrite(json_string_value(l), 1, json_string_length(l), stdout);
+            putchar('\n');
+        } else
             print_log_line(json_string_value(l), json_string_length(l));
     }
     json_decref(lines);
-    json_decref(state);
     return rc;
 }
 
@@ -1247,24 +569,39 @@ static int do_logs(const pcmd *c, wh_err *err)
 static const char *const profile_keys[] = { "calls", "fuel", "fuel_max", "time_us",
                                             "time_us_max", "peak_memory" };
 
-/* Every function's figures are non-negative integers, calls at least 1. */
+/* One function's figures: non-negative integers, calls at least 1; its
+ * name an ABI function's (lower case, digits, '_'), as the table prints
+ * it. */
+static int profile_fn_check(const char *name, const char *fn, const json_t *f,
+                            const char *path, wh_err *err)
+{
+    if (!*fn || fn[strspn(fn, "abcdefghijklmnopqrstuvwxyz0123456789_")])
+        return wh_fail(err, WH_E_FORMAT, path, -1, "plugin '%s' function '%s' "
+                       "is malformed", name, fn);
+    for (int i = 0; i < 6; i++) {
+        json_t *v = json_object_get(f, profile_keys[i]);
+        if (!json_is_integer(v) || json_integer_value(v) < (i == 0))
+            return wh_fail(err, WH_E_FORMAT, path, -1, "plugin '%s' "
+                           "function '%s': \"%s\" is not a count", name, fn,
+                           profile_keys[i]);
+    }
+    return 0;
+}
+
+/* Every plugin a module name with an object of functions, each checked. */
 static int profile_check(const json_t *plugins, const char *path, wh_err *err)
 {
     const char *name, *fn;
     json_t *p, *f;
+    int rc = 0;
     if (!json_is_object(plugins))
         return wh_fail(err, WH_E_FORMAT, path, -1, "\"plugins\" is not an object");
     json_object_foreach((json_t *)plugins, name, p) {
-        if (!json_is_object(p))
+        if (!json_is_object(p) || wh_pkg_name_check(name, strlen(name), NULL))
             return wh_fail(err, WH_E_FORMAT, path, -1, "plugin '%s' is malformed", name);
         json_object_foreach(p, fn, f)
-            for (int i = 0; i < 6; i++) {
-                json_t *v = json_object_get(f, profile_keys[i]);
-                if (!json_is_integer(v) || json_integer_value(v) < (i == 0))
-                    return wh_fail(err, WH_E_FORMAT, path, -1, "plugin '%s' "
-                                   "function '%s': \"%s\" is not a count", name, fn,
-                                   profile_keys[i]);
-            }
+            if ((rc = profile_fn_check(name, fn, f, path, err)) != 0)
+                return rc;
     }
     return 0;
 }
@@ -1299,13 +636,19 @@ static long long num(const json_t *f, const char *key)
     return (long long)json_integer_value(json_object_get(f, key));
 }
 
+/* bytes in KiB, rounded up (bytes >= 0; no bytes + 1023 to overflow). */
+static long long kib(long long bytes)
+{
+    return bytes / 1024 + (bytes % 1024 != 0);
+}
+
 static void profile_row(const char *plugin, const char *fn, const json_t *f)
 {
     long long calls = num(f, "calls");
     printf("%-16s %-20s %7lld %14lld %14lld %10.2f %10.2f %9lld\n", plugin, fn, calls,
            num(f, "fuel") / calls, num(f, "fuel_max"),
            (double)num(f, "time_us") / (double)calls / 1000.0,
-           (double)num(f, "time_us_max") / 1000.0, (num(f, "peak_memory") + 1023) / 1024);
+           (double)num(f, "time_us_max") / 1000.0, kib(num(f, "peak_memory")));
 }
 
 static void profile_table(const json_t *plugins, const char *only)
@@ -1478,27 +821,43 @@ static void test_call(wh_plugin *p, const struct kind_fn *k, test_run *t)
 
 /* The bundle's module loaded with its defaults as config and the
  * environment's limits. */
-static int test_load(const bundle *b, test_run *t, wh_plugin **p, wh_err *err)
+static int test_load(const ix_bundle *b, test_run *t, wh_plugin **p, wh_err *err)
 {
+    const wh_pkg *pkg = ix_bundle_pkg(b);
     ix_plugin_env env;
-    staging s = { .wasm = NULL };
+    uint8_t *wasm = NULL;
     char *cfg = NULL;
-    size_t n = 0;
-    json_t *defaults = json_object_get(json_object_get(b->pkg.record, "plugin"), "config");
+    size_t n = 0, len = 0;
+    json_t *defaults = json_object_get(json_object_get(pkg->record, "plugin"), "config");
     json_t *empty = json_object();
-    int rc = ix_plugin_env_load(&env, err);
+    int rc = empty ? ix_plugin_env_load(&env, err) : nomem(err);
     if (rc == 0)
         rc = wh_json_canon(defaults ? defaults : empty, &cfg, &n, err);
     if (rc == 0)
-        rc = unpack(b, &s, err);
-    t->log_level = env.log_level;
-    if (rc == 0)
-        rc = wh_plugin_load(b->pkg.name, s.wasm, s.wasm_len, cfg, &env.limits,
-                            test_log, t, p, err);
+        rc = ix_bundle_unpack(b, NULL, &wasm, &len, err);
+    if (rc == 0) {
+        t->log_level = env.log_level;
+        rc = wh_plugin_load(pkg->name, wasm, len, cfg, &env.limits, test_log, t, p, err);
+    }
     json_decref(empty);
     free(cfg);
-    free(s.wasm);
+    free(wasm);
     return rc;
+}
+
+/* Every function of the kinds the bundle declares, in kind_fns' order
+ * within each kind. */
+static void test_calls(const ix_bundle *b, wh_plugin *p, test_run *t)
+{
+    json_t *kinds = ix_plugins_kinds(json_object_get(json_object_get(
+                        ix_bundle_pkg(b)->record, "plugin"), "capabilities"));
+    size_t i;
+    json_t *k;
+    json_array_foreach(kinds, i, k)
+        for (const struct kind_fn *f = kind_fns; f->kind; f++)
+            if (strcmp(f->kind, json_string_value(k)) == 0)
+                test_call(p, f, t);
+    json_decref(kinds);
 }
 
 static int do_test(const pcmd *c, wh_err *err)
@@ -1506,39 +865,31 @@ static int do_test(const pcmd *c, wh_err *err)
     if (!c->plugin || !c->artifact)
         return wh_fail(err, WH_E_USAGE, NULL, -1, "test needs --plugin X.zip and "
                        "--artifact FILE");
-    bundle b;
+    ix_bundle *b = NULL;
     test_run t;
     wh_plugin *p = NULL;
     char *data = NULL;
-    memset(&b, 0, sizeof b);
     memset(&t, 0, sizeof t);
-    int rc = fetch_file(c->plugin, &b, err);
+    int rc = ix_bundle_file(&b, c->plugin, err);
     if (rc == 0)
         rc = wh_file_read(c->artifact, WH_PKG_MAX_SIZE, &data, &t.len, err);
     t.data = (const uint8_t *)data;
     if (rc == 0)
         rc = test_info(c->artifact, &t, err);
     if (rc == 0)
-        rc = test_load(&b, &t, &p, err);
-    json_t *kinds = rc ? NULL : ix_plugins_kinds(json_object_get(
-                        json_object_get(b.pkg.record, "plugin"), "capabilities"));
-    size_t i;
-    json_t *k;
-    json_array_foreach(kinds, i, k)
-        for (const struct kind_fn *f = kind_fns; f->kind; f++)
-            if (strcmp(f->kind, json_string_value(k)) == 0)
-                test_call(p, f, &t);
+        rc = test_load(b, &t, &p, err);
+    if (rc == 0)
+        test_calls(b, p, &t);
     if (rc == 0 && t.first_rc) {
         fflush(stdout);
         rc = t.first_rc;
         err->code = rc;   /* reported already, line by line */
         err->reason[0] = '\0';
     }
-    json_decref(kinds);
     wh_plugin_free(p);
     free(t.info);
     free(data);
-    bundle_free(&b);
+    ix_bundle_free(b);
     return rc;
 }
 

@@ -427,7 +427,7 @@ char *ix_join(const char *a, const char *b, const char *c);
 #define IX_PLUGINS_LOCK   ".lock"
 #define IX_PLUGINS_ENV    "WHARF_PLUGINS_PATH"
 
-/* DIR/rel into out (PATH_MAX bytes). */
+/* DIR/rel into out (PATH_MAX bytes; "" when too long: WH_E_LIMIT). */
 int ix_plugins_path(const char *dir, const char *rel, char *out, wh_err *err);
 /* Read DIR/state.json into *out (none: an empty state); one that is not
  * "wharf-plugins/1" as written by ix_plugins_save is WH_E_FORMAT. */
@@ -450,6 +450,20 @@ json_t *ix_plugins_kinds(const json_t *caps);
  * VALUE of its type (WH_E_USAGE "config 'k' is an integer, not 'abc'"). */
 int ix_plugins_config_set(json_t *entry, const char *name, const char *kv,
                           wh_err *err);
+/* WH_E_FORMAT (naming label) when name is one the folder uses for itself
+ * ("logs", "state.json", "profile.json", in any case), else 0. */
+int ix_plugins_name_check(const char *name, const char *label, wh_err *err);
+/* "a string", "an integer", "a boolean", "an array", "a table" by v's
+ * JSON type ("a value" for the others). */
+const char *ix_plugins_type_name(const json_t *v);
+/* Told of a config value an update drops: its key, and the new version's
+ * default for it (NULL: it has no such setting). */
+typedef void ix_plugins_note(void *ctx, const char *key, const json_t *def);
+/* Give e, a new version's fresh entry, the switch, limits and config
+ * values of old, the entry it replaces; a value whose key e's defaults
+ * lack or give another type is dropped, and note (may be NULL) told. */
+void ix_plugins_keep(json_t *e, const json_t *old, ix_plugins_note *note,
+                     void *ctx);
 
 /* ---- plugin_log.c: the system-wide plugin settings, logs and profile -- */
 
@@ -521,6 +535,67 @@ int ix_plugset_judge(ix_plugset *ps, const char *path, int h, const char *signer
 /* Append this build's log lines to the folder's logs and replace its
  * profile.json, under the folder's lock (waiting for it). */
 int ix_plugset_save(ix_plugset *ps, wh_err *err);
+
+/* ---- plugin_bundle.c: a plugin bundle from a file, a site or Git ----- */
+
+typedef struct ix_bundle ix_bundle;
+
+/* The bundle an install operand names: git+URL[@REF] (site must then be
+ * NULL), NAME[@REQ] from the wharf site `site` (a folder or file://, its
+ * index verified with the public key file repo_key), else a BUNDLE.zip.
+ * *out (set even on failure; free with ix_bundle_free) holds it read as a
+ * bundle; its signatures are checked by ix_bundle_verify. */
+int ix_bundle_fetch(ix_bundle **out, const char *what, const char *site,
+                    const char *repo_key, wh_err *err);
+/* The bundle file path, the same way. */
+int ix_bundle_file(ix_bundle **out, const char *path, wh_err *err);
+/* The bundle plugin name's recorded "source" gives now (the same way);
+ * WH_E_NOTFOUND when it records none. */
+int ix_bundle_refetch(ix_bundle **out, const char *name, const json_t *source,
+                      const char *repo_key, wh_err *err);
+/* Every signature the source requires, by a key of keys_dir (its *.pub;
+ * NULL: none), unless allow_unsigned; the signer recorded is then the key
+ * id, or "" when allowed unsigned.  WH_E_VERIFY / WH_E_UNTRUSTED say
+ * which signature failed. */
+int ix_bundle_verify(ix_bundle *b, const char *keys_dir, int allow_unsigned,
+                     wh_err *err);
+/* The bundle as read (name, version, sha256, record), and how messages
+ * name it (its path, or the git+URL). */
+const wh_pkg *ix_bundle_pkg(const ix_bundle *b);
+const char *ix_bundle_label(const ix_bundle *b);
+/* The module's bytes into *wasm (malloc'd), and with dir (an existing
+ * folder; NULL: none) every file of the bundle written below it. */
+int ix_bundle_unpack(const ix_bundle *b, const char *dir, uint8_t **wasm,
+                     size_t *len, wh_err *err);
+/* A new state entry for b (plugins.c): disabled, its config defaults, its
+ * signer and source; NULL when out of memory. */
+json_t *ix_bundle_entry(const ix_bundle *b);
+void ix_bundle_free(ix_bundle *b);
+
+/* ---- plugin_install.c: install, update, remove, kill-safe ------------ */
+
+/* The caller holds the folder's lock and passes its loaded state. */
+typedef struct ix_install {
+    const char *dir;           /* the plugin folder */
+    const char *keys;          /* trusted publisher keys (update) */
+    int allow_unsigned;        /* update: only for a plugin installed so */
+    ix_plugins_note *note;     /* config values an update drops, or NULL */
+    void *ctx;                 /* note's */
+} ix_install;
+
+/* Install the verified bundle b, disabled: its name must be free and its
+ * module load as a plugin; then it is unpacked and state.json saved. */
+int ix_install_new(const char *dir, json_t *state, const ix_bundle *b,
+                   wh_err *err);
+/* Replace installed plugin name with b (fetched from its source), keeping
+ * its settings (ix_plugins_keep); b must be that plugin and is verified
+ * here.  *current is 1, and nothing changes, unless b's version is
+ * higher. */
+int ix_install_update(const ix_install *in, json_t *state, const char *name,
+                      ix_bundle *b, int *current, wh_err *err);
+/* Forget name in state.json, then remove its folder. */
+int ix_install_remove(const char *dir, json_t *state, const char *name,
+                      wh_err *err);
 
 /* cmd_plugin.c */
 int cmd_plugin(int argc, char **argv);

@@ -798,7 +798,7 @@ static int save_logs(ix_plugset *ps, wh_err *err)
         char msg[80];
         snprintf(msg, sizeof msg, "%zu more lines dropped", pl->dropped);
         if (pl->dropped)
-            json_array_append_new(pl->lines, json_pack("{sIsssssssss}",
+            json_array_append_new(pl->lines, json_pack("{sIssssssss}",
                 "time", (json_int_t)time(NULL), "level", "warn", "package", "-",
                 "call", "-", "message", msg));
         json_t *sorted = sorted_lines(pl->lines);

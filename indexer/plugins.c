@@ -5,20 +5,26 @@
  * A plugin folder DIR holds:
  *   state.json   canonical JSON {"format": "wharf-plugins/1", "plugins":
  *                {NAME: {"version", "kinds": [...], "enabled": bool,
- *                "config": {...}, "sha256"}}}; missing means none installed
- *                (+ "signer", "source", "limits", "wasm": the plugin
- *                spec of issue 11)
+ *                "config": {...}, "sha256", "signer": key id or "" (none:
+ *                ""), "source": where update looks, "limits": {...}
+ *                (optional), "wasm": the module's file in NAME/}}};
+ *                missing means none installed
  *   NAME/        the unpacked files of NAME's bundle
  *   logs/, profile.json   plugin_log.c's
  *   .lock        held by every command that changes the folder
- * state.json is the truth: it is written last when installing or
- * updating (after the folder NAME/ is in place) and first when removing,
- * always atomically.  A run killed anywhere leaves at worst an unlisted
+ * so no plugin may be called "logs", "state.json" or "profile.json"
+ * (ix_plugins_name_check).  state.json is the truth: it is written last
+ * when installing or updating (after the folder NAME/ is in place) and
+ * first when removing, always atomically (plugin_install.c gives the
+ * order of writes).  A run killed anywhere leaves at worst an unlisted
  * folder, which the next install of that name replaces, or an update's
  * folders moved aside, which the next holder of the lock puts right
- * (ix_plugins_lock, recover()) before doing anything else.  Config values keep the JSON type of
- * the plugin.toml default they replace, which is what a plugin was written
- * to read, so they are checked here once rather than by every plugin.
+ * (ix_plugins_lock, recover()) before doing anything else.
+ *
+ * Config values keep the JSON type of the plugin.toml default they
+ * replace, which is what a plugin was written to read, so they are
+ * checked here once rather than by every plugin; an update keeps the
+ * values its new defaults still have with the same type.
  *
  * Tests: tests/cli/t1200-wharf-index-plugin.sh,
  * t1201-wharf-index-plugin-kill.sh; tests/unit/plugin_log_test.c.
@@ -31,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,14 +51,28 @@
 /* DIR/rel into out (PATH_MAX). */
 int ix_plugins_path(const char *dir, const char *rel, char *out, wh_err *err)
 {
-    if (snprintf(out, PATH_MAX, "%s/%s", dir, rel) >= PATH_MAX)
-        return wh_fail(err, WH_E_LIMIT, dir, -1, "path too long");
-    return 0;
+    if (snprintf(out, PATH_MAX, "%s/%s", dir, rel) < PATH_MAX)
+        return 0;
+    out[0] = '\0';    /* never a cut path, which may name another file */
+    return wh_fail(err, WH_E_LIMIT, dir, -1, "path too long");
 }
 
 static json_t *empty_state(void)
 {
     return json_pack("{s:s, s:{}}", "format", IX_PLUGINS_FORMAT, "plugins");
+}
+
+/* An array of strings only. */
+static int strings(const json_t *a)
+{
+    size_t i;
+    json_t *v;
+    if (!json_is_array(a))
+        return 0;
+    json_array_foreach(a, i, v)
+        if (!json_is_string(v))
+            return 0;
+    return 1;
 }
 
 /* The state must be what this file writes: anything else is refused
@@ -70,7 +91,7 @@ static int check_state(const json_t *s, const char *path, wh_err *err)
     json_object_foreach(p, name, e) {
         if (!json_is_object(e) || !json_is_boolean(json_object_get(e, "enabled")) ||
             !json_is_string(json_object_get(e, "version")) ||
-            !json_is_array(json_object_get(e, "kinds")) ||
+            !strings(json_object_get(e, "kinds")) ||
             !json_is_object(json_object_get(e, "config")) ||
             wh_pkg_name_check(name, strlen(name), NULL))
             return wh_fail(err, WH_E_FORMAT, path, -1, "plugin '%s' is malformed", name);
@@ -116,8 +137,8 @@ int ix_plugins_save(const char *dir, const json_t *state, wh_err *err)
     return rc;
 }
 
-/* What a killed run left in DIR (cmd_plugin.c's head gives the order of
- * writes): a .replaced-NAME.SHA folder (an update that moved the old
+/* What a killed run left in DIR (plugin_install.c's head gives the order
+ * of writes): a .replaced-NAME.SHA folder (an update that moved the old
  * version aside) is dropped when the state names SHA (the update
  * committed) and put back as DIR/NAME otherwise; staging folders and
  * temporaries go.  The lock is held. */
@@ -220,7 +241,18 @@ json_t *ix_plugins_kinds(const json_t *caps)
     return a;
 }
 
-static const char *type_name(const json_t *v)
+int ix_plugins_name_check(const char *name, const char *label, wh_err *err)
+{
+    static const char *const own[] = { "logs", IX_PLUGINS_STATE, "profile.json" };
+    for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+        /* ignoring case: DIR may be on a file system that does */
+        if (strcasecmp(name, own[i]) == 0)
+            return wh_fail(err, WH_E_FORMAT, label, -1, "plugin name '%s' is "
+                           "reserved: the plugin folder uses it", name);
+    return 0;
+}
+
+const char *ix_plugins_type_name(const json_t *v)
 {
     switch (json_typeof(v)) {
     case JSON_STRING:  return "a string";
@@ -232,6 +264,12 @@ static const char *type_name(const json_t *v)
     }
 }
 
+/* The same JSON type, true and false being one. */
+static int same_type(const json_t *a, const json_t *b)
+{
+    return json_typeof(a) == json_typeof(b) || (json_is_boolean(a) && json_is_boolean(b));
+}
+
 /* text read as a value of def's type, or NULL.  Strings are taken as
  * they are (no quotes needed on a command line); other types as JSON. */
 static json_t *typed_value(const json_t *def, const char *text)
@@ -240,9 +278,7 @@ static json_t *typed_value(const json_t *def, const char *text)
         return json_string(text);
     json_error_t je;
     json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
-    int same = v && (json_typeof(v) == json_typeof(def) ||
-                     (json_is_boolean(v) && json_is_boolean(def)));
-    if (!same) {
+    if (v && !same_type(v, def)) {
         json_decref(v);
         return NULL;
     }
@@ -268,7 +304,24 @@ int ix_plugins_config_set(json_t *entry, const char *name, const char *kv,
     json_t *v = typed_value(def, eq + 1);
     if (!v)
         return wh_fail(err, WH_E_USAGE, NULL, -1, "config '%s' is %s, not '%s'",
-                       key, type_name(def), eq + 1);
+                       key, ix_plugins_type_name(def), eq + 1);
     return json_object_set_new(cfg, key, v) ? wh_fail(err, WH_E_NOMEM, NULL, -1, NULL) : 0;
 }
 
+
+void ix_plugins_keep(json_t *e, const json_t *old, ix_plugins_note *note, void *ctx)
+{
+    json_t *cfg = json_object_get(e, "config"), *lim = json_object_get(old, "limits");
+    const char *key;
+    json_t *v;
+    json_object_set(e, "enabled", json_object_get(old, "enabled"));
+    if (lim)
+        json_object_set(e, "limits", lim);
+    json_object_foreach(json_object_get(old, "config"), key, v) {
+        json_t *def = json_object_get(cfg, key);
+        if (def && same_type(def, v))
+            json_object_set(cfg, key, v);
+        else if (note)
+            note(ctx, key, def);
+    }
+}

@@ -23,6 +23,17 @@
  *   - Linear memory is reserved once (mmap PROT_NONE) up to the largest
  *     size it may reach (the type's max capped by max_memory) and made
  *     accessible as it grows: data never moves, only size changes.
+ *   - Spare mappings.  A host that makes a fresh instance per call (the
+ *     plugin runner does, thousands of times a build) would otherwise pay
+ *     an mmap, a munmap and a page fault per touched page every time:
+ *     most of the cost of a small call.  So a freed memory that used at
+ *     most 8 MiB is zeroed (memset of its used bytes; the rest was never
+ *     written) and kept as its thread's spare, and the next memory made
+ *     on that thread that fits in its reservation takes it, pages already
+ *     mapped.  Bytes past size may then be readable, which changes
+ *     nothing: every access is bounds-checked against size (exec.c), and
+ *     they are zero, as new pages must be.  One spare per thread
+ *     (pthread key), unmapped when the thread ends.
  *   - Tables hold cells (wr_func * or host pointers, 0 = null) and are
  *     reallocated on growth; exec.c reads t->elems afresh each time.
  *   - Segments are read again from the module's bytes (decode.c's
@@ -37,6 +48,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -83,13 +95,67 @@ static int nomem(wr_error *err)
 
 /* --- memories and tables ------------------------------------------------- */
 
+/* Spare mappings: one per thread (see the head comment). */
+#define SPARE_MAX_ZERO ((uint64_t)8 << 20)     /* bytes zeroed to keep one */
+
+static pthread_key_t  spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+static int            spare_ok;
+
+static void memory_unmap(wr_memory *mem)
+{
+    if (mem->data)
+        munmap(mem->data, mem->reserved ? mem->reserved : WR_PAGE_SIZE);
+    free(mem);
+}
+
+static void spare_init(void)
+{
+    spare_ok = pthread_key_create(&spare_key, (void (*)(void *))memory_unmap) == 0;
+}
+
+/* A freed memory whose used bytes are few enough to zero becomes its
+ * thread's spare (replacing the older one), else it is unmapped. */
 static void memory_free(wr_memory *mem)
 {
     if (!mem)
         return;
-    if (mem->data)
-        munmap(mem->data, mem->reserved ? mem->reserved : WR_PAGE_SIZE);
-    free(mem);
+    pthread_once(&spare_once, spare_init);
+    if (!spare_ok || !mem->data || !mem->reserved || mem->size > SPARE_MAX_ZERO) {
+        memory_unmap(mem);
+        return;
+    }
+    memset(mem->data, 0, (size_t)mem->size);   /* beyond size: never written */
+    wr_memory *old = pthread_getspecific(spare_key);
+    if (pthread_setspecific(spare_key, mem) != 0) {
+        memory_unmap(mem);
+        return;
+    }
+    if (old)
+        memory_unmap(old);
+}
+
+/* This thread's spare, when it reserves at least `reserve` bytes. */
+static wr_memory *spare_take(uint64_t reserve)
+{
+    pthread_once(&spare_once, spare_init);
+    wr_memory *mem = spare_ok ? pthread_getspecific(spare_key) : NULL;
+    if (!mem || mem->reserved < reserve)
+        return NULL;
+    pthread_setspecific(spare_key, NULL);
+    return mem;
+}
+
+/* Make [0, size) of mem readable and writable. */
+static int memory_open(wr_memory *mem, uint64_t size)
+{
+    if (size <= mem->accessible)
+        return 0;
+    if (mprotect(mem->data + mem->accessible, (size_t)(size - mem->accessible),
+                 PROT_READ | PROT_WRITE))
+        return -1;
+    mem->accessible = size;
+    return 0;
 }
 
 /* A memory of `pages` pages that may grow to max_pages: the whole range
@@ -97,25 +163,28 @@ static void memory_free(wr_memory *mem)
 static wr_memory *memory_alloc(uint64_t pages, uint64_t max_pages,
                                const wr_limits_range *type, wr_error *err)
 {
-    wr_memory *mem = calloc(1, sizeof *mem);
-    if (!mem)
-        return nomem(err), NULL;
+    uint64_t reserve = max_pages * WR_PAGE_SIZE;
+    wr_memory *mem = reserve ? spare_take(reserve) : NULL;
+    if (!mem) {
+        if (!(mem = calloc(1, sizeof *mem)))
+            return nomem(err), NULL;
+        mem->reserved = reserve;
+        size_t map = reserve ? (size_t)reserve : WR_PAGE_SIZE;
+        void *p = mmap(NULL, map, PROT_NONE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED) {
+            free(mem);
+            return nomem(err), NULL;
+        }
+        mem->data = p;
+    }
     mem->has_max = type->has_max;
     mem->type_max = type->max;
     mem->pages = pages;
     mem->max_pages = max_pages;
     mem->size = pages * WR_PAGE_SIZE;
-    mem->reserved = max_pages * WR_PAGE_SIZE;
-    size_t map = mem->reserved ? (size_t)mem->reserved : WR_PAGE_SIZE;
-    void *p = mmap(NULL, map, PROT_NONE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) {
-        free(mem);
-        return nomem(err), NULL;
-    }
-    mem->data = p;
-    if (mem->size && mprotect(p, (size_t)mem->size, PROT_READ | PROT_WRITE)) {
-        memory_free(mem);
+    if (memory_open(mem, mem->size)) {
+        memory_unmap(mem);
         return nomem(err), NULL;
     }
     return mem;
@@ -129,8 +198,7 @@ int64_t wr_memory_grow(wr_memory *mem, uint64_t delta)
     if (delta == 0)
         return (int64_t)old;
     uint64_t size = (old + delta) * WR_PAGE_SIZE;
-    if (mprotect(mem->data + mem->size, (size_t)(size - mem->size),
-                 PROT_READ | PROT_WRITE))
+    if (memory_open(mem, size))
         return -1;
     mem->pages = old + delta;
     mem->size = size;

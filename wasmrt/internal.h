@@ -259,6 +259,9 @@ typedef struct wr_memory {
     uint64_t pages, max_pages;   /* max_pages: the type's max, capped by
                                     the instance's max_memory */
     uint64_t reserved;           /* bytes reserved at data */
+    uint64_t accessible;         /* bytes readable and writable at data:
+                                    >= size when the mapping is a reused
+                                    one (instance.c, "Spare mappings") */
     bool     has_max;            /* the type's max, uncapped, for import */
     uint64_t type_max;           /* matching (instance.c) */
 } wr_memory;

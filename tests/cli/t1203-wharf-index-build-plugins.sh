@@ -213,6 +213,26 @@ check_rc 0
 check_that "no log below the level" test ! -s pl/logs/talk.log
 end
 
+begin "a build keeps at most 1000 lines of a plugin's log, and says how many it dropped"
+mkhook chatty '{"allowed":true,"warnings":[]}' '(local $i i32)
+    (loop $l
+      (call $log (i32.const 2) (i32.const 2048) (i32.const 17))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 600))))
+    (i64.const 30)'
+only chatty
+build
+check_rc 0
+run wc -l pl/logs/chatty.log
+check_out <<'EOF'
+1001 pl/logs/chatty.log
+EOF
+run jq -c 'select(.package == "-") | [.level, .call, .message]' pl/logs/chatty.log
+check_out <<'EOF'
+["warn","-","200 more lines dropped"]
+EOF
+end
+
 begin "WHARF_PLUGINS_ENABLED=0: no plugin runs, and the build says so"
 only nope
 WHARF_PLUGINS_ENABLED=0 build

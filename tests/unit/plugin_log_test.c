@@ -3,18 +3,21 @@
  * limits over them, and the log and profile writers: canonical lines,
  * appends, rotation to NAME.log.1 when the bound would be passed, a chunk
  * larger than the bound keeping its newest lines after a "dropped" note,
- * and profile.json's exact bytes.
+ * and profile.json's exact bytes.  Also plugins.c's names the folder
+ * keeps for itself, paths too long, the settings an update keeps, and a
+ * state refused for its kinds.
  *
- * indexer/ objects are not in the libraries unit tests link, so the two
- * files under test are compiled into this program (they have no main).
+ * indexer/ objects are in no library, so the Makefile links this program
+ * with the two it needs (plugin_log.o and plugins.o, whose
+ * ix_plugins_path it calls); only their public API is used here.
  */
 #include "tests/unit/wh_test.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "indexer/plugins.c"
-#include "indexer/plugin_log.c"
+#include "common/fs.h"
+#include "indexer/indexer.h"
 
 static char tmpdir[256];
 
@@ -247,6 +250,81 @@ static void test_profile_save(void **state)
     json_decref(p);
 }
 
+/* plugins.c: the names the folder keeps for itself, in any case. */
+static void test_reserved_names(void **state)
+{
+    (void)state;
+    wh_err err;
+    assert_int_equal(ix_plugins_name_check("logs", "b.zip", &err), WH_E_FORMAT);
+    assert_string_equal(err.path, "b.zip");
+    assert_string_equal(err.reason, "plugin name 'logs' is reserved: the plugin "
+                        "folder uses it");
+    assert_int_equal(ix_plugins_name_check("State.JSON", "b.zip", NULL), WH_E_FORMAT);
+    assert_int_equal(ix_plugins_name_check("profile.json", "b.zip", NULL), WH_E_FORMAT);
+    assert_int_equal(ix_plugins_name_check("logs2", "b.zip", NULL), 0);
+    assert_int_equal(ix_plugins_name_check("policy", "b.zip", NULL), 0);
+}
+
+/* A path too long is "", never a cut one naming another file. */
+static void test_path_too_long(void **state)
+{
+    (void)state;
+    char dir[PATH_MAX], out[PATH_MAX];
+    memset(dir, 'd', sizeof dir - 8);
+    dir[sizeof dir - 8] = '\0';
+    assert_int_equal(ix_plugins_path(dir, "ab", out, NULL), 0);
+    assert_int_equal(ix_plugins_path(dir, ".staging-policy", out, NULL), WH_E_LIMIT);
+    assert_string_equal(out, "");
+}
+
+static void note(void *ctx, const char *key, const json_t *def)
+{
+    char *seen = ctx;
+    size_t n = strlen(seen);
+    snprintf(seen + n, 200 - n, "%s:%s;", key, def ? ix_plugins_type_name(def) : "-");
+}
+
+/* An update keeps the switch, limits and the values still of their
+ * default's type; the others are noted. */
+static void test_keep(void **state)
+{
+    (void)state;
+    char seen[200] = "";
+    json_t *old = json_pack("{s:b, s:{s:i}, s:{s:i, s:s, s:b, s:b}}", "enabled", 1,
+                            "limits", "fuel", 10, "config", "max", 5, "pat", "x*",
+                            "gone", 1, "flag", 0);
+    json_t *e = json_pack("{s:b, s:{s:i, s:i, s:b}}", "enabled", 0, "config",
+                          "max", 1, "pat", 2, "flag", 1);
+    ix_plugins_keep(e, old, note, seen);
+    assert_true(json_is_true(json_object_get(e, "enabled")));
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(e, "limits"),
+                                                        "fuel")), 10);
+    json_t *cfg = json_object_get(e, "config");
+    assert_int_equal(json_integer_value(json_object_get(cfg, "max")), 5);
+    assert_int_equal(json_integer_value(json_object_get(cfg, "pat")), 2);
+    assert_true(json_is_false(json_object_get(cfg, "flag")));
+    assert_null(json_object_get(cfg, "gone"));
+    assert_string_equal(seen, "pat:an integer;gone:-;");   /* old's order */
+    json_decref(old);
+    json_decref(e);
+}
+
+/* A state whose kinds are not all strings is refused, not guessed at. */
+static void test_state_kinds(void **state)
+{
+    (void)state;
+    char path[512];
+    json_t *s = NULL;
+    wh_err err;
+    snprintf(path, sizeof path, "%s/state.json", tmpdir);
+    static const char bad[] = "{\"format\":\"wharf-plugins/1\",\"plugins\":{\"p\":"
+        "{\"config\":{},\"enabled\":false,\"kinds\":[1],\"version\":\"1.0.0\"}}}";
+    assert_int_equal(wh_file_write_atomic(path, bad, sizeof bad - 1, 0644, NULL), 0);
+    assert_int_equal(ix_plugins_load(tmpdir, &s, &err), WH_E_FORMAT);
+    assert_null(s);
+    assert_string_equal(err.reason, "plugin 'p' is malformed");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 WH_TEST_MAIN("plugin_log",
@@ -259,4 +337,8 @@ WH_TEST_MAIN("plugin_log",
     T(test_log_rotates),
     T(test_log_chunk_too_big),
     T(test_profile_save),
+    T(test_reserved_names),
+    T(test_path_too_long),
+    T(test_keep),
+    T(test_state_kinds),
 )
