@@ -20,7 +20,7 @@ DESTDIR   ?=
 SANITIZE  ?= 0
 
 PC_LIBS   := libarchive libcrypto jansson libsodium zlib
-PC_NET    := libcurl          # wharf only: http(s) sources
+PC_NET    := libcurl          # wharf-commands, wharf-index: http(s) sites
 PC_TEST   := cmocka
 
 # Run `make deps` on our own when a library is missing, or (for check and
@@ -67,6 +67,8 @@ installer_src:= $(filter-out installer/front.c installer/front_sha256.c,$(wildca
 # bin/wharf is a small front that runs `wharf run` itself and hands every
 # other command to libexec/wharf/wharf-commands (installer/front.c says
 # why): it links only what running needs, and no libcurl or libarchive.
+# (common/fetch.o, the libcurl client, is in libwhcommon.a, but a static
+# library gives a program only the objects it calls: none of the front's.)
 front_src    := installer/front.c installer/cmd_run.c installer/ferrite_host.c \
                 installer/grants.c installer/kvstore.c installer/state.c \
                 installer/home.c installer/spec.c installer/options.c \
@@ -126,7 +128,7 @@ $(LIB_WASMRT): $(call obj,$(wasmrt_src))
 
 $(O)/bin/wharf-index: $(call obj,$(indexer_src)) $(LIB_COMMON) $(LIB_WASMRT)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL) $(shell pkg-config --libs $(PC_NET))
 
 $(O)/bin/wharf: $(call obj,$(front_src)) $(LIB_COMMON) $(LIB_WASMRT)
 	@mkdir -p $(dir $@)

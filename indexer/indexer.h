@@ -541,8 +541,9 @@ int ix_plugset_save(ix_plugset *ps, wh_err *err);
 typedef struct ix_bundle ix_bundle;
 
 /* The bundle an install operand names: git+URL[@REF] (site must then be
- * NULL), NAME[@REQ] from the wharf site `site` (a folder or file://, its
- * index verified with the public key file repo_key), else a BUNDLE.zip.
+ * NULL), NAME[@REQ] from the wharf site `site` (a folder, file:// or
+ * http(s):// URL, its index verified with the public key file repo_key),
+ * else a BUNDLE.zip.
  * *out (set even on failure; free with ix_bundle_free) holds it read as a
  * bundle; its signatures are checked by ix_bundle_verify. */
 int ix_bundle_fetch(ix_bundle **out, const char *what, const char *site,

@@ -9,24 +9,34 @@
  * matching REQ is taken, its size and SHA-256 must be the signed record's,
  * and its publisher's .minisig beside it in the site must verify with a
  * key of -k DIR: the same publisher check as a file, so one rule says
- * which plugins run, wherever they come from) or a Git repository
- * (`git+URL[@REF]`: `git clone --depth 1` run without a shell, the root's
- * plugin.toml and NAME.wasm each signed by a -k key, zipped in memory as
- * `wharf pack --zip` would).  The source is recorded in the state entry,
- * so `update NAME` asks the same place again (ix_bundle_refetch).
+ * which plugins run, wherever they come from; SITE is a folder, a file://
+ * URL or an http(s):// URL, read over HTTP by common/fetch.c with the
+ * installer's limits: the index as `wharf update` reads it, the package
+ * cut at its signed size, its .minisig at a signature's) or a Git
+ * repository (`git+URL[@REF]`: `git clone --depth 1` run without a
+ * shell, the root's plugin.toml and NAME.wasm each signed by a -k key,
+ * zipped in memory as `wharf pack --zip` would).  The source is recorded
+ * in the state entry, so `update NAME` asks the same place again
+ * (ix_bundle_refetch).
  *
  * Two steps.  A fetch reads the bytes, checks them as a bundle
  * (wh_pkg_read_mem) and notes which signatures must hold, each over a
- * copy of what it signs; ix_bundle_verify checks them once the caller
- * knows it wants the bundle (an update first asks whether it is newer).
- * --allow-unsigned skips that check and records the signer as "".
+ * copy of what it signs (one from a server is fetched then, with what
+ * became of it: the text, none there, or the error); ix_bundle_verify
+ * checks them once the caller knows it wants the bundle (an update first
+ * asks whether it is newer).  --allow-unsigned skips that check and
+ * records the signer as "".  A signature file is present unless lstat
+ * says it does not exist: a symbolic link, even a dangling one, is not
+ * "no signature" but a signature that cannot be read (no link followed).
  *
  * Everything read is input from elsewhere: files are read with a size
  * cap, those found in a site or a clone without following links; a site
- * path is joined by wh_path_join (no "..", no absolute path); git gets
- * its URL and ref after "--" or as --branch's value and refuses either
- * when it starts with '-'.  A clone lives in a temporary folder of
- * $TMPDIR that goes with the bundle (ix_bundle_free).
+ * path is joined by wh_path_join (no "..", no absolute path), or into a
+ * URL by wh_url_join (escaped); git gets its URL and ref after "--" or as
+ * --branch's value and refuses either when it starts with '-', and runs
+ * with protocol.ext.allow=never (no "ext::" URL runs a command).  A clone
+ * lives in a temporary folder of $TMPDIR that goes with the bundle
+ * (ix_bundle_free).
  *
  * Tests: tests/cli/t1202-wharf-index-plugin-sources.sh,
  * t1200-wharf-index-plugin.sh.
@@ -39,12 +49,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fetch.h"
 #include "common/fs.h"
 #include "common/index.h"
+#include "common/keyring.h"
 #include "common/minisign.h"
 #include "common/pkg.h"
 #include "common/semver.h"
@@ -54,10 +67,15 @@
 
 /* One detached signature that must verify. */
 typedef struct sigcheck {
-    char     path[PATH_MAX];   /* the .minisig */
+    char     path[PATH_MAX];   /* the .minisig, or its URL */
     char     shown[PATH_MAX];  /* how messages name it */
     uint8_t *data;             /* what it signs (owned) */
     size_t   len;
+    int      fetched;          /* 1: from a server: text, or fetch_rc */
+    char    *text;             /* what it served (owned), NULL: none */
+    size_t   text_len;
+    int      fetch_rc;         /* its download's failure (not a 404) */
+    wh_err   fetch_err;
 } sigcheck;
 
 struct ix_bundle {
@@ -92,8 +110,10 @@ void ix_bundle_free(ix_bundle *b)
     free(b->data);
     if (b->has_pkg)
         wh_pkg_free(&b->pkg);
-    for (int i = 0; i < b->nsig; i++)
+    for (int i = 0; i < b->nsig; i++) {
         free(b->sig[i].data);
+        free(b->sig[i].text);
+    }
     json_decref(b->source);
     if (b->tmp[0])
         wh_fs_rmtree(b->tmp, NULL);
@@ -149,42 +169,63 @@ static int add_sig_beside(ix_bundle *b, const char *path, wh_err *err)
     return add_sig(b, sig, NULL, b->data, b->len, err);
 }
 
-/* One signature by a trusted key of t (loaded on first use into *t). */
-static int verify_one(const sigcheck *s, const char *label, const char *keys,
-                      ix_trust **t, char signer[WH_NKEY_LEN + 1], wh_err *err)
+/* s's signature into *sig: fetched (NULL text: the server had none), or
+ * read from s->path without following a link.  Only a file lstat cannot
+ * find is missing: a link, even a dangling one, fails as the read says. */
+static int sig_get(const sigcheck *s, const char *label, wh_minisign_sig *sig,
+                   wh_err *err)
 {
-    ix_signer who;
-    int rc = 0;
-    if (access(s->path, F_OK) != 0)
-        rc = wh_fail(err, WH_E_VERIFY, label, -1, "no signature %s "
-                     "(use --allow-unsigned to install it anyway)", s->shown);
-    if (rc == 0 && !*t)
-        rc = ix_trust_load(t, keys, NULL, err);
+    struct stat st;
+    if (s->fetched && s->fetch_rc) {
+        if (err)
+            *err = s->fetch_err;
+        return s->fetch_rc;
+    }
+    if (s->fetched ? !s->text : lstat(s->path, &st) != 0 && errno == ENOENT)
+        return wh_fail(err, WH_E_VERIFY, label, -1, "no signature %s "
+                       "(use --allow-unsigned to install it anyway)", s->shown);
+    if (s->fetched)
+        return wh_minisign_sig_parse(sig, s->text, s->text_len, s->path, err);
+    return wh_minisign_sig_load_flags(sig, s->path, WH_MINISIGN_NOFOLLOW, err);
+}
+
+/* One signature by a key of kr; its key id into signer. */
+static int verify_one(const sigcheck *s, const char *label, const wh_keyring *kr,
+                      char signer[WH_NKEY_LEN + 1], wh_err *err)
+{
+    wh_minisign_sig sig;
+    const wh_minisign_pubkey *pk = NULL;
+    char id[17];
+    int rc = sig_get(s, label, &sig, err);
+    if (rc == 0) {
+        wh_minisign_keyid_hex(sig.key_id, id);
+        if (!(pk = wh_keyring_find(kr, sig.key_id, NULL)))
+            rc = wh_fail(err, WH_E_UNTRUSTED, s->path, -1, "signed by key %s, "
+                         "which is not among the trusted keys", id);
+    }
     if (rc == 0)
-        rc = ix_trust_minisig(*t, s->path, s->data, s->len, &who, err);
-    if (rc == 0 && who.status != IX_VERIFIED)
-        rc = wh_fail(err, WH_E_UNTRUSTED, s->path, -1, "signed by key %s, "
-                     "which is not among the trusted keys", who.key_id);
+        rc = wh_minisign_verify_buffer(&sig, pk, s->data, s->len, s->path, 0, err);
     if (rc && err && strcmp(err->path, s->path) == 0)
-        snprintf(err->path, sizeof err->path, "%s", s->shown);
+        snprintf(err->path, sizeof err->path, "%.*s", (int)sizeof err->path - 1,
+                 s->shown);
     if (rc == 0)
-        snprintf(signer, WH_NKEY_LEN + 1, "%s", who.key_id);
+        snprintf(signer, WH_NKEY_LEN + 1, "%s", id);
     return rc;
 }
 
 int ix_bundle_verify(ix_bundle *b, const char *keys, int allow_unsigned,
                      wh_err *err)
 {
-    ix_trust *t = NULL;
-    int rc = 0;
+    wh_keyring kr = { 0 };
     b->signer[0] = '\0';
     if (allow_unsigned)
         return 0;
+    int rc = keys ? wh_keyring_load_dir(&kr, keys, err) : 0;
     for (int i = 0; rc == 0 && i < b->nsig; i++)
-        rc = verify_one(&b->sig[i], b->label, keys, &t, b->signer, err);
+        rc = verify_one(&b->sig[i], b->label, &kr, b->signer, err);
     if (rc)
         b->signer[0] = '\0';
-    ix_trust_free(t);
+    wh_keyring_free(&kr);
     return rc;
 }
 
@@ -211,16 +252,26 @@ static int fetch_file(const char *path, ix_bundle *b, wh_err *err)
 
 /* --- a wharf site ------------------------------------------------------- */
 
-/* SITE as a folder: "file://" stripped; http(s) is refused (wharf-index
- * links no HTTP client: mirror the site first). */
-static int site_folder(const char *loc, const char **folder, wh_err *err)
+/* Where a site is: a folder, or a URL read over HTTP(S). */
+typedef struct site_loc {
+    const char *loc;          /* as given: the recorded source */
+    const char *folder;       /* "file://" stripped; NULL over HTTP(S) */
+} site_loc;
+
+/* How messages name the site: its folder, else its URL. */
+static const char *site_where(const site_loc *st)
 {
+    return st->folder ? st->folder : st->loc;
+}
+
+static int site_open(const char *loc, site_loc *st, wh_err *err)
+{
+    st->loc = loc;
+    st->folder = NULL;
     if (strncmp(loc, "http://", 7) == 0 || strncmp(loc, "https://", 8) == 0)
-        return wh_fail(err, WH_E_USAGE, NULL, -1, "'%s': wharf-index plugin reads "
-                       "sites from a folder or file:// only (copy it with wharf "
-                       "mirror first)", loc);
-    *folder = strncmp(loc, "file://", 7) == 0 ? loc + 7 : loc;
-    if (!**folder)
+        return 0;
+    st->folder = strncmp(loc, "file://", 7) == 0 ? loc + 7 : loc;
+    if (!*st->folder)
         return wh_fail(err, WH_E_USAGE, NULL, -1, "'%s' names no folder", loc);
     return 0;
 }
@@ -269,7 +320,7 @@ static const wh_index_pkg *site_pick(const wh_index_pkg *v, size_t n,
     return best;
 }
 
-/* The chosen record's file, checked against it, and its .minisig. */
+/* The chosen record's file in a folder, checked against it; its .minisig. */
 static int site_read(const char *folder, const wh_index_pkg *p, ix_bundle *b,
                      wh_err *err)
 {
@@ -288,28 +339,74 @@ static int site_read(const char *folder, const wh_index_pkg *p, ix_bundle *b,
     return rc;
 }
 
+/* The check of URL.minisig over the whole bundle, downloaded now (at most
+ * a signature's size): a 404 notes it missing, another failure is kept
+ * for ix_bundle_verify, so --allow-unsigned needs neither. */
+static int sig_fetch(ix_bundle *b, const char *url, wh_err *err)
+{
+    int rc = add_sig_beside(b, url, err);
+    if (rc)
+        return rc;
+    sigcheck *s = &b->sig[b->nsig - 1];
+    s->fetched = 1;
+    s->fetch_rc = wh_fetch(s->path, WH_MINISIGN_SIG_TEXT_MAX, 0, &s->text,
+                           &s->text_len, &s->fetch_err);
+    if (s->fetch_rc == WH_E_NOTFOUND)
+        s->fetch_rc = 0;
+    return 0;
+}
+
+/* The chosen record's file downloaded from a site URL, cut at its signed
+ * size (a server that sends more is not serving what the index signs:
+ * WH_E_VERIFY, as `wharf install` says), checked against it; its .minisig. */
+static int site_get(const char *loc, const wh_index_pkg *p, ix_bundle *b,
+                    wh_err *err)
+{
+    char url[PATH_MAX], *data = NULL;
+    size_t max = p->size < WH_PKG_MAX_SIZE ? (size_t)p->size : WH_PKG_MAX_SIZE;
+    int rc = wh_url_join(url, sizeof url, loc, p->path, err);
+    if (rc)
+        return rc;
+    snprintf(b->label, sizeof b->label, "%s", url);
+    rc = wh_fetch(url, max, 0, &data, &b->len, err);
+    b->data = (uint8_t *)data;
+    if (rc == WH_E_LIMIT) {
+        rc = WH_E_VERIFY;
+        if (err)
+            err->code = rc;
+    }
+    if (rc == 0)
+        rc = wh_index_pkg_check_mem(p, b->data, b->len, url, err);
+    return rc ? rc : sig_fetch(b, url, err);
+}
+
 /* The site's verified, unexpired index. */
-static int site_index(const char *repo_key, const char *folder, wh_index *ix,
+static int site_index(const char *repo_key, const site_loc *st, wh_index *ix,
                       wh_err *err)
 {
+    char sig_url[PATH_MAX + 32];
     wh_minisign_pubkey pk;
+    wh_minisign_sig sig;
     if (!repo_key)
         return wh_fail(err, WH_E_USAGE, NULL, -1, "a site needs its repository "
                        "key: --repo-key FILE.pub");
     int rc = wh_minisign_pubkey_load(&pk, repo_key, err);
     if (rc == 0)
-        rc = wh_index_load(ix, folder, &pk, err);
+        rc = st->folder ? wh_index_load(ix, st->folder, &pk, err)
+                        : wh_fetch_index(st->loc, 0, NULL, NULL, ix, &sig, &pk,
+                                         sig_url, sizeof sig_url, err);
     if (rc == 0 && ix->head.expires < (int64_t)time(NULL)) {
         char date[32];
         wh_cli_date(ix->head.expires, date);
-        rc = wh_fail(err, WH_E_EXPIRED, folder, -1, "the index expired on %s", date);
+        rc = wh_fail(err, WH_E_EXPIRED, site_where(st), -1, "the index expired "
+                     "on %s", date);
         wh_index_free(ix);
     }
     return rc;
 }
 
-/* The bundle name[@req] of the loaded index ix, read from folder. */
-static int site_take(const wh_index *ix, const char *folder, const char *name,
+/* The bundle name[@req] of the loaded index ix, read from site st. */
+static int site_take(const wh_index *ix, const site_loc *st, const char *name,
                      const wh_semver_req *req, const char *req_text,
                      ix_bundle *b, wh_err *err)
 {
@@ -318,10 +415,11 @@ static int site_take(const wh_index *ix, const char *folder, const char *name,
     int rc = wh_index_packages(ix, &v, &n, err);
     const wh_index_pkg *p = rc ? NULL : site_pick(v, n, name, req);
     if (rc == 0 && !p)
-        rc = wh_fail(err, WH_E_NOTFOUND, folder, -1, "no plugin bundle %s%s%s",
-                     name, *req_text ? " matching " : "", req_text);
+        rc = wh_fail(err, WH_E_NOTFOUND, site_where(st), -1, "no plugin bundle "
+                     "%s%s%s", name, *req_text ? " matching " : "", req_text);
     if (rc == 0)
-        rc = site_read(folder, p, b, err);
+        rc = st->folder ? site_read(st->folder, p, b, err)
+                        : site_get(st->loc, p, b, err);
     free(v);
     return rc;
 }
@@ -330,21 +428,22 @@ static int fetch_site(const char *repo_key, const char *loc, const char *request
                       ix_bundle *b, wh_err *err)
 {
     char name[65], abs[PATH_MAX];
-    const char *folder = NULL, *req_text = "";
+    const char *req_text = "";
     wh_semver_req *req = NULL;
     wh_index ix;
-    int rc = site_folder(loc, &folder, err);
+    site_loc st;
+    int rc = site_open(loc, &st, err);
     if (rc == 0)
         rc = parse_request(request, name, &req, &req_text, err);
     if (rc == 0)
-        rc = site_index(repo_key, folder, &ix, err);
+        rc = site_index(repo_key, &st, &ix, err);
     if (rc) {
         wh_semver_req_free(req);
         return rc;
     }
-    rc = site_take(&ix, folder, name, req, req_text, b, err);
+    rc = site_take(&ix, &st, name, req, req_text, b, err);
     /* A folder is recorded absolute, so update works from anywhere. */
-    const char *where = folder == loc && realpath(folder, abs) ? abs : loc;
+    const char *where = st.folder == loc && realpath(loc, abs) ? abs : loc;
     if (rc == 0 && !(b->source = json_pack("{s:s, s:s, s:s}", "type", "site",
                                            "location", where, "request", req_text)))
         rc = nomem(err);
@@ -387,10 +486,12 @@ static int git_run(const char *const *argv, const char *url, int *st, wh_err *er
 /* git clone --quiet --depth 1 [--branch REF] -- URL TMP. */
 static int git_clone(const char *url, const char *ref, const char *tmp, wh_err *err)
 {
-    const char *argv[16];
+    const char *argv[20];
     int n = 0, st = 0;
-    /* --no-local: a path is cloned like a URL, so --depth holds too */
+    /* --no-local: a path is cloned like a URL, so --depth holds too;
+     * protocol.ext.allow=never: an "ext::CMD" URL would run CMD */
     argv[n++] = "git"; argv[n++] = "-c"; argv[n++] = "advice.detachedHead=false";
+    argv[n++] = "-c"; argv[n++] = "protocol.ext.allow=never";
     argv[n++] = "clone"; argv[n++] = "--quiet"; argv[n++] = "--no-local";
     argv[n++] = "--depth"; argv[n++] = "1";
     if (*ref) {

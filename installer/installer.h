@@ -5,7 +5,7 @@
  *               lives in it, its lock, the trusted keys and the sources
  *   repo.c      a source's index: fetched from a location, verified,
  *               checked against rollback and freeze, kept as a copy
- *   fetch.c     HTTP(S) downloads with libcurl: capped, timed out
+ *               (over HTTP(S) through common/fetch.c: capped, timed out)
  *   catalog.c   the sources' modules, read through each copy's table
  *   spec.c      what the user names: NAME, NAME@REQ, a package file
  *   pkgcache.c  a package's bytes: the cache, else the first good mirror
@@ -207,17 +207,6 @@ typedef struct ins_fetch_opts {
     int     allow_expired;
     int     timeout;          /* seconds below 1 KiB/s that end a download */
 } ins_fetch_opts;
-
-/* The most an index's signature file may be, in bytes. */
-#define WH_INDEX_SIG_MAX 4096
-
-/* ---- fetch.c --------------------------------------------------------- */
-
-/* GET url into a malloc'd, NUL-terminated *data of *len bytes, at most max
- * bytes (WH_E_LIMIT past it), giving up when slower than 1 KiB/s for
- * timeout seconds.  404/410 are WH_E_NOTFOUND; other failures WH_E_IO. */
-int ins_fetch(const char *url, size_t max, int timeout, char **data, size_t *len,
-              wh_err *err);
 
 /* seen.json's serials: {"KEYID": serial} (a new reference; empty when
  * there is none). */

@@ -31,29 +31,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/fetch.h"
 #include "common/fs.h"
 #include "common/hex.h"
 #include "common/pkg.h"
 
 #define SIG_SUFFIX ".minisig"
-
-
-
-/* loc + "/" + rel into out, rel's bytes other than A-Za-z0-9 -._~/@+
- * %XX-escaped (the index's paths need none; a hostile one gets no
- * chance to add a query or a fragment). */
-static int url_join(char *out, size_t n, const char *loc, const char *rel,
-                    wh_err *err)
-{
-    static const char ok[] = "-._~/@+";
-    size_t o = (size_t)snprintf(out, n, "%s/", loc);
-    for (const unsigned char *p = (const unsigned char *)rel; *p && o + 4 < n; p++)
-        o += (size_t)((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                      (*p >= '0' && *p <= '9') || strchr(ok, *p)
-                      ? snprintf(out + o, n - o, "%c", *p)
-                      : snprintf(out + o, n - o, "%%%02X", *p));
-    return o + 4 >= n ? wh_fail(err, WH_E_LIMIT, loc, -1, "url too long") : 0;
-}
 
 /* --- failures ----------------------------------------------------------- */
 
@@ -200,9 +183,9 @@ static int get_file(const char *loc, const char *rel, size_t max, int timeout,
 {
     char dir[PATH_MAX];
     if (ins_location_is_http(loc)) {
-        int rc = url_join(where, n, loc, rel, err);
-        return rc ? rc : ins_fetch_progress(where, max, timeout, label, data,
-                                            len, err);
+        int rc = wh_url_join(where, n, loc, rel, err);
+        return rc ? rc : wh_fetch_progress(where, max, timeout, label, data,
+                                           len, err);
     }
     if (ins_location_dir(loc, dir, sizeof dir, NULL) == 0)
         snprintf(where, n, "%s/%s", dir, rel);

@@ -1,6 +1,6 @@
 /* pkgcache.h - one package's bytes, from the install root's cache or from
  * the first of a source's locations that serves a good copy (prefix
- * ins_pkg); and fetch.c's download with a progress line.
+ * ins_pkg), downloaded with a progress line (common/fetch.h).
  *
  * "Good" means what the signed index says (wh_index_pkg_check_mem): the
  * size, then the SHA-256.  The cache, ROOT/cache/HEX (HEX the package's
@@ -53,7 +53,7 @@ typedef struct ins_pkg_got {
  * locations (a JSON array of location strings, as sources.json keeps
  * them) in order: a folder or file:// URL is read at LOCATION/p->path
  * (no link followed, never blocking, capped at the signed size), an
- * http(s):// URL downloaded (ins_fetch_progress, capped at the signed
+ * http(s):// URL downloaded (wh_fetch_progress, capped at the signed
  * size; skipped with o->offline).  With o->with_sig and p->has_sig, the
  * package's .minisig comes from the same place and must name the
  * record's signer key.  A good copy is stored in ROOT/cache
@@ -74,11 +74,5 @@ void ins_pkg_got_free(ins_pkg_got *g);
  * are any: the one line to print for a failed ins_pkg_get.  Returns buf. */
 char *ins_pkg_failure(const wh_err *err, const ins_pkg_got *g, char *buf,
                       size_t n);
-
-/* fetch.c: ins_fetch, drawing a progress line labelled label on stderr
- * while it runs when label is not NULL and stderr is a terminal. */
-int ins_fetch_progress(const char *url, size_t max, int timeout,
-                       const char *label, char **data, size_t *len,
-                       wh_err *err);
 
 #endif

@@ -11,9 +11,10 @@
  * (seen.json); an index with a lower one is refused.  FREEZE: an expired
  * index is refused unless allowed, which the caller warns about.
  *
- * A location is a folder, a file:// URL or an http(s):// URL (fetch.c,
- * with its caps and timeouts); over HTTP the same files are read in the
- * same order as from a folder.
+ * A location is a folder, a file:// URL or an http(s):// URL
+ * (common/fetch.c, with its caps and timeouts): wh_fetch_index reads the
+ * same files in the same order as wh_index_load reads a folder, asking
+ * signing_key here which key must have signed.
  *
  * ROTATION.  An index signed by a key this source does not trust (not its
  * pinned key; without a pin, no trusted key) is not refused at once: the
@@ -61,6 +62,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fetch.h"
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/rotation.h"
@@ -218,7 +220,7 @@ static int stmt_get(void *ctx, const char *rel, size_t max, char **data,
     if (snprintf(where, wn, "%s/%s", c->http ? c->loc : c->dir, rel) >= (int)wn)
         return wh_fail(err, WH_E_LIMIT, c->loc, -1, "location too long");
     if (c->http)
-        return ins_fetch(where, max, c->timeout, data, len, err);
+        return wh_fetch(where, max, c->timeout, data, len, err);
     return wh_file_read_stat(where, max, WH_READ_NOFOLLOW, data, len, NULL, err);
 }
 
@@ -264,36 +266,29 @@ static int signing_key(const repo_ctx *c, const wh_minisign_sig *sig,
 
 /* --- one location ------------------------------------------------------------ */
 
-/* A site over HTTP(S), the way wh_index_load reads a folder: the
- * signature, the key, then the index it names by hash (index.json for a
- * site from before by-hash), verified with wh_index_verify. */
-static int fetch_http(const repo_ctx *c, const ins_fetch_opts *fo, wh_index *ix,
-                      wh_minisign_sig *sig, wh_minisign_pubkey *pk,
-                      wh_rotation_chain *rot, char *sig_url, size_t n,
-                      wh_err *err)
+/* wh_fetch_key_fn: signing_key for a site over HTTP(S). */
+typedef struct http_key {
+    const repo_ctx    *c;
+    wh_rotation_chain *rot;
+} http_key;
+
+static int http_signing_key(void *ctx, const wh_minisign_sig *sig,
+                            const char *sig_url, wh_minisign_pubkey *pk,
+                            wh_err *err)
 {
-    char url[PATH_MAX + 200], rel[128], *text = NULL;
-    size_t len;
-    wh_index_head head;
-    snprintf(sig_url, n, "%s/" WH_INDEX_SIG, c->loc);
-    int rc = ins_fetch(sig_url, WH_INDEX_SIG_MAX, fo->timeout, &text, &len, err);
-    if (rc == 0)
-        rc = wh_minisign_sig_parse(sig, text, len, sig_url, err);
-    free(text);
-    if (rc == 0)
-        rc = signing_key(c, sig, sig_url, pk, rot, err);
-    if (rc == 0)
-        rc = wh_index_head_check(sig, pk, sig_url, &head, err);
-    if (rc)
-        return rc;
-    wh_index_byhash(rel, sizeof rel, head.sha256, "");
-    snprintf(url, sizeof url, "%s/%s", c->loc, rel);
-    rc = ins_fetch(url, WH_INDEX_MAX, fo->timeout, &text, &len, err);
-    if (rc == WH_E_NOTFOUND) {
-        snprintf(url, sizeof url, "%s/" WH_INDEX_JSON, c->loc);
-        rc = ins_fetch(url, WH_INDEX_MAX, fo->timeout, &text, &len, err);
-    }
-    return rc ? rc : wh_index_verify(ix, sig, pk, text, len, url, sig_url, err);
+    const http_key *k = ctx;
+    return signing_key(k->c, sig, sig_url, pk, k->rot, err);
+}
+
+/* A site over HTTP(S), the way wh_index_load reads a folder
+ * (wh_fetch_index), its key chosen as for a folder. */
+static int fetch_http(const repo_ctx *c, wh_index *ix, wh_minisign_sig *sig,
+                      wh_minisign_pubkey *pk, wh_rotation_chain *rot,
+                      char *sig_url, size_t n, wh_err *err)
+{
+    http_key k = { c, rot };
+    return wh_fetch_index(c->loc, c->timeout, http_signing_key, &k, ix, sig, pk,
+                          sig_url, n, err);
 }
 
 /* A site in a folder (or file:// URL), through wh_index_load. */
@@ -336,7 +331,7 @@ int ins_repo_fetch(const char *loc, json_t *src, const wh_keyring *kr,
         rot->n = 0;
     int rc = c.http ? 0 : ins_location_dir(loc, c.dir, sizeof c.dir, err);
     if (rc == 0)
-        rc = c.http ? fetch_http(&c, fo, ix, sig, &pk, rot, sig_path, sizeof sig_path, err)
+        rc = c.http ? fetch_http(&c, ix, sig, &pk, rot, sig_path, sizeof sig_path, err)
                     : fetch_dir(&c, ix, sig, &pk, rot, sig_path, sizeof sig_path, err);
     if (rc)
         return rc;

@@ -2,8 +2,10 @@
 # t1200-wharf-index-plugin.sh - wharf-index plugin: the plugin folder
 # (--plugins DIR or WHARF_PLUGINS_PATH, neither a usage error); install of
 # each example bundle (signed by a trusted key, or --allow-unsigned;
-# unsigned, untrusted or tampered refused; a module importing anything but
-# wharf.* refused, naming the import); list and --json; enable/disable;
+# unsigned, untrusted or tampered refused; a signature that is a link,
+# even a dangling one, not followed; a module importing anything but
+# wharf.* refused, naming the import; the names logs, state.json and
+# profile.json refused in any case); list and --json; enable/disable;
 # config with good values, a value of the wrong type and an unknown key
 # (nothing kept); remove; the exact canonical state.json with signer,
 # source and module; limits; update from the recorded file (settings kept,
@@ -200,6 +202,23 @@ check_rc 4
 check_that "not installed" test ! -e pl/conan
 end
 
+begin "a signature that is a symbolic link is not followed, dangling or not (exit 3)"
+cp policy-0.1.0.zip l.zip
+ln -s nowhere l.zip.minisig
+run wharf-index plugin -p pl -k keys install l.zip
+check_rc 3
+check_err <<'EOF'
+wharf-index plugin: l.zip.minisig: symbolic link not followed
+EOF
+rm l.zip.minisig && ln -s policy-0.1.0.zip.minisig l.zip.minisig
+run wharf-index plugin -p pl3 -k keys install l.zip
+check_rc 3
+check_err <<'EOF'
+wharf-index plugin: l.zip.minisig: symbolic link not followed
+EOF
+check_that "not installed" test ! -e pl3/state.json
+end
+
 begin "a module importing env.f is refused at install, naming the import (exit 3)"
 # (type () -> ()) (import "env" "f" (func (type 0)))
 printf '\000asm\001\000\000\000\001\004\001\140\000\000\002\011\001\003env\001f\000\000' >bad.wasm
@@ -229,6 +248,20 @@ check_rc 3
 check_err <<'EOF'
 wharf-index plugin: run.wasm: offset 0x0: not a .ferrpkg, PAR or plugin bundle (starts with 00 61 73 6d)
 EOF
+end
+
+begin "a plugin named logs, state.json or profile.json, in any case, is refused (exit 3)"
+for n in logs LOGS State.json profile.json; do
+    sed -e "s/^name = \"policy\"/name = \"$n\"/" "$EX/policy/plugin.toml" >r.toml
+    wharf pack --zip --manifest r.toml "$WHARF_BUILD/examples/plugins/policy.wasm" -o . >/dev/null
+    run wharf-index plugin -p pl install --allow-unsigned $n-0.1.0.zip
+    check_rc 3
+    check_err <<EOF
+wharf-index plugin: $n-0.1.0.zip: plugin name '$n' is reserved: the plugin folder uses it
+EOF
+done
+check_that "nothing installed" test ! -e pl/LOGS -a ! -e pl/State.json -a ! -e pl/profile.json
+check_that "not in the state" test -z "$(grep -i -e '"logs"' -e '"state.json"' -e '"profile.json"' pl/state.json)"
 end
 
 # --- limits -----------------------------------------------------------------

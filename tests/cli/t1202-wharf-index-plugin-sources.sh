@@ -3,12 +3,17 @@
 # wharf site (NAME[@REQ] --from SITE --repo-key KEY: the highest matching
 # bundle, yanked ones only when pinned, the publisher's .minisig beside
 # it verified with -k, size and SHA-256 against the signed record; a
-# wrong repository key, a tampered package, an unknown name or an http
-# site refused) and from a Git repository (git+URL[@REF]: plugin.toml and
-# NAME.wasm at its root, each signed, zipped into the very bundle `wharf
-# pack --zip` makes; missing files and signatures, untrusted keys,
-# options smuggled as URLs refused), and `update` from both.
-EX=$(cd "$(dirname "$0")/../.." && pwd)/examples/plugins
+# wrong repository key, a tampered package or an unknown name refused),
+# the same over HTTP from tests/tools/badserve.mjs on 127.0.0.1 (the URL
+# recorded and updated from; a tampered package, one longer than its
+# record, a missing .minisig, a missing site, another key's index and
+# endless data refused) and from a Git repository (git+URL[@REF]:
+# plugin.toml and NAME.wasm at its root, each signed, zipped into the
+# very bundle `wharf pack --zip` makes; missing files and signatures,
+# untrusted keys, options smuggled as URLs, ext:: URLs refused), and
+# `update` from all three.
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+EX=$TOP/examples/plugins
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
 TP=$(pwd -P)
@@ -108,7 +113,7 @@ wharf-index plugin: site/packages/policy@0.2.0.zip.minisig: signed by key $kid, 
 EOF
 end
 
-begin "another repository key, a tampered package, an http site: refused"
+begin "another repository key, a tampered package: refused"
 run wharf-index plugin -p pl3 -k keys install policy --from site --repo-key other.pub
 check_rc 4
 check_err_has "site/index.json.minisig"
@@ -117,11 +122,6 @@ printf 'x' >>site2/packages/policy@0.2.0.zip
 run wharf-index plugin -p pl3 -k keys install policy --from site2 --repo-key repo.pub
 check_rc 4
 check_err_has "site2/packages/policy@0.2.0.zip"
-run wharf-index plugin -p pl3 -k keys install policy --from http://127.0.0.1:9/site --repo-key repo.pub
-check_rc 2
-check_err <<'EOF'
-wharf-index plugin: 'http://127.0.0.1:9/site': wharf-index plugin reads sites from a folder or file:// only (copy it with wharf mirror first)
-EOF
 check_that "nothing installed" test ! -e pl3/state.json
 end
 
@@ -159,6 +159,119 @@ check_rc 0
 check_out <<'EOF'
 policy 0.1.0 is up to date
 EOF
+end
+
+# --- a wharf site over HTTP ---------------------------------------------------------
+
+begin "node is installed"
+command -v node >/dev/null 2>&1 || fail "node is missing; run 'make deps'"
+end
+
+# www/up: policy 0.1.0 alone (0.3.0 comes for update); www/site: the site
+# above; www/bad: its policy 0.3.0 with a byte changed; www/big: with two
+# bytes more; www/other: the site signed by another repository key.
+mkdir www pk1
+cp pk/policy-0.1.0.zip pk/policy-0.1.0.zip.minisig pk1/
+wharf-index build pk1 -o www/up -s repo.key -q --no-catalogue
+cp -R site www/site
+cp -R site www/bad
+python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[len(b) // 2] ^= 0xff; open(sys.argv[1], "wb").write(b)' www/bad/packages/policy@0.3.0.zip
+cp -R site www/big
+printf 'xx' >>www/big/packages/policy@0.3.0.zip
+wharf-index build pk -o www/other -s other.key -q --no-catalogue
+h3=$(sha256sum pk/policy-0.3.0.zip | cut -d' ' -f1)
+hb=$(sha256sum www/bad/packages/policy@0.3.0.zip | cut -d' ' -f1)
+size3=$(wc -c <pk/policy-0.3.0.zip)
+rid=$(sed -n 's/^untrusted comment: minisign public key //p' repo.pub)
+xid=$(sed -n 's/^untrusted comment: minisign public key //p' other.pub)
+node "$TOP/tests/tools/badserve.mjs" www >port 2>server.err &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$T"' EXIT
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s port ] && break; sleep 0.2; done
+url="http://127.0.0.1:$(cat port)"
+
+begin "--from http://...: installed with the same checks, the URL recorded"
+run wharf-index plugin -p ph -k keys install policy --from "$url/ok/site" --repo-key repo.pub
+check_rc 0
+check_out <<'EOF'
+installed policy 0.3.0 (disabled)
+EOF
+check_empty_err
+check_that "state" grep -qF "\"sha256\":\"$h3\",\"signer\":\"$kid\",\"source\":{\"location\":\"$url/ok/site\",\"request\":\"\",\"type\":\"site\"},\"version\":\"0.3.0\"" ph/state.json
+check_that "files" cmp -s ph/policy/policy.wasm "$WHARF_BUILD/examples/plugins/policy.wasm"
+end
+
+begin "update from the recorded URL: the new highest"
+run wharf-index plugin -p ph2 -k keys install policy --from "$url/ok/up" --repo-key repo.pub
+check_out <<'EOF'
+installed policy 0.1.0 (disabled)
+EOF
+run wharf-index plugin -p ph2 -k keys update policy --repo-key repo.pub
+check_out <<'EOF'
+policy 0.1.0 is up to date
+EOF
+cp pk/policy-0.3.0.zip pk/policy-0.3.0.zip.minisig pk1/
+wharf-index build pk1 -o www/up -s repo.key -q --no-catalogue
+run wharf-index plugin -p ph2 -k keys update policy --repo-key repo.pub
+check_rc 0
+check_out <<'EOF'
+updated policy 0.1.0 -> 0.3.0
+EOF
+check_empty_err
+check_that "new files" grep -q '^version = "0.3.0"' ph2/policy/plugin.toml
+check_that "source kept" grep -qF "\"source\":{\"location\":\"$url/ok/up\",\"request\":\"\",\"type\":\"site\"}" ph2/state.json
+end
+
+begin "a package the server changed: refused by its SHA-256 (exit 4)"
+run wharf-index plugin -p ph3 -k keys install policy --from "$url/ok/bad" --repo-key repo.pub
+check_rc 4
+check_err <<EOF
+wharf-index plugin: $url/ok/bad/packages/policy@0.3.0.zip: sha256 is $hb, the index says $h3
+EOF
+check_that "nothing installed" test ! -e ph3/state.json
+end
+
+begin "a server sending more than the record's size: cut there (exit 4)"
+run wharf-index plugin -p ph3 -k keys install policy --from "$url/ok/big" --repo-key repo.pub
+check_rc 4
+check_err <<EOF
+wharf-index plugin: $url/ok/big/packages/policy@0.3.0.zip: more than the $size3 bytes it may be
+EOF
+check_that "nothing installed" test ! -e ph3/state.json
+end
+
+begin "no .minisig beside the package: refused unless --allow-unsigned (exit 4)"
+run wharf-index plugin -p ph3 -k keys install conan --from "$url/ok/site" --repo-key repo.pub
+check_rc 4
+check_err <<EOF
+wharf-index plugin: $url/ok/site/packages/conan@0.1.0.zip: no signature $url/ok/site/packages/conan@0.1.0.zip.minisig (use --allow-unsigned to install it anyway)
+EOF
+check_that "nothing installed" test ! -e ph3/state.json
+run wharf-index plugin -p ph3 install conan --from "$url/ok/site" --repo-key repo.pub --allow-unsigned
+check_rc 0
+check_out <<'EOF'
+installed conan 0.1.0 (disabled)
+EOF
+check_that "signer empty" grep -qF '"signer":"","source":{"location":"'"$url"'/ok/site"' ph3/state.json
+end
+
+begin "no site there (exit 6); an index by another key (exit 4); endless data (exit 3)"
+run wharf-index plugin -p ph4 -k keys install policy --from "$url/ok/nothere" --repo-key repo.pub
+check_rc 6
+check_err <<EOF
+wharf-index plugin: $url/ok/nothere/index.json.minisig: HTTP 404: not found
+EOF
+run wharf-index plugin -p ph4 -k keys install policy --from "$url/ok/other" --repo-key repo.pub
+check_rc 4
+check_err <<EOF
+wharf-index plugin: $url/ok/other/index.json.minisig: signature key id $xid does not match public key $rid
+EOF
+run wharf-index plugin -p ph4 -k keys install policy --from "$url/endless/site" --repo-key repo.pub
+check_rc 3
+check_err <<EOF
+wharf-index plugin: $url/endless/site/index.json.minisig: more than the 4096 bytes it may be
+EOF
+check_that "nothing installed" test ! -e ph4/state.json
 end
 
 # --- a Git repository -------------------------------------------------------------
@@ -242,6 +355,15 @@ check_err <<'EOF'
 wharf-index plugin: --from does not go with a git+URL
 EOF
 check_that "no file made" test ! -e pwned
+end
+
+begin "git: an ext:: URL runs nothing, even where the user's git allows it (exit 1)"
+printf '[protocol "ext"]\n\tallow = always\n' >extcfg
+GIT_CONFIG_GLOBAL=$TP/extcfg run wharf-index plugin -p gl5 install --allow-unsigned "git+ext::sh -c touch% $TP/pwned2"
+check_rc 1
+check_err_has "fatal: transport 'ext' not allowed"
+check_that "ours last" test "$(tail -n 1 "$T/.err")" = "wharf-index plugin: ext::sh -c touch% $TP/pwned2: git clone failed (status 128)"
+check_that "nothing ran" test ! -e pwned2
 end
 
 begin "update from Git: the branch's new version"

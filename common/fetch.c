@@ -1,4 +1,5 @@
-/* fetch.c - one file over HTTP(S), into memory, within limits.
+/* fetch.c - files and a site's signed index over HTTP(S), into memory,
+ * within limits.
  *
  * libcurl does the protocol; this file sets what a package manager owes
  * its users against a hostile or broken server (TUF's "endless data" and
@@ -13,9 +14,15 @@
  *     that passes it is cut at once, whatever Content-Length said;
  *   - an HTTP status other than 200 is an error: 404 and 410 are
  *     WH_E_NOTFOUND (a mirror without the file), others WH_E_IO.
- * Errors name the URL.  curl_global_init is main.c's (process state).
+ * Errors name the URL.  curl_global_init is each main.c's (process state).
  *
- * PROGRESS.  ins_fetch_progress draws one line on stderr while a package
+ * A SITE over HTTP is read in the order common/index.c reads a folder:
+ * the signature, its key and head, then the index its head names by
+ * hash, verified by wh_index_verify (wh_fetch_index).  Which key may sign
+ * is the caller's (a callback): `wharf` follows its pins, trusted keys
+ * and rotations, `wharf-index plugin` takes --repo-key.
+ *
+ * PROGRESS.  wh_fetch_progress draws one line on stderr while a package
  * downloads, from libcurl's XFERINFO callback:
  *
  *     hello@1.0.0   1.2 MiB / 3.4 MiB  35% [#######.............]
@@ -27,11 +34,12 @@
  * "dumb"): logs, pipes and the tests see no trace of it.
  *
  * Tests: tests/cli/t2004-wharf-update-http.sh, t2008-wharf-fetch.sh
- * (tests/tools/badserve.mjs plays the endless, slow and broken servers);
- * the bar by hand, on a terminal.
+ * (tests/tools/badserve.mjs plays the endless, slow and broken servers),
+ * t1202-wharf-index-plugin-sources.sh; the bar by hand, on a terminal.
  */
-#include "installer/installer.h"
+#include "common/fetch.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +47,6 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-
-#include "installer/pkgcache.h"
 
 typedef struct sink {
     char  *data;
@@ -157,14 +163,14 @@ static void bar_end(const bar *b)
 
 /* --- the transfer ------------------------------------------------------------ */
 
-int ins_fetch(const char *url, size_t max, int timeout, char **data, size_t *len,
-              wh_err *err)
+int wh_fetch(const char *url, size_t max, int timeout, char **data, size_t *len,
+             wh_err *err)
 {
-    return ins_fetch_progress(url, max, timeout, NULL, data, len, err);
+    return wh_fetch_progress(url, max, timeout, NULL, data, len, err);
 }
 
-int ins_fetch_progress(const char *url, size_t max, int timeout,
-                       const char *label, char **data, size_t *len, wh_err *err)
+int wh_fetch_progress(const char *url, size_t max, int timeout,
+                      const char *label, char **data, size_t *len, wh_err *err)
 {
     sink s = { NULL, 0, 0, max, 0 };
     bar b = { label, (curl_off_t)max, 0, 0 };
@@ -207,4 +213,60 @@ int ins_fetch_progress(const char *url, size_t max, int timeout,
     *data = s.data;
     *len = s.len;
     return 0;
+}
+
+/* --- URLs and a site's index --------------------------------------------------- */
+
+int wh_url_join(char *out, size_t n, const char *loc, const char *rel,
+                wh_err *err)
+{
+    static const char ok[] = "-._~/@+";
+    size_t o = (size_t)snprintf(out, n, "%s/", loc);
+    for (const unsigned char *p = (const unsigned char *)rel; *p && o + 4 < n; p++)
+        o += (size_t)((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9') || strchr(ok, *p)
+                      ? snprintf(out + o, n - o, "%c", *p)
+                      : snprintf(out + o, n - o, "%%%02X", *p));
+    return o + 4 >= n ? wh_fail(err, WH_E_LIMIT, loc, -1, "url too long") : 0;
+}
+
+/* The site's signature, the key that must have made it and its head. */
+static int index_head(const char *site, int timeout, wh_fetch_key_fn *key,
+                      void *ctx, wh_minisign_sig *sig, wh_minisign_pubkey *pk,
+                      wh_index_head *head, char *sig_url, size_t n, wh_err *err)
+{
+    char *text = NULL;
+    size_t len;
+    if (snprintf(sig_url, n, "%s/" WH_INDEX_SIG, site) >= (int)n)
+        return wh_fail(err, WH_E_LIMIT, site, -1, "url too long");
+    int rc = wh_fetch(sig_url, WH_INDEX_SIG_MAX, timeout, &text, &len, err);
+    if (rc == 0)
+        rc = wh_minisign_sig_parse(sig, text, len, sig_url, err);
+    free(text);
+    if (rc == 0 && key)
+        rc = key(ctx, sig, sig_url, pk, err);
+    return rc ? rc : wh_index_head_check(sig, pk, sig_url, head, err);
+}
+
+int wh_fetch_index(const char *site, int timeout, wh_fetch_key_fn *key,
+                   void *ctx, wh_index *ix, wh_minisign_sig *sig,
+                   wh_minisign_pubkey *pk, char *sig_url, size_t n,
+                   wh_err *err)
+{
+    char url[PATH_MAX + 200], rel[128], *text = NULL;
+    size_t len;
+    wh_index_head head;
+    memset(ix, 0, sizeof *ix);
+    int rc = index_head(site, timeout, key, ctx, sig, pk, &head, sig_url, n, err);
+    if (rc)
+        return rc;
+    wh_index_byhash(rel, sizeof rel, head.sha256, "");
+    if (snprintf(url, sizeof url, "%s/%s", site, rel) >= (int)sizeof url)
+        return wh_fail(err, WH_E_LIMIT, site, -1, "url too long");
+    rc = wh_fetch(url, WH_INDEX_MAX, timeout, &text, &len, err);
+    if (rc == WH_E_NOTFOUND) {          /* a site from before by-hash */
+        snprintf(url, sizeof url, "%s/" WH_INDEX_JSON, site);
+        rc = wh_fetch(url, WH_INDEX_MAX, timeout, &text, &len, err);
+    }
+    return rc ? rc : wh_index_verify(ix, sig, pk, text, len, url, sig_url, err);
 }
