@@ -6,7 +6,8 @@
 # re-judges cached packages, an unsigned plugin refused under
 # --require-signatures, the profile, and the four example plugins
 # together (metadata, a format:conan package, a post-processed copy that
-# verifies and is restored when removed), with exact messages and records.
+# verifies and is restored when removed), kill -9 at every write of such a
+# build, with exact messages and records.
 EX=$(cd "$(dirname "$0")/../.." && pwd)/examples/plugins
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
@@ -317,6 +318,38 @@ build
 check_rc 0
 check_out_has "read 3 files, 0 unchanged"
 check_out_has "wrote 'site': 3 packages in 3 modules"
+end
+
+begin "kill -9 at every write of a build with plugins: the site verifies, old or new, logs whole"
+printf '# name: zlib-app\n# version: 1.1.0\n# license: MIT\n[requires]\nzlib/1.3.1\n' >pk/zlib-app-1.1.conan.txt
+touch -d '1 hour ago' pk/zlib-app-1.1.conan.txt
+cp -R site site.old
+cp -R pl pl.old
+serial() { sed -n 's/^trusted comment: .* serial:\([0-9]*\) .*/\1/p' site/index.json.minisig; }
+old=$(serial)
+n=1
+while [ $n -lt 300 ]; do
+    rm -rf site pl && cp -R site.old site && cp -R pl.old pl
+    WHARF_FS_FAULT=$n:kill wharf-index build pk -o site -s repo.key --plugins pl -q >/dev/null 2>"$T/b.err" && break
+    [ $? = 137 ] || fail "write $n: not killed: $(cat "$T/b.err")"
+    s=$(serial)
+    [ "$s" = "$old" ] || [ "$s" = $((old + 1)) ] || fail "write $n: serial '$s' is neither old nor new"
+    wharf-index verify site -p repo.pub -q 2>/dev/null || fail "write $n: the site does not verify"
+    for f in pl/logs/*.log; do
+        [ -e "$f" ] && { jq -e . "$f" >/dev/null || fail "write $n: $f has a broken line"; }
+    done
+    wharf-index build pk -o site -s repo.key --plugins pl -q 2>/dev/null || fail "write $n: the next build failed"
+    wharf-index verify site -p repo.pub -q || fail "write $n: the next build does not verify"
+    n=$((n + 1))
+done
+check_that "writes were cut ($n)" test $n -gt 20
+run jq -r '.modules."zlib-app".versions."1.1.0".processed_by[0]' site/index.json
+check_out <<'EOF'
+stamp
+EOF
+rm -rf site.old pl.old pk/zlib-app-1.1.conan.txt
+build
+check_rc 0
 end
 
 begin "a format package whose name or file name a reader would refuse"
