@@ -196,7 +196,7 @@ $(foreach p,$(PLUGINS),$(eval $(call plugin_rule,$(p))))
 test-build: all $(UNIT_BINS) $(TOOL_BINS) $(EXAMPLE_WASM) $(PLUGIN_WASM)
 
 # tests/run.sh runs every suite and prints the final "N passed, N failed".
-check: test-build
+check: test-build fuzz-build
 	@sh tests/run.sh $(O)
 
 # The end-to-end job, as far as it exists (examples/demo.sh says what not).
@@ -229,5 +229,8 @@ clean:
 
 help:
 	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+
+include tests/fuzz/fuzz.mk
+include tests/diff/diff.mk
 
 -include $(shell find $(O)/obj -name '*.d' 2>/dev/null)

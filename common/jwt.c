@@ -17,7 +17,8 @@
  *   read as positions in the file that holds the token.
  *
  * Tests: tests/unit/par_test.c (base64url vectors and rejections, good
- * and bad headers, bad signatures, times) and tests/cli/t1010-par.sh.
+ * and bad headers, bad signatures, times), tests/cli/t1010-par.sh and
+ * tests/fuzz/jwt/ (tokens as given, and signed by the target).
  */
 #include "jwt.h"
 

@@ -63,7 +63,7 @@ int wh_jwt_verify(const wh_jwt *jwt, const uint8_t pk[32], wh_err *err);
 
 /* Enforce the payload's optional "exp" and "nbf" (Unix seconds; null is
  * the same as absent) at time now, as wascap does: expired when
- * exp < now, not yet valid when now < nbf.  Returns 0, WH_E_VERIFY
+ * exp < now, not yet valid when now < nbf.  Returns 0, WH_E_EXPIRED
  * ("token expired at 1700000000", "token not valid before 1700000000")
  * or WH_E_FORMAT ("'exp' is not a non-negative integer"). */
 int wh_jwt_check_time(const wh_jwt *jwt, int64_t now, wh_err *err);

@@ -18,7 +18,9 @@
  *     line end (trailing blanks included: they are signed).
  *
  * Parsing is stricter than minisign: exact comment prefixes, canonical
- * base64 (common/base64.c), exact blob sizes, no NUL bytes, nothing after
+ * base64 (common/base64.c), exact blob sizes, no NUL bytes, no carriage
+ * return inside a comment (a comment ending in one could not be written
+ * back: the reader would take it for a "\r\n" line end), nothing after
  * the last line.  Every error names the file and line:column.
  *
  * The secret key is kept as its 158-byte file blob in sodium_malloc'd
@@ -230,6 +232,10 @@ static int read_comment(cursor *c, const char *prefix, const char *what,
     if (n - plen > max)
         return fail_at(c, WH_E_LIMIT, plen + max + 1,
                        "%s is longer than %zu bytes", what, max);
+    const char *cr = memchr(s + plen, '\r', n - plen);
+    if (cr)
+        return fail_at(c, WH_E_FORMAT, (size_t)(cr - s) + 1,
+                       "carriage return in %s", what);
     if (dst) {
         memcpy(dst, s + plen, n - plen);
         dst[n - plen] = '\0';

@@ -60,7 +60,7 @@
  * the unit's start does not matter).
  *
  * Tests: tests/unit/mustache_test.c, tests/tools/mustache_conformance.c
- * (the spec's suite).
+ * (the spec's suite); tests/fuzz/mustache/.
  */
 #include "common/mustache.h"
 

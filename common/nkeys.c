@@ -7,7 +7,7 @@
  * nothing measurable.
  *
  * Tests: tests/unit/par_test.c (the CRC check value, the fixture's keys,
- * round trips of every role, each rejection).
+ * round trips of every role, each rejection); tests/fuzz/nkeys/.
  */
 #include "nkeys.h"
 

@@ -561,8 +561,12 @@ static const char *load_entry(wh_par_archive *a, struct archive *ar,
         return "the archive holds too many bytes";
     wh_par_entry *e = &a->ent[a->n];
     if (!(e->name = strdup(name))
-        || !(e->data = read_body(ar, (size_t)size)))
+        || !(e->data = read_body(ar, (size_t)size))) {
+        /* Not counted in a->n yet: wh_par_archive_free would miss it. */
+        free((char *)e->name);
+        e->name = NULL;
         return "cannot read";
+    }
     e->len = (size_t)size;
     a->n++;
     *total += (size_t)size;

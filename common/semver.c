@@ -21,7 +21,7 @@
  *
  * Tests: tests/unit/semver_test.c, tests/unit/semver_parse.data (valid and
  * invalid strings from the semver.org FAQ regex list, precedence chains
- * from section 11).
+ * from section 11); tests/fuzz/semver/ (round trips, order laws).
  */
 #include "semver.h"
 

@@ -43,7 +43,8 @@
  * a copy of the source text that prerelease offsets point into.
  *
  * Tests: tests/unit/semver_test.c, tests/unit/semver.data (Cargo book and
- * node-semver README cases, render forms, error messages).
+ * node-semver README cases, render forms, error messages);
+ * tests/fuzz/semver/ (matching agrees with compare, renders reparse).
  */
 #include "semver.h"
 

@@ -559,7 +559,8 @@ static int string_value(struct parser *p, wh_toml_value *v)
     char *s = malloc(p->blen + 1);
     if (!s)
         return nomem(p);
-    memcpy(s, p->buf, p->blen);
+    if (p->blen)    /* p->buf is NULL until the first non-empty string */
+        memcpy(s, p->buf, p->blen);
     s[p->blen] = '\0';
     v->type = WH_TOML_STRING;
     v->u.str.s = s;

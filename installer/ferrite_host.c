@@ -42,7 +42,8 @@
  * errors (a bad pointer, a hash where a string was expected, a full
  * store) are silent, as in Ferrite: the guest sees its error code.
  *
- * Tests: tests/cli/t2020-wharf-run.sh, t2021-wharf-run-grants.sh.
+ * Tests: tests/cli/t2020-wharf-run.sh, t2021-wharf-run-grants.sh;
+ * tests/fuzz/ferrite/ (random call sequences over random memory).
  */
 #include "installer/ferrite_host.h"
 

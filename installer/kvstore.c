@@ -28,7 +28,8 @@
  * Ferrite's backend errors); everything held counts against
  * INS_KV_MAX_BYTES, so a loop of sets cannot grow the file without end.
  *
- * Tests: tests/cli/t2020-wharf-run.sh.
+ * Tests: tests/cli/t2020-wharf-run.sh; tests/fuzz/ferrite/ (every call
+ * checked against the store's answers before it).
  */
 #include "installer/kvstore.h"
 
@@ -222,11 +223,12 @@ int ins_kv_exists(ins_kv *kv, const char *key, size_t klen)
 }
 
 /* Redis's rule for an integer value: an optional '-', 1 to 19 digits
- * without a leading zero (but "0"), in range. */
+ * without a leading zero (but "0"), in range.  Values are byte strings:
+ * a NUL must not end the text early ("1\0x" is not 1). */
 static int parse_i64(const char *s, size_t n, int64_t *v)
 {
     char buf[24];
-    if (n == 0 || n > 20)
+    if (n == 0 || n > 20 || memchr(s, '\0', n))
         return -1;
     memcpy(buf, s, n);
     buf[n] = '\0';

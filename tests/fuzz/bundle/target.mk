@@ -1,0 +1,1 @@
+fuzz_extra_bundle := tests/fuzz/common/pkg_fuzz.c

@@ -1,0 +1,1 @@
+fuzz_extra_ferrpkg := tests/fuzz/common/pkg_fuzz.c

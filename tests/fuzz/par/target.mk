@@ -1,0 +1,1 @@
+fuzz_extra_par := tests/fuzz/common/pkg_fuzz.c
