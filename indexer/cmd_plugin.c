@@ -51,7 +51,7 @@ static const wh_opt opts[] = {
     { 'k', "trusted-keys", "DIR", "minisign public keys (*.pub) of trusted plugin publishers" },
     { OPT_ALLOW_UNSIGNED, "allow-unsigned", NULL, "install or update a bundle without a trusted signature" },
     { OPT_FROM, "from", "SITE", "install: take NAME[@REQ] from a wharf site (folder, file:// or http(s))" },
-    { OPT_REPO_KEY, "repo-key", "FILE", "the site's repository public key (with --from, and update of such a plugin)" },
+    { OPT_REPO_KEY, "repo-key", "FILE", "the site's repository public key (with --from; update: instead of the recorded one)" },
     { OPT_PLUGIN, "plugin", "FILE", "test: the bundle (.zip) to run" },
     { OPT_ARTIFACT, "artifact", "FILE", "test: the file to run it on" },
     { 'n', "lines", "N", "logs: only the last N lines" },

@@ -17,7 +17,9 @@
  * shell, the root's plugin.toml and NAME.wasm each signed by a -k key,
  * zipped in memory as `wharf pack --zip` would).  The source is recorded
  * in the state entry, so `update NAME` asks the same place again
- * (ix_bundle_refetch).
+ * (ix_bundle_refetch); a site's source also records its repository key,
+ * as `wharf source add` pins one, so an update checks the index against
+ * the key the operator gave at install unless --repo-key names another.
  *
  * Two steps.  A fetch reads the bytes, checks them as a bundle
  * (wh_pkg_read_mem) and notes which signatures must hold, each over a
@@ -380,20 +382,29 @@ static int site_get(const char *loc, const wh_index_pkg *p, ix_bundle *b,
     return rc ? rc : sig_fetch(b, url, err);
 }
 
-/* The site's verified, unexpired index. */
-static int site_index(const char *repo_key, const site_loc *st, wh_index *ix,
-                      wh_err *err)
+/* The site's key: --repo-key's file, else the key the plugin's install
+ * was given (recorded with its source, as `wharf source add` pins one),
+ * so an update needs no key unless the site changed keys. */
+static int site_key(const char *repo_key, const char *pinned,
+                    wh_minisign_pubkey *pk, wh_err *err)
+{
+    if (repo_key)
+        return wh_minisign_pubkey_load(pk, repo_key, err);
+    if (pinned)
+        return wh_minisign_pubkey_from_base64(pk, pinned, strlen(pinned), err);
+    return wh_fail(err, WH_E_USAGE, NULL, -1, "a site needs its repository "
+                   "key: --repo-key FILE.pub");
+}
+
+/* The site's verified, unexpired index, by key pk. */
+static int site_index(const wh_minisign_pubkey *pk, const site_loc *st,
+                      wh_index *ix, wh_err *err)
 {
     char sig_url[PATH_MAX + 32];
-    wh_minisign_pubkey pk;
+    wh_minisign_pubkey k = *pk;
     wh_minisign_sig sig;
-    if (!repo_key)
-        return wh_fail(err, WH_E_USAGE, NULL, -1, "a site needs its repository "
-                       "key: --repo-key FILE.pub");
-    int rc = wh_minisign_pubkey_load(&pk, repo_key, err);
-    if (rc == 0)
-        rc = st->folder ? wh_index_load(ix, st->folder, &pk, err)
-                        : wh_fetch_index(st->loc, 0, NULL, NULL, ix, &sig, &pk,
+    int rc = st->folder ? wh_index_load(ix, st->folder, &k, err)
+                        : wh_fetch_index(st->loc, 0, NULL, NULL, ix, &sig, &k,
                                          sig_url, sizeof sig_url, err);
     if (rc == 0 && ix->head.expires < (int64_t)time(NULL)) {
         char date[32];
@@ -424,19 +435,22 @@ static int site_take(const wh_index *ix, const site_loc *st, const char *name,
     return rc;
 }
 
-static int fetch_site(const char *repo_key, const char *loc, const char *request,
-                      ix_bundle *b, wh_err *err)
+static int fetch_site(const char *repo_key, const char *pinned, const char *loc,
+                      const char *request, ix_bundle *b, wh_err *err)
 {
-    char name[65], abs[PATH_MAX];
+    char name[65], abs[PATH_MAX], key[WH_MINISIGN_PUBKEY_B64_LEN + 1];
     const char *req_text = "";
     wh_semver_req *req = NULL;
+    wh_minisign_pubkey pk;
     wh_index ix;
     site_loc st;
     int rc = site_open(loc, &st, err);
     if (rc == 0)
         rc = parse_request(request, name, &req, &req_text, err);
     if (rc == 0)
-        rc = site_index(repo_key, &st, &ix, err);
+        rc = site_key(repo_key, pinned, &pk, err);
+    if (rc == 0)
+        rc = site_index(&pk, &st, &ix, err);
     if (rc) {
         wh_semver_req_free(req);
         return rc;
@@ -444,8 +458,10 @@ static int fetch_site(const char *repo_key, const char *loc, const char *request
     rc = site_take(&ix, &st, name, req, req_text, b, err);
     /* A folder is recorded absolute, so update works from anywhere. */
     const char *where = st.folder == loc && realpath(loc, abs) ? abs : loc;
-    if (rc == 0 && !(b->source = json_pack("{s:s, s:s, s:s}", "type", "site",
-                                           "location", where, "request", req_text)))
+    wh_minisign_pubkey_to_base64(&pk, key);
+    if (rc == 0 && !(b->source = json_pack("{s:s, s:s, s:s, s:s}", "type", "site",
+                                           "location", where, "request", req_text,
+                                           "key", key)))
         rc = nomem(err);
     if (rc == 0)
         rc = bundle_read(b, err);
@@ -652,7 +668,7 @@ int ix_bundle_fetch(ix_bundle **out, const char *what, const char *site,
                               "with a git+URL")
                     : fetch_git(what, *out, err);
     if (site)
-        return fetch_site(repo_key, site, what, *out, err);
+        return fetch_site(repo_key, NULL, site, what, *out, err);
     return fetch_file(what, *out, err);
 }
 
@@ -680,7 +696,8 @@ static int refetch_site(const char *name, const json_t *src, const char *repo_ke
 {
     char spec[PATH_MAX];
     int rc = source_spec(spec, "", name, str(src, "request"), name, err);
-    return rc ? rc : fetch_site(repo_key, str(src, "location"), spec, b, err);
+    return rc ? rc : fetch_site(repo_key, str(src, "key"), str(src, "location"),
+                                spec, b, err);
 }
 
 static int refetch_git(const char *name, const json_t *src, ix_bundle *b,

@@ -35,6 +35,7 @@ wharf pack --zip --manifest "$EX/conan/plugin.toml" "$WHARF_BUILD/examples/plugi
 wharf-index keygen -W -p pub.pub -s pub.key >/dev/null
 wharf-index keygen -W -p other.pub -s other.key >/dev/null
 wharf-index keygen -W -p repo.pub -s repo.key >/dev/null
+rk=$(sed -n 2p repo.pub)     # the repository key, as a source records it
 mkdir keys && cp pub.pub keys/
 kid=$(sed -n 's/^untrusted comment: minisign public key //p' pub.pub)
 oid=$(sed -n 's/^untrusted comment: minisign public key //p' other.pub)
@@ -62,7 +63,7 @@ check_out <<'EOF'
 installed policy 0.2.0 (disabled)
 EOF
 check_empty_err
-check_that "state" grep -qF "\"sha256\":\"$h2\",\"signer\":\"$kid\",\"source\":{\"location\":\"$TP/site\",\"request\":\"\",\"type\":\"site\"},\"version\":\"0.2.0\"" pl/state.json
+check_that "state" grep -qF "\"sha256\":\"$h2\",\"signer\":\"$kid\",\"source\":{\"key\":\"$rk\",\"location\":\"$TP/site\",\"request\":\"\",\"type\":\"site\"},\"version\":\"0.2.0\"" pl/state.json
 check_that "files" cmp -s pl/policy/policy.wasm "$WHARF_BUILD/examples/plugins/policy.wasm"
 end
 
@@ -72,7 +73,7 @@ check_rc 0
 check_out <<'EOF'
 installed policy 0.1.0 (disabled)
 EOF
-check_that "request recorded" grep -qF "\"source\":{\"location\":\"file://$TP/site\",\"request\":\"0.1\",\"type\":\"site\"}" pl2/state.json
+check_that "request recorded" grep -qF "\"source\":{\"key\":\"$rk\",\"location\":\"file://$TP/site\",\"request\":\"0.1\",\"type\":\"site\"}" pl2/state.json
 end
 
 begin "no match, no such plugin, a bad requirement"
@@ -140,16 +141,18 @@ installed policy 0.2.0 (disabled)
 EOF
 end
 
-begin "update from the site: needs --repo-key; takes the new highest"
+begin "update from the site: by the key the install was given; takes the new highest"
 wharf pack --zip --manifest m3/plugin.toml "$WHARF_BUILD/examples/plugins/policy.wasm" -o pk >/dev/null
 wharf-index sign -s pub.key pk/policy-0.3.0.zip >/dev/null
 wharf-index build pk -o site -s repo.key -q --no-catalogue
-run wharf-index plugin -p pl4 -k keys update policy
-check_rc 2
-check_err <<'EOF'
-wharf-index plugin: a site needs its repository key: --repo-key FILE.pub
+run jq -r '.plugins.policy.source.key' pl4/state.json
+check_out <<EOF
+$(sed -n 2p repo.pub)
 EOF
-run wharf-index plugin -p pl4 -k keys update policy --repo-key repo.pub
+run wharf-index plugin -p pl4 -k keys update policy --repo-key other.pub
+check_rc 4
+check_err_has "signature key id"
+run wharf-index plugin -p pl4 -k keys update policy
 check_rc 0
 check_out <<'EOF'
 updated policy 0.1.0 -> 0.3.0
@@ -197,7 +200,7 @@ check_out <<'EOF'
 installed policy 0.3.0 (disabled)
 EOF
 check_empty_err
-check_that "state" grep -qF "\"sha256\":\"$h3\",\"signer\":\"$kid\",\"source\":{\"location\":\"$url/ok/site\",\"request\":\"\",\"type\":\"site\"},\"version\":\"0.3.0\"" ph/state.json
+check_that "state" grep -qF "\"sha256\":\"$h3\",\"signer\":\"$kid\",\"source\":{\"key\":\"$rk\",\"location\":\"$url/ok/site\",\"request\":\"\",\"type\":\"site\"},\"version\":\"0.3.0\"" ph/state.json
 check_that "files" cmp -s ph/policy/policy.wasm "$WHARF_BUILD/examples/plugins/policy.wasm"
 end
 
@@ -219,7 +222,7 @@ updated policy 0.1.0 -> 0.3.0
 EOF
 check_empty_err
 check_that "new files" grep -q '^version = "0.3.0"' ph2/policy/plugin.toml
-check_that "source kept" grep -qF "\"source\":{\"location\":\"$url/ok/up\",\"request\":\"\",\"type\":\"site\"}" ph2/state.json
+check_that "source kept" grep -qF "\"source\":{\"key\":\"$rk\",\"location\":\"$url/ok/up\",\"request\":\"\",\"type\":\"site\"}" ph2/state.json
 end
 
 begin "a package the server changed: refused by its SHA-256 (exit 4)"
@@ -252,7 +255,7 @@ check_rc 0
 check_out <<'EOF'
 installed conan 0.1.0 (disabled)
 EOF
-check_that "signer empty" grep -qF '"signer":"","source":{"location":"'"$url"'/ok/site"' ph3/state.json
+check_that "signer empty" grep -qF '"signer":"","source":{"key":"'"$rk"'","location":"'"$url"'/ok/site"' ph3/state.json
 end
 
 begin "no site there (exit 6); an index by another key (exit 4); endless data (exit 3)"
