@@ -58,6 +58,7 @@
 #define META_VALUE_MAX  1024
 #define EXT_MAX         24                  /* bytes of a claimed extension */
 #define MAX_EXTS        16
+#define AUTHORS_MAX     1024                /* bytes of a format package's author */
 #define TOML_MAX        ((size_t)1 << 20)
 /* A processed package in base64, with room for the rest of the answer. */
 #define PROCESS_CAP     (WH_BASE64_ENCODED_LEN(WH_PKG_MAX_SIZE) + ((size_t)1 << 20))
@@ -409,16 +410,34 @@ static int take_verdict(const plug *pl, const json_t *r, json_t *warns, wh_err *
     return 0;
 }
 
-/* "a, b" of an array of strings ("" for none). */
-static json_t *joined(const json_t *a)
+/* A string of the answer that C may hold: no NUL inside. */
+static int whole(const json_t *v)
 {
+    return !v || strlen(json_string_value(v)) == json_string_length(v);
+}
+
+/* "a, b" of parse_metadata's authors ("" for none), at most AUTHORS_MAX
+ * bytes: whole names only, so the text stays UTF-8. */
+static int authors_of(const plug *pl, const json_t *a, json_t **out, wh_err *err)
+{
+    char buf[AUTHORS_MAX + 1];
     size_t i, n = 0;
     json_t *v;
-    char buf[4096] = "";
-    json_array_foreach(a, i, v)
-        n += (size_t)snprintf(buf + n, n < sizeof buf ? sizeof buf - n : 0, "%s%s",
-                              i ? ", " : "", json_string_value(v));
-    return json_string(buf);
+    json_array_foreach(a, i, v) {
+        const char *s = json_string_value(v);
+        size_t k = strlen(s);
+        if (!whole(v) || n + k + (i ? 2 : 0) > AUTHORS_MAX)
+            return wh_fail(err, WH_E_LIMIT, NULL, -1, "plugin '%s': parse_metadata: "
+                           "\"authors\" hold a NUL or more than %d bytes", pl->name,
+                           AUTHORS_MAX);
+        if (i)
+            memcpy(buf + n, ", ", 2), n += 2;
+        memcpy(buf + n, s, k);
+        n += k;
+    }
+    buf[n] = '\0';
+    *out = json_string(buf);
+    return *out ? 0 : wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
 }
 
 /* Dependencies of both answers, each checked as any package's. */
@@ -453,9 +472,15 @@ static int format_record(const plug *pl, const json_t *m, const json_t *deps,
                *desc = json_string_value(json_object_get(m, "description")),
                *lic = json_string_value(json_object_get(m, "license"));
     char kind[80];
-    json_t *tags = NULL, *kw = json_object_get(m, "keywords");
+    json_t *tags = NULL, *authors = NULL, *kw = json_object_get(m, "keywords");
     wh_semver v;
-    int rc = wh_pkg_name_check(name, strlen(name), err);
+    int rc = 0;
+    static const char *const texts[] = { "name", "version", "description", "license" };
+    for (size_t i = 0; rc == 0 && i < sizeof texts / sizeof *texts; i++)
+        if (!whole(json_object_get(m, texts[i])))
+            rc = wh_fail(err, WH_E_FORMAT, NULL, -1, "\"%s\" holds a NUL", texts[i]);
+    if (rc == 0)
+        rc = wh_pkg_name_check(name, strlen(name), err);
     if (rc == 0)    /* the file keeps its name in the index: readers check it */
         rc = wh_index_file_check(file, strlen(file), err);
     if (rc == 0 && strlen(ver) >= sizeof pkg->version)
@@ -470,13 +495,17 @@ static int format_record(const plug *pl, const json_t *m, const json_t *deps,
         wh_err_prefix(err, "plugin '%s': parse_metadata", pl->name);
         return err->code;
     }
+    if ((rc = authors_of(pl, json_object_get(m, "authors"), &authors, err)) != 0) {
+        json_decref(tags);
+        return rc;
+    }
     snprintf(kind, sizeof kind, "format:%s", pl->name);
     snprintf(pkg->name, sizeof pkg->name, "%s", name);
     snprintf(pkg->version, sizeof pkg->version, "%s", ver);
     pkg->kind = WH_PKG_FORMAT;
     pkg->record = json_pack("{sssssososOs[]ssss}",
         "description", desc ? desc : "", "license", lic ? lic : "",
-        "author", joined(json_object_get(m, "authors")), "tags", tags,
+        "author", authors, "tags", tags,
         "dependencies", deps, "categories", "file", file, "kind", kind);
     return pkg->record ? 0 : wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
 }

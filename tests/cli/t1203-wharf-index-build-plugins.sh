@@ -365,6 +365,36 @@ EOF
 rm pk/bad.conan.txt 'pk/o\dd.conan.txt'
 end
 
+begin "a format handler's answer with a NUL in a name is refused"
+mkdir -p src/nulfmt
+cat >src/nulfmt/nulfmt.wat <<'EOF'
+(module
+  (memory (export "memory") 1)
+  (global $bump (mut i32) (i32.const 8192))
+  (data (i32.const 0) "{\"name\":\"ok\\u0000x\",\"version\":\"1.0.0\"}")
+  (data (i32.const 100) "{\"allowed\":true,\"warnings\":[]}")
+  (func (export "alloc") (param i32) (result i32) (local i32)
+    global.get $bump local.set 1
+    global.get $bump local.get 0 i32.add global.set $bump
+    local.get 1)
+  (func (export "parse_metadata") (param i32 i32) (result i64) (i64.const 38))
+  (func (export "validate") (param i32 i32) (result i64) (i64.const 0x640000001e)))
+EOF
+wat2wasm src/nulfmt/nulfmt.wat -o src/nulfmt/nulfmt.wasm
+printf '[plugin]\nname = "nulfmt"\nversion = "0.1.0"\ndescription = "n"\nauthor = "t"\nlicense = "MIT"\n[plugin.capabilities]\nformat_handler = true\nextensions = [".nul"]\n' >src/nulfmt/plugin.toml
+wharf pack --zip --manifest src/nulfmt/plugin.toml src/nulfmt/nulfmt.wasm -o src >/dev/null
+wharf-index plugin -p pl install --allow-unsigned -q src/nulfmt-0.1.0.zip
+only nulfmt
+echo x >pk/x.nul
+build
+check_rc 3
+check_err <<'EOF'
+wharf-index build: pk/x.nul: plugin 'nulfmt': parse_metadata: "name" holds a NUL
+wharf-index build: rejected 1 of 3 packages
+EOF
+rm pk/x.nul
+end
+
 begin "a post-processor whose bytes are no longer the package is refused"
 mkdir -p src/breaker
 cat >src/breaker/breaker.wat <<'EOF'
