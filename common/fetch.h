@@ -19,6 +19,7 @@
 #include "common/err.h"
 #include "common/index.h"
 #include "common/minisign.h"
+#include "common/shard.h"
 
 /* The most an index's signature file may be, in bytes. */
 #define WH_INDEX_SIG_MAX 4096
@@ -58,6 +59,36 @@ typedef int wh_fetch_key_fn(void *ctx, const wh_minisign_sig *sig,
 int wh_fetch_index(const char *site, int timeout, wh_fetch_key_fn *key,
                    void *ctx, wh_index *ix, wh_minisign_sig *sig,
                    wh_minisign_pubkey *pk, char *sig_url, size_t n,
+                   wh_err *err);
+
+/* --- a site's sharded index, from a folder or over HTTP(S)
+ * (shard_fetch.c; common/shard.h has the format) ------------------------ */
+
+/* rel below the site at loc (a folder, or with http an http(s):// URL)
+ * into *data (max bytes at most); where (n bytes) receives the path or
+ * URL read, which errors name.  A folder's file is never read through a
+ * link. */
+int wh_site_get(const char *loc, int http, const char *rel, size_t max,
+                int timeout, char **data, size_t *len, char *where, size_t n,
+                wh_err *err);
+
+/* The site's top level, as wh_fetch_index reads index.json: its
+ * signature (WH_E_NOTFOUND when the site has none: not a sharded site),
+ * the key, its head, then index/snapshot/HEX.json, verified. */
+int wh_site_snap(const char *loc, int http, int timeout, wh_fetch_key_fn *key,
+                 void *ctx, wh_snap *s, wh_minisign_sig *sig,
+                 wh_minisign_pubkey *pk, char *sig_where, size_t n, wh_err *err);
+
+/* Bin b of s, unless it is empty or s holds it already: fetched, checked
+ * and parsed into s->bin_cache[b]; *bytes (malloc'd, the caller's; NULL
+ * when nothing was fetched) to keep a copy. */
+int wh_site_bin(wh_snap *s, const char *loc, int http, int timeout, size_t b,
+                char **bytes, size_t *len, wh_err *err);
+
+/* The module file hex of module name: fetched and checked; *bytes as
+ * above, *versions (a new reference) its versions. */
+int wh_site_module(const char *loc, int http, int timeout, const char *name,
+                   const char *hex, char **bytes, size_t *len, json_t **versions,
                    wh_err *err);
 
 #endif

@@ -29,45 +29,62 @@
 #include "json.h"
 #include "pkg.h"
 #include "semver.h"
+#include "shard.h"
 
 /* --- the trusted comment ---------------------------------------------------- */
 
-void wh_index_comment(char *out, size_t n, const wh_index_head *h)
+void wh_index_comment_as(char *out, size_t n, const char *format,
+                         const wh_index_head *h)
 {
-    snprintf(out, n, WH_INDEX_FORMAT " serial:%" PRId64 " expires:%" PRId64
-             " sha256:%s", h->serial, h->expires, h->sha256);
+    snprintf(out, n, "%s serial:%" PRId64 " expires:%" PRId64 " sha256:%s",
+             format, h->serial, h->expires, h->sha256);
 }
 
-/* 0 when tc is exactly the comment of some head (no "+1", "01" or blanks
- * in the numbers: it must print back to itself). */
-static int parse_comment(const char *tc, wh_index_head *h)
+void wh_index_comment(char *out, size_t n, const wh_index_head *h)
+{
+    wh_index_comment_as(out, n, WH_INDEX_FORMAT, h);
+}
+
+/* 0 when tc is exactly the comment of some head in that format (no "+1",
+ * "01" or blanks in the numbers: it must print back to itself). */
+static int parse_comment(const char *tc, const char *format, wh_index_head *h)
 {
     long long s, e;
     int n = 0;
+    size_t fl = strlen(format);
     char hex[WH_SHA256_HEX], again[256];
-    if (sscanf(tc, WH_INDEX_FORMAT " serial:%lld expires:%lld sha256:%64[0-9a-f]%n",
-               &s, &e, hex, &n) != 3 || tc[n] != '\0' || !wh_hex_is_lower(hex, 64))
+    if (strncmp(tc, format, fl) != 0 ||
+        sscanf(tc + fl, " serial:%lld expires:%lld sha256:%64[0-9a-f]%n",
+               &s, &e, hex, &n) != 3 || tc[fl + (size_t)n] != '\0' ||
+        !wh_hex_is_lower(hex, 64))
         return -1;
     wh_index_head got = { s, e, "" };
     memcpy(got.sha256, hex, sizeof hex);
-    wh_index_comment(again, sizeof again, &got);
+    wh_index_comment_as(again, sizeof again, format, &got);
     if (strcmp(again, tc) != 0 || s < 1 || e < 0)
         return -1;
     *h = got;
     return 0;
 }
 
-int wh_index_head_check(const wh_minisign_sig *sig, const wh_minisign_pubkey *pk,
-                        const char *sig_path, wh_index_head *h, wh_err *err)
+int wh_index_head_check_as(const wh_minisign_sig *sig, const wh_minisign_pubkey *pk,
+                           const char *format, const char *sig_path,
+                           wh_index_head *h, wh_err *err)
 {
     int rc = wh_minisign_verify_comment(sig, pk, sig_path, err);
     if (rc)
         return rc;
-    if (parse_comment(sig->trusted, h))
+    if (parse_comment(sig->trusted, format, h))
         return wh_fail(err, WH_E_VERIFY, sig_path, -1, "trusted comment '%.120s' "
-                       "is not '" WH_INDEX_FORMAT " serial:N expires:T sha256:HEX'",
-                       sig->trusted);
+                       "is not '%s serial:N expires:T sha256:HEX'",
+                       sig->trusted, format);
     return 0;
+}
+
+int wh_index_head_check(const wh_minisign_sig *sig, const wh_minisign_pubkey *pk,
+                        const char *sig_path, wh_index_head *h, wh_err *err)
+{
+    return wh_index_head_check_as(sig, pk, WH_INDEX_FORMAT, sig_path, h, err);
 }
 
 int wh_index_head_load(const char *sig_path, const wh_minisign_pubkey *pk,
@@ -335,30 +352,43 @@ static int check_record(json_t *r, const char *path, const char *mod,
     return 0;
 }
 
+int wh_index_versions_check(json_t *versions, const char *path,
+                            const char *name, size_t *count, wh_err *err)
+{
+    const char *ver;
+    size_t vlen;     /* by length: a key with a NUL (\u0000) would be checked whole */
+    json_t *rec;
+    if (!json_is_object(versions))
+        return bad(err, path, name, NULL, "'versions' is not an object");
+    json_object_keylen_foreach(versions, ver, vlen, rec) {
+        wh_semver v;
+        wh_err e;
+        if (wh_semver_parse(&v, ver, vlen, &e))
+            return bad(err, path, name, ver, e.reason);
+        int rc = check_record(rec, path, name, ver, err);
+        if (rc)
+            return rc;
+        (*count)++;
+    }
+    return 0;
+}
+
 static int check_modules(wh_index *ix, json_t *modules, const char *path,
                          wh_err *err)
 {
-    const char *name, *ver;
-    size_t nlen, vlen;     /* by length: a key with a NUL (\u0000) would be checked whole */
-    json_t *mod, *rec;
+    const char *name;
+    size_t nlen;
+    json_t *mod;
     if (!json_is_object(modules))
         return bad(err, path, NULL, NULL, "'modules' is not an object");
     json_object_keylen_foreach(modules, name, nlen, mod) {
         wh_err e;
         if (wh_pkg_name_check(name, nlen, &e))
             return bad(err, path, NULL, NULL, e.reason);
-        json_t *versions = json_object_get(mod, "versions");
-        if (!json_is_object(versions))
-            return bad(err, path, name, NULL, "'versions' is not an object");
-        json_object_keylen_foreach(versions, ver, vlen, rec) {
-            wh_semver v;
-            if (wh_semver_parse(&v, ver, vlen, &e))
-                return bad(err, path, name, ver, e.reason);
-            int rc = check_record(rec, path, name, ver, err);
-            if (rc)
-                return rc;
-            ix->packages++;
-        }
+        int rc = wh_index_versions_check(json_object_get(mod, "versions"), path,
+                                         name, &ix->packages, err);
+        if (rc)
+            return rc;
         ix->modules++;
     }
     return 0;
@@ -467,6 +497,10 @@ int wh_index_load(wh_index *ix, const char *site, const wh_minisign_pubkey *pk,
 
 void wh_index_free(wh_index *ix)
 {
+    if (ix->snap) {
+        wh_snap_free(ix->snap);
+        free(ix->snap);
+    }
     free(ix->bytes);
     json_decref(ix->json);
     memset(ix, 0, sizeof *ix);

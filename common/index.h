@@ -53,6 +53,14 @@ typedef struct wh_index_head {
 /* "wharf-index/1 serial:N expires:T sha256:HEX" into out (n >= 128). */
 void wh_index_comment(char *out, size_t n, const wh_index_head *h);
 
+/* The same comment, and its check, for another format: the sharded
+ * index's top level (common/shard.h) says "wharf-snapshot/1". */
+void wh_index_comment_as(char *out, size_t n, const char *format,
+                         const wh_index_head *h);
+int wh_index_head_check_as(const wh_minisign_sig *sig, const wh_minisign_pubkey *pk,
+                           const char *format, const char *sig_path,
+                           wh_index_head *h, wh_err *err);
+
 /* Check that sig is by pk (key id, global signature over the trusted
  * comment) and parse its comment into *h.  The index bytes are not
  * needed: this is what a build reads to learn the previous serial.
@@ -106,7 +114,17 @@ int wh_index_file_check(const char *name, size_t len, wh_err *err);
  * else WH_E_FORMAT saying why, without a path. */
 int wh_index_metadata_check(const json_t *m, wh_err *err);
 
-/* A verified index. */
+/* Check a module's "versions" object as the index's readers rely on it:
+ * SemVer keys, every record's fields (path names the document and name
+ * the module in errors); adds the versions to *count. */
+int wh_index_versions_check(json_t *versions, const char *path,
+                            const char *name, size_t *count, wh_err *err);
+
+struct wh_snap;
+
+/* A verified index.  A site's sharded index (common/shard.h) is one with
+ * snap set and no bytes: its top level, read module by module; json is
+ * then NULL, or everything when wh_snap_index_load read every module. */
 typedef struct wh_index {
     char   *bytes;            /* the index.json bytes, NUL-terminated */
     size_t  len;
@@ -114,6 +132,7 @@ typedef struct wh_index {
     wh_index_head head;
     int64_t generated;
     size_t  packages, modules;
+    struct wh_snap *snap;     /* a sharded index's top level (owned) */
 } wh_index;
 
 /* Verify bytes[0..len) (malloc'd; ix owns it from now, even on failure)

@@ -38,6 +38,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/shard.h"
 #include "common/fs.h"
 
 #define MAX_PAGE      ((size_t)128 << 20)   /* bytes of one rendered page */
@@ -403,7 +404,7 @@ int ix_catalogue_site(const ix_theme *t, const char *site,
 {
     wh_index ix;
     memset(st, 0, sizeof *st);
-    int rc = wh_index_load(&ix, site, pk, err);
+    int rc = wh_site_index_load(&ix, site, pk, err);
     if (rc == 0)
         rc = ix_catalogue_write(t, &ix, pk, site, jobs, st, err);
     wh_index_free(&ix);

@@ -32,6 +32,7 @@
 #include "common/cli.h"
 #include "common/fs.h"
 #include "common/json.h"
+#include "common/shard.h"
 
 enum {
     OPT_STRICT = 256,
@@ -41,7 +42,12 @@ enum {
     OPT_WAIT,
     OPT_NO_CATALOGUE,
     OPT_PLUGINS,
+    OPT_LAYOUT,
+    OPT_RETAIN,
 };
+
+/* --layout: which entry points the site has (docs/index-format.md). */
+enum { LAYOUT_FULL = 1, LAYOUT_SHARDED = 2, LAYOUT_BOTH = 3 };
 
 static const wh_opt opts[] = {
     { 'o', "output", "SITE", "the site folder to write (required)" },
@@ -56,6 +62,8 @@ static const wh_opt opts[] = {
     { 't', "templates", "DIR", "the catalogue's theme (default: the installed one)" },
     { OPT_NO_CATALOGUE, "no-catalogue", NULL, "write the index only, no HTML catalogue" },
     { OPT_PLUGINS, "plugins", "DIR", "run the enabled plugins of DIR (default: $WHARF_PLUGINS_PATH)" },
+    { OPT_LAYOUT, "layout", "WHICH", "index.json (full, the default), the sharded index (sharded) or both" },
+    { OPT_RETAIN, "retain", "SECONDS", "keep files of older sharded snapshots this long (default: 86400)" },
     { OPT_NO_CACHE, "no-cache", NULL, "read every file, ignoring the cache" },
     { OPT_WAIT, "wait", NULL, "wait while another build writes SITE (else exit 7)" },
     { 'q', "quiet", NULL, "no progress bar and no summary" },
@@ -68,7 +76,8 @@ static const char description[] =
     "Read every package in PKGDIR (.ferrpkg, PAR, plugin bundle), verify it,\n"
     "and write SITE: the index under its hash in by-hash/, its signature\n"
     "index.json.minisig by the repository key, the copies index.json and\n"
-    "index.json.gz, the packages under packages/, keys/repo.pub, and the\n"
+    "index.json.gz, the sharded index (snapshot.json.minisig, index/), the\n"
+    "packages under packages/, keys/repo.pub, and the\n"
     "HTML catalogue (index.html, modules/, categories/, feed.xml).\n"
     "Rejected packages are reported and left out; the exit status is the\n"
     "first rejection's. Unchanged files are not read again\n"
@@ -80,7 +89,8 @@ typedef struct build {
     const char *pkgdir, *site, *key_path, *name, *keys_dir, *issuers, *templates;
     const char *plugins;
     int expires_days, jobs, strict, quiet, json, no_cache, require_sigs, wait;
-    int no_catalogue;
+    int no_catalogue, layout;
+    int64_t retain;
 } build;
 
 static int parse_args(build *b, int argc, char **argv)
@@ -88,6 +98,8 @@ static int parse_args(build *b, int argc, char **argv)
     memset(b, 0, sizeof *b);
     b->key_path = "repo.key";
     b->expires_days = 90;
+    b->layout = LAYOUT_FULL;
+    b->retain = 86400;
     b->jobs = ix_cpu_count();
     wh_cli cli;
     wh_cli_init(&cli, PROG, argc, argv);
@@ -116,6 +128,24 @@ static int parse_args(build *b, int argc, char **argv)
                 return wh_cli_usage_error(&cli);
             }
             b->expires_days = (int)v;
+            break;
+        case OPT_LAYOUT:
+            b->layout = !strcmp(cli.arg, "full") ? LAYOUT_FULL
+                      : !strcmp(cli.arg, "sharded") ? LAYOUT_SHARDED
+                      : !strcmp(cli.arg, "both") ? LAYOUT_BOTH : 0;
+            if (!b->layout) {
+                snprintf(cli.msg, sizeof cli.msg, "--layout '%s' is not full, "
+                         "sharded or both", cli.arg);
+                return wh_cli_usage_error(&cli);
+            }
+            break;
+        case OPT_RETAIN:
+            if ((v = wh_cli_number(cli.arg, 0, 3650LL * 86400)) < 0) {
+                snprintf(cli.msg, sizeof cli.msg, "--retain '%s' is not a "
+                         "number of seconds from 0 to 315360000", cli.arg);
+                return wh_cli_usage_error(&cli);
+            }
+            b->retain = v;
             break;
         case 'j':
             if (ix_jobs_arg(&cli, &b->jobs))
@@ -233,6 +263,7 @@ typedef struct outcome {
     size_t modules, removed, temporaries;
     int    written;
     ix_cat_stats cat;      /* the catalogue's files (all 0 without one) */
+    ix_shard_out shard;    /* the sharded index's (all 0 without one) */
 } outcome;
 
 static void print_json(const build *b, const ix_scan *s, const ix_meta *m,
@@ -326,13 +357,22 @@ static int write_site(const build *b, ix_scan *s, const ix_meta *m,
                       const wh_minisign_seckey *sk,
                       const wh_minisign_pubkey *pk, outcome *o, wh_err *err)
 {
-    char *json = NULL, sha256[WH_SHA256_HEX];
+    char *json = NULL, sha256[WH_SHA256_HEX] = "";
     size_t len, linked, copied;
     int rc = ix_site_place(s, b->site, &linked, &copied, err);
-    if (rc == 0)
-        rc = ix_index_json(s, m, &json, &len, err);
-    if (rc == 0)
+    json_t *root = NULL;
+    if (rc == 0 && !(root = ix_index_tree(s, m)))
+        rc = wh_fail(err, WH_E_NOMEM, b->site, -1, "cannot build the index");
+    if (rc == 0 && (b->layout & LAYOUT_SHARDED))
+        rc = ix_shard_publish(b->site, root, m, sk, pk, b->retain, &o->shard, err);
+    if (rc == 0 && (b->layout & LAYOUT_FULL) &&
+        (rc = wh_json_canon(root, &json, &len, err)) == 0)
         rc = ix_site_publish(b->site, json, len, m, sk, pk, sha256, err);
+    if (rc == 0 && b->layout == LAYOUT_SHARDED)
+        rc = ix_site_unpublish(b->site, err);
+    if (rc == 0 && b->layout == LAYOUT_FULL)
+        rc = ix_shard_unpublish(b->site, err);
+    json_decref(root);
     if (rc == 0 && theme)
         rc = ix_catalogue_site(theme, b->site, pk, b->jobs, &o->cat, err);
     if (rc == 0)
@@ -399,7 +439,7 @@ static void date_packages(const build *b, ix_scan *s, const wh_index_head *prev,
     wh_err e;
     memset(&pix, 0, sizeof pix);
     if (ix_scan_date_cached(s, prev->serial) && prev->serial > 0 &&
-        wh_index_load(&pix, b->site, pk, &e) != 0) {
+        wh_site_index_load(&pix, b->site, pk, &e) != 0) {
         char msg[WH_ERR_LINE_MAX];
         fprintf(stderr, PROG ": warning: previous index: %s; versions are dated "
                 "from this build\n", wh_err_format(&e, msg, sizeof msg));

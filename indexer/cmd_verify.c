@@ -31,6 +31,7 @@
 #include "common/hex.h"
 #include "common/json.h"
 #include "common/sha256.h"
+#include "common/shard.h"
 
 enum { OPT_JSON = 256 };
 
@@ -47,7 +48,9 @@ static const char description[] =
     "Check a site as an installer would: index.json.minisig by the\n"
     "repository key, the index it names under by-hash/ (signature, SHA-256,\n"
     "serial, expiry, format), its .gz, the copies index.json and\n"
-    "index.json.gz, and the size and SHA-256 of every package it lists.";
+    "index.json.gz; the sharded index (snapshot.json.minisig, every bin\n"
+    "and module file by its SHA-256, the same as index.json); and the size\n"
+    "and SHA-256 of every package.";
 
 #define PROG "wharf-index verify"
 
@@ -262,6 +265,52 @@ static void check_index(const verify *o, const wh_index *ix,
     }
 }
 
+/* The site's index.json (*full) and its sharded index (*sharded): either
+ * may be missing, not both; a bad one stops the check (nothing it says
+ * can be believed). */
+static int load_site(const char *site, const wh_minisign_pubkey *pk,
+                     wh_index *ix, int *full, wh_index *sx, int *sharded,
+                     wh_err *err)
+{
+    wh_err e2;
+    int rc = wh_index_load(ix, site, pk, err);
+    *full = rc == 0;
+    if (rc && rc != WH_E_NOTFOUND)
+        return rc;
+    int rs = wh_snap_index_load(sx, site, pk, &e2);
+    *sharded = rs == 0;
+    if (rs && rs != WH_E_NOTFOUND) {
+        if (*full)
+            wh_index_free(ix);
+        *err = e2;
+        return rs;
+    }
+    return *full || *sharded ? 0 : rc;
+}
+
+/* The sharded index: not expired, and the same as index.json when the
+ * site has both. */
+static void check_sharded(const verify *o, const wh_index *ix, const wh_index *sx,
+                          int *status, json_t *failures)
+{
+    char path[4096], date[32];
+    wh_err err;
+    snprintf(path, sizeof path, "%s/" WH_SNAP_SIG, o->site);
+    if (sx->head.expires <= (int64_t)time(NULL)) {
+        wh_cli_date(sx->head.expires, date);
+        wh_fail(&err, WH_E_EXPIRED, path, -1, "the index expired on %s", date);
+        note(status, &err, failures, WH_SNAP_SIG);
+    }
+    if (ix && (ix->head.serial != sx->head.serial ||
+               !json_equal(json_object_get(ix->json, "modules"),
+                           json_object_get(sx->json, "modules")))) {
+        wh_fail(&err, WH_E_VERIFY, path, -1, "the sharded index (serial %lld) "
+                "does not list what index.json (serial %lld) lists",
+                (long long)sx->head.serial, (long long)ix->head.serial);
+        note(status, &err, failures, WH_SNAP_SIG);
+    }
+}
+
 /* Every package the index lists, on --jobs threads; *bad counts failures. */
 static void check_packages(const verify *o, const wh_index *ix, int *status,
                            json_t *failures, size_t *bad)
@@ -306,14 +355,20 @@ int cmd_verify(int argc, char **argv)
         return rc < 0 ? WH_EXIT_OK : rc;
     wh_err err;
     wh_minisign_pubkey pk;
-    wh_index ix;
+    wh_index ix, sx;
+    int full = 0, sharded = 0;
     if (wh_minisign_pubkey_load(&pk, o.pub, &err) ||
-        wh_index_load(&ix, o.site, &pk, &err))
+        load_site(o.site, &pk, &ix, &full, &sx, &sharded, &err))
         return wh_cli_report(PROG, &err);
     int status = WH_EXIT_OK;
     size_t bad;
     json_t *failures = json_array();
-    check_index(&o, &ix, &pk, &status, failures);
+    if (full)
+        check_index(&o, &ix, &pk, &status, failures);
+    if (sharded)
+        check_sharded(&o, full ? &ix : NULL, &sx, &status, failures);
+    if (!full)
+        ix = sx;
     check_packages(&o, &ix, &status, failures, &bad);
     char date[32];
     wh_cli_date(ix.head.expires, date);
@@ -326,5 +381,7 @@ int cmd_verify(int argc, char **argv)
                date);
     json_decref(failures);
     wh_index_free(&ix);
+    if (full && sharded)
+        wh_index_free(&sx);
     return status;
 }

@@ -6,6 +6,8 @@
  *   trust.c     trusted publisher keys and PAR issuers; a package's signer
  *   site.c      write the site: lock, place packages, publish the signed
  *               index (by hash, then the signature), prune
+ *   shard_write.c  the sharded index (--layout sharded): module files and
+ *               bins by hash, the signed top level, retired files
  *   pool.c      the worker threads, --jobs, and the memory they may use
  *   yank.c      PKGDIR/yanked: versions their publisher withdrew
  *   progress.c  the progress bar on a terminal
@@ -314,6 +316,33 @@ void ix_site_default_name(const char *site, char *out, size_t n);
 /* The canonical index.json of the accepted entries (dated: ix_scan_date). */
 int ix_index_json(const ix_scan *s, const ix_meta *m, char **out, size_t *len,
                   wh_err *err);
+
+/* The same index as a tree (NULL when out of memory). */
+json_t *ix_index_tree(const ix_scan *s, const ix_meta *m);
+
+/* Remove index.json.minisig, index.json.gz and index.json (a site built
+ * with --layout sharded), or snapshot.json.minisig and snapshot.json
+ * (--layout full), the signature first. */
+int ix_site_unpublish(const char *site, wh_err *err);
+int ix_shard_unpublish(const char *site, wh_err *err);
+
+/* ---- shard_write.c ----------------------------------------------------- */
+
+/* What writing the sharded index did. */
+typedef struct ix_shard_out {
+    size_t written, kept;     /* module files and bins written, already there */
+    size_t retired, removed;  /* files on the retired list, removed from it */
+    size_t unreadable;        /* old bins that could not be read */
+    size_t swept;             /* files no build named, retired now */
+    char   sha256[WH_SHA256_HEX];   /* of the new top level */
+} ix_shard_out;
+
+/* Write SITE's sharded index of root (ix_index_tree's) and commit it by
+ * snapshot.json.minisig; files retired by a build before this one at
+ * least retain seconds ago are removed. */
+int ix_shard_publish(const char *site, json_t *root, const ix_meta *m,
+                     const wh_minisign_seckey *sk, const wh_minisign_pubkey *pk,
+                     int64_t retain, ix_shard_out *o, wh_err *err);
 
 /* Put every accepted package (and its .minisig) in SITE/packages by
  * hard link, or by copy with its SHA-256 checked; *linked and *copied

@@ -56,6 +56,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/shard.h"
 #include "common/fetch.h"
 #include "common/fs.h"
 #include "common/index.h"
@@ -403,7 +404,7 @@ static int site_index(const wh_minisign_pubkey *pk, const site_loc *st,
     char sig_url[PATH_MAX + 32];
     wh_minisign_pubkey k = *pk;
     wh_minisign_sig sig;
-    int rc = st->folder ? wh_index_load(ix, st->folder, &k, err)
+    int rc = st->folder ? wh_site_index_load(ix, st->folder, &k, err)
                         : wh_fetch_index(st->loc, 0, NULL, NULL, ix, &sig, &k,
                                          sig_url, sizeof sig_url, err);
     if (rc == 0 && ix->head.expires < (int64_t)time(NULL)) {

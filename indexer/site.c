@@ -78,6 +78,7 @@
 
 #include "common/fs.h"
 #include "common/gzip.h"
+#include "common/shard.h"
 #include "common/hex.h"
 #include "common/json.h"
 #include "common/sha256.h"
@@ -121,7 +122,9 @@ int ix_site_lock(const char *site, const char *who, int wait, int quiet,
 int ix_site_clean(const char *site, size_t *removed, wh_err *err)
 {
     static const char *const dirs[] = { "", "/keys", "/keys/rotation",
-                                        ("/" WH_INDEX_BYHASH), "/packages" };
+                                        ("/" WH_INDEX_BYHASH), "/packages",
+                                        ("/" WH_SNAP_DIR),
+                                        ("/" WH_SNAP_DIR "/snapshot") };
     *removed = 0;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < sizeof dirs / sizeof dirs[0]; i++) {
@@ -142,15 +145,50 @@ int ix_site_prev(const char *site, const wh_minisign_pubkey *pk,
 {
     memset(prev, 0, sizeof *prev);
     char *path = ix_join(site, "/", WH_INDEX_SIG);
+    char *spath = ix_join(site, "/", WH_SNAP_SIG);
     wh_minisign_sig sig;
-    int rc = path ? wh_index_head_load(path, pk, &sig, prev, err)
-                  : wh_fail(err, WH_E_NOMEM, site, -1, NULL);
+    wh_index_head sh = { 0, 0, "" };
+    int rc = path && spath ? wh_index_head_load(path, pk, &sig, prev, err)
+                           : wh_fail(err, WH_E_NOMEM, site, -1, NULL);
     if (rc == WH_E_NOTFOUND) {
         memset(prev, 0, sizeof *prev);
         rc = 0;
     }
+    if (rc == 0 && (rc = wh_snap_head_load(spath, pk, &sig, &sh, err)) == WH_E_NOTFOUND)
+        rc = 0;
+    if (sh.serial > prev->serial)     /* a sharded-only site's serial */
+        prev->serial = sh.serial;
     free(path);
+    free(spath);
     return rc;
+}
+
+/* Take an entry point away (a site switched to the other --layout):
+ * the signature first, so no reader pairs it with a missing copy. */
+static int unpublish(const char *site, const char *const names[3], wh_err *err)
+{
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < 3 && names[i]; i++) {
+        char *path = ix_join(site, "/", names[i]);
+        if (!path)
+            return wh_fail(err, WH_E_NOMEM, site, -1, NULL);
+        if (wh_fs_unlink(path) < 0 && errno != ENOENT)
+            rc = wh_fail_errno(err, errno, path, "cannot remove");
+        free(path);
+    }
+    return rc;
+}
+
+int ix_site_unpublish(const char *site, wh_err *err)
+{
+    static const char *const names[3] = { WH_INDEX_SIG, WH_INDEX_GZ, WH_INDEX_JSON };
+    return unpublish(site, names, err);
+}
+
+int ix_shard_unpublish(const char *site, wh_err *err)
+{
+    static const char *const names[3] = { WH_SNAP_SIG, WH_SNAP_JSON, NULL };
+    return unpublish(site, names, err);
 }
 
 /* SITE inside PKGDIR would index its own packages the next time. */
@@ -240,10 +278,8 @@ static int add_version(json_t *modules, const ix_entry *e, const json_t *yanked)
                                      e->pkg.version, rec) : -1;
 }
 
-int ix_index_json(const ix_scan *s, const ix_meta *m, char **out, size_t *len,
-                  wh_err *err)
+json_t *ix_index_tree(const ix_scan *s, const ix_meta *m)
 {
-    *out = NULL;
     json_t *modules = json_object();
     json_t *root = json_pack("{sss{ssss}sIsIsIso}", "format", WH_INDEX_FORMAT,
                              "repository", "name", m->name, "key_id", m->key_id,
@@ -251,13 +287,21 @@ int ix_index_json(const ix_scan *s, const ix_meta *m, char **out, size_t *len,
                              "generated", (json_int_t)m->generated,
                              "expires", (json_int_t)m->expires,
                              "modules", modules);
-    if (!root)
-        return wh_fail(err, WH_E_NOMEM, NULL, -1, "cannot build the index");
-    for (size_t i = 0; i < s->n; i++)
+    for (size_t i = 0; root && i < s->n; i++)
         if (s->v[i].state == IX_OK && add_version(modules, &s->v[i], m->yanked)) {
             json_decref(root);
-            return wh_fail(err, WH_E_NOMEM, s->v[i].path, -1, "cannot build the index");
+            root = NULL;
         }
+    return root;
+}
+
+int ix_index_json(const ix_scan *s, const ix_meta *m, char **out, size_t *len,
+                  wh_err *err)
+{
+    *out = NULL;
+    json_t *root = ix_index_tree(s, m);
+    if (!root)
+        return wh_fail(err, WH_E_NOMEM, NULL, -1, "cannot build the index");
     int rc = wh_json_canon(root, out, len, err);
     json_decref(root);
     return rc;

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "common/fs.h"
+#include "installer/shard_src.h"
 
 enum { COPY_NONE, COPY_MAPPED, COPY_OWNED, COPY_BORROWED };
 
@@ -170,18 +171,62 @@ static int rebuild(ins_catalog_src *s, const src_paths *p,
     return rc;
 }
 
+/* A source whose copy is a sharded index: its top level, checked with
+ * the source's key; modules are read from the copy, or fetched into it,
+ * when asked for (shard_src.c). */
+static int open_shard(ins_catalog_src *s, const char *dir, const char *sig_path,
+                      json_t *src, const wh_keyring *kr, const ins_catalog *cat,
+                      wh_err *err)
+{
+    wh_minisign_sig sig;
+    wh_minisign_pubkey pk;
+    int rc = wh_minisign_sig_load_flags(&sig, sig_path, WH_MINISIGN_NOFOLLOW, err);
+    if (rc == 0)
+        rc = source_key(&sig, sig_path, src, kr, &pk, err);
+    ins_shard_read *r = rc ? NULL : calloc(1, sizeof *r + 2 * PATH_MAX);
+    if (rc == 0 && (!r || !(r->snap = calloc(1, sizeof *r->snap))))
+        rc = wh_fail(err, WH_E_NOMEM, dir, -1, NULL);
+    if (rc == 0)
+        rc = wh_snap_load(r->snap, dir, &pk, err);
+    if (rc) {
+        if (r)
+            free(r->snap);
+        free(r);
+        return rc;
+    }
+    char *d = (char *)(r + 1);
+    snprintf(d, PATH_MAX, "%s", dir);
+    r->dir = r->copy = d;
+    r->locations = s->locations;
+    r->timeout = cat->timeout;
+    r->offline = cat->offline;
+    s->shard = r;
+    s->shard_owned = 1;
+    s->serial = r->snap->head.serial;
+    s->generated = r->snap->generated;
+    s->expires = r->snap->head.expires;
+    s->repository = r->snap->name;
+    s->tab.head.modules = (uint32_t)r->snap->modules;
+    return 0;
+}
+
 /* Open source name (its sources.json entry src) into s: 0, or an error
  * the caller turns into a warning. */
 static int open_one(ins_catalog_src *s, const ins_home *h, const char *name,
-                    json_t *src, const wh_keyring *kr, ins_catalog_warn_fn warn,
-                    void *ctx, wh_err *err)
+                    json_t *src, const wh_keyring *kr, const ins_catalog *cat,
+                    ins_catalog_warn_fn warn, void *ctx, wh_err *err)
 {
     src_paths p;
     wh_minisign_sig sig;
     wh_minisign_pubkey pk;
     wh_index_head head;
     wh_err e;
+    char snap_sig[PATH_MAX + 32];
+    struct stat st;
     int rc = set_paths(&p, h, name, NULL, err);
+    snprintf(snap_sig, sizeof snap_sig, "%s/" WH_SNAP_SIG, p.dir);
+    if (rc == 0 && lstat(snap_sig, &st) == 0)
+        return open_shard(s, p.dir, snap_sig, src, kr, cat, err);
     if (rc == 0 && (rc = wh_minisign_sig_load_flags(&sig, p.sig, WH_MINISIGN_NOFOLLOW,
                                                     err)) == WH_E_NOTFOUND)
         return wh_fail(err, WH_E_NOTFOUND, NULL, -1, "source '%s' has no index "
@@ -227,6 +272,15 @@ static ins_catalog_src *new_src(ins_catalog *cat, const char *name,
 
 static void src_free(ins_catalog_src *s)
 {
+    if (s->shard && s->shard_owned) {
+        wh_snap_free(s->shard->snap);
+        free(s->shard->snap);
+    }
+    free(s->shard);
+    for (size_t i = 0; i < s->nnames; i++)
+        free(s->names[i]);
+    free(s->names);
+    json_decref(s->shown);
     if (s->copy_kind == COPY_MAPPED)
         munmap(s->copy, s->copy_len);
     else if (s->copy_kind == COPY_OWNED)
@@ -242,7 +296,10 @@ int ins_catalog_open(ins_catalog *cat, const ins_home *h,
     wh_keyring kr = { 0 };
     json_t *sources = NULL, *src;
     const char *name;
+    int offline = cat->offline, timeout = cat->timeout;
     memset(cat, 0, sizeof *cat);
+    cat->offline = offline;
+    cat->timeout = timeout;
     int rc = ins_trust_load(h, &kr, err);
     if (rc == 0)
         rc = ins_sources_load(h, &sources, err);
@@ -253,7 +310,7 @@ int ins_catalog_open(ins_catalog *cat, const ins_home *h,
             rc = WH_E_NOMEM;
             break;
         }
-        if (open_one(s, h, name, src, &kr, warn, ctx, &e) == 0)
+        if (open_one(s, h, name, src, &kr, cat, warn, ctx, &e) == 0)
             cat->n++;
         else {
             warn_msg(warn, ctx, &e);
@@ -275,6 +332,21 @@ int ins_catalog_add_index(ins_catalog *cat, const char *name, json_t *locations,
     ins_catalog_src *s = new_src(cat, name, locations, err);
     if (!s)
         return WH_E_NOMEM;
+    if (ix->snap) {               /* its bins in memory, modules fetched */
+        if (!(s->shard = calloc(1, sizeof *s->shard)))
+            return wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
+        s->shard->snap = ix->snap;
+        s->shard->locations = s->locations;
+        s->shard->timeout = cat->timeout;
+        s->shard->offline = cat->offline;
+        s->serial = ix->head.serial;
+        s->generated = ix->generated;
+        s->expires = ix->head.expires;
+        s->repository = ix->snap->name;
+        s->tab.head.modules = (uint32_t)ix->modules;
+        cat->n++;
+        return 0;
+    }
     int rc = wh_itab_build(ix, &t, &len, err);
     if (rc == 0)
         rc = adopt_table(s, t, len, name, err);
@@ -350,8 +422,19 @@ int ins_catalog_module(ins_catalog *cat, const char *name, json_t **versions,
     *versions = NULL;
     for (size_t i = 0; rc == 0 && i < cat->n; i++) {
         ins_catalog_src *s = &cat->src[i];
-        long k = wh_itab_find(&s->tab, name, strlen(name));
         json_t *vs = NULL;
+        if (s->shard) {
+            s->shard->offline = cat->offline;
+            int r = ins_shard_module(s->shard, name, &vs, err);
+            if (r == 0)
+                rc = merge(out, vs, s, err);
+            else if (r != WH_E_NOTFOUND)
+                rc = r;
+            json_decref(vs);
+            found |= r == 0;
+            continue;
+        }
+        long k = wh_itab_find(&s->tab, name, strlen(name));
         if (k < 0)
             continue;
         rc = map_copy(s, err);
@@ -373,17 +456,80 @@ int ins_catalog_module(ins_catalog *cat, const char *name, json_t **versions,
     return rc;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A sharded source's module names, from every bin (read once). */
+static int shard_names(ins_catalog_src *s)
+{
+    wh_snap *sn = s->shard->snap;
+    wh_err e;
+    if (s->names || sn->modules == 0)
+        return 0;
+    s->names = calloc(sn->modules, sizeof *s->names);
+    for (size_t b = 0; s->names && b < sn->nbins; b++) {
+        json_t *mods, *v;
+        const char *name;
+        if ((sn->bin_cache[b] || s->shard->dir) &&
+            wh_snap_bin(sn, s->shard->dir, b, &mods, &e) == 0)
+            json_object_foreach(mods, name, v)
+                if (s->nnames < sn->modules)
+                    s->names[s->nnames++] = strdup(name);
+    }
+    if (!s->names)
+        return -1;
+    qsort(s->names, s->nnames, sizeof *s->names, cmp_name);
+    return 0;
+}
+
+/* Entry i of a sharded source: its name, and what its module file says
+ * when the copy holds it (never fetched for a listing). */
+static void shard_get(ins_catalog_src *s, size_t i, wh_itab_mod *m)
+{
+    ins_shard_read local = *s->shard;
+    json_t *vs = NULL;
+    wh_err e;
+    memset(m, 0, sizeof *m);
+    m->name = s->names[i];
+    m->name_len = strlen(m->name);
+    m->latest = m->description = m->categories = m->tags = "";
+    local.locations = NULL;           /* the copy only */
+    if (ins_shard_module(&local, m->name, &vs, &e) != 0)
+        return;
+    json_decref(s->shown);
+    s->shown = vs;
+    const char *latest = wh_index_latest(vs);
+    json_t *rec = json_object_get(vs, latest);
+    const char *d = json_string_value(json_object_get(rec, "description"));
+    m->latest = latest;
+    m->latest_len = strlen(latest);
+    m->description = d ? d : "";
+    m->description_len = strlen(m->description);
+}
+
 int ins_catalog_next(const ins_catalog *cat, ins_catalog_iter *it,
                      const ins_catalog_src **src, wh_itab_mod *m)
 {
-    while (it->src < cat->n && it->mod >= cat->src[it->src].tab.head.modules) {
+    for (;;) {
+        if (it->src >= cat->n)
+            return 0;
+        ins_catalog_src *s = &cat->src[it->src];
+        if (s->shard && shard_names(s))
+            return 0;
+        size_t n = s->shard ? s->nnames : s->tab.head.modules;
+        if (it->mod < n)
+            break;
         it->src++;
         it->mod = 0;
     }
-    if (it->src >= cat->n)
-        return 0;
-    *src = &cat->src[it->src];
-    wh_itab_get(&(*src)->tab, it->mod++, m);
+    ins_catalog_src *s = &cat->src[it->src];
+    *src = s;
+    if (s->shard)
+        shard_get(s, it->mod++, m);
+    else
+        wh_itab_get(&s->tab, it->mod++, m);
     return 1;
 }
 
@@ -429,6 +575,8 @@ int ins_catalog_store(const ins_home *h, const char *name, const wh_index *ix,
     unsigned char *t = NULL;
     size_t len;
     int rc = set_paths(&p, h, name, ix->head.sha256, err);
+    if (rc == 0 && ix->snap)              /* no table: modules read one by one */
+        return prune_tables(p.dir, "", err);
     if (rc == 0)
         rc = wh_itab_build(ix, &t, &len, err);
     if (rc == 0)

@@ -40,11 +40,19 @@ typedef struct ins_catalog_src {
     size_t  copy_len;
     int     copy_kind;           /* COPY_* in catalog.c */
     char    copy_path[PATH_MAX + 128];
+    /* a source with only the sharded index (tab holds no module then) */
+    struct ins_shard_read *shard;
+    int     shard_owned;         /* its top level is ours to free */
+    char  **names;               /* its modules, sorted, for ins_catalog_next */
+    size_t  nnames;
+    json_t *shown;               /* the module ins_catalog_next gave last */
 } ins_catalog_src;
 
 typedef struct ins_catalog {
     ins_catalog_src *src;        /* in sources.json order */
     size_t n;
+    int    offline;              /* sharded sources: never fetch over HTTP */
+    int    timeout;
 } ins_catalog;
 
 /* Receives each warning of ins_catalog_open (a source skipped, a table

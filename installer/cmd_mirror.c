@@ -196,7 +196,9 @@ static void warn_cb(void *ctx, const wh_err *e)
 static int load_index(mirror *m, wh_err *err)
 {
     char dir[PATH_MAX], rel[PATH_MAX];
-    ins_fetch_opts fo = { (int64_t)time(NULL), m->o->allow_expired, m->o->timeout };
+    ins_fetch_opts fo = { .now = (int64_t)time(NULL),
+                          .allow_expired = m->o->allow_expired,
+                          .timeout = m->o->timeout };
     if (!(m->src = json_object_get(m->sources, m->o->source)))
         return wh_fail(err, WH_E_NOTFOUND, NULL, -1, "no source '%s'", m->o->source);
     snprintf(rel, sizeof rel, INS_INDEXES_DIR "/%s", m->o->source);
@@ -209,6 +211,10 @@ static int load_index(mirror *m, wh_err *err)
                        "(wharf update %s)", m->o->source, m->o->source);
     if (rc)
         return rc;
+    if (m->ix.snap)      /* refused rather than a mirror with no packages */
+        return wh_fail(err, WH_E_USAGE, NULL, -1, "source '%s' has only the "
+                       "sharded index, which wharf mirror cannot copy yet (copy "
+                       "the site itself: docs/index-format.md)", m->o->source);
     const char *b64 = json_string_value(json_object_get(m->src, "key"));
     const wh_minisign_pubkey *t = wh_keyring_find(&m->kr, m->sig.key_id, NULL);
     if (b64)

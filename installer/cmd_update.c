@@ -43,6 +43,9 @@
 #include <time.h>
 
 #include "common/json.h"
+#include "installer/shard_src.h"
+
+enum { OPT_ALL = 2000 };     /* clear of the shared INS_OPT_* ids (1000...) */
 
 /* The rows and ids of the module commands (installer.h), but --from,
  * which update has no use for: its sources are what it updates. */
@@ -54,6 +57,8 @@ static const wh_opt opts[] = {
       "1 KiB/s for this long (default: 30)" },
     { INS_OPT_ALLOW_EXPIRED, "allow-expired", NULL, "use an expired index "
       "(with a warning)" },
+    { OPT_ALL, "all", NULL, "of a sharded index, fetch every module file too "
+      "(for offline use)" },
     { INS_OPT_JSON, "json", NULL, "print a JSON list of what each source gave" },
     { 'q', "quiet", NULL, "print nothing but errors and warnings" },
     INS_OPTS_COMMON,
@@ -65,12 +70,16 @@ static const char description[] =
     "Fetch the signed index of each source (or of those named), verify it\n"
     "with its trusted or pinned key, refuse one older than an index already\n"
     "seen (rollback) or expired (freeze), and keep the verified copy in the\n"
-    "install root. A source's locations are mirrors, tried in order.";
+    "install root. A source's locations are mirrors, tried in order.\n"
+    "Of a site with only the sharded index, only the top level and the bins\n"
+    "that changed are fetched; module files when a command needs them, or\n"
+    "all at once with --all.";
 
 #define PROG "wharf update"
 
 typedef struct update_opts {
     ins_cmd_opts c;
+    int all;
     int argc;
     char **argv;          /* source names, or none for all */
 } update_opts;
@@ -87,7 +96,9 @@ static int parse_args(update_opts *o, int argc, char **argv)
             wh_cli_help(stdout, usage, description, opts);
             return -1;
         }
-        if (ins_cmd_opt(&o->c, c, &cli) < 0)
+        if (c == OPT_ALL)
+            o->all = 1;
+        else if (ins_cmd_opt(&o->c, c, &cli) < 0)
             return wh_cli_usage_error(&cli);
     }
     if (c < 0)
@@ -105,7 +116,8 @@ static void warn(const char *name, const wh_err *e)
 
 /* Say what was kept: a line, or an object in the --json list. */
 static void report(const update_opts *o, json_t *out, const char *name,
-                   const wh_index *ix, const char *loc, int64_t now)
+                   const wh_index *ix, const char *loc, int64_t now,
+                   const ins_shard_stats *st)
 {
     char date[32];
     wh_cli_date(ix->head.expires, date);
@@ -113,17 +125,26 @@ static void report(const update_opts *o, json_t *out, const char *name,
         fprintf(stderr, PROG ": warning: %s: the index expired on %s, %lld "
                 "days ago; used because of --allow-expired\n", name, date,
                 (long long)((now - ix->head.expires) / 86400));
-    if (out)
-        json_array_append_new(out, json_pack("{sssIsIsIsIsssb}", "source", name,
+    if (out) {
+        json_t *j = json_pack("{sssIsIsIsIsssb}", "source", name,
             "serial", (json_int_t)ix->head.serial,
             "packages", (json_int_t)ix->packages, "modules", (json_int_t)ix->modules,
             "expires", (json_int_t)ix->head.expires, "location", loc,
-            "dry_run", o->c.dry_run));
+            "dry_run", o->c.dry_run);
+        if (j && ix->snap)
+            json_object_set_new(j, "fetched", json_pack("{sIsI}", "files",
+                (json_int_t)st->files, "bytes", (json_int_t)st->bytes));
+        json_array_append_new(out, j);
+    }
     else if (!o->c.quiet)
         printf("%s: serial %lld, %zu package%s in %zu module%s, expires %s (%s)%s\n",
                name, (long long)ix->head.serial, ix->packages,
                ix->packages == 1 ? "" : "s", ix->modules, ix->modules == 1 ? "" : "s",
                date, loc, o->c.dry_run ? " (dry run)" : "");
+    if (!out && !o->c.quiet && ix->snap)
+        printf("%s: sharded index: fetched %zu file%s, %llu bytes, besides the "
+               "top level\n", name, st->files, st->files == 1 ? "" : "s",
+               (unsigned long long)st->bytes);
 }
 
 /* What every source's update reads and may change. */
@@ -193,7 +214,18 @@ static int keep(const ins_home *h, const update_opts *o, const char *name,
 static int update_one(const ins_home *h, const update_opts *o, const char *name,
                       json_t *src, update_state *us, json_t *out, wh_err *err)
 {
-    ins_fetch_opts fo = { (int64_t)time(NULL), o->c.allow_expired, o->c.timeout };
+    ins_fetch_opts fo = { .now = (int64_t)time(NULL),
+                          .allow_expired = o->c.allow_expired,
+                          .timeout = o->c.timeout };
+    ins_shard_stats st = { 0, 0 };
+    char copy[PATH_MAX], rel[PATH_MAX];
+    snprintf(rel, sizeof rel, INS_INDEXES_DIR "/%s", name);
+    if (ins_home_path(h, rel, copy, sizeof copy, err))
+        return err->code;
+    fo.copy = copy;
+    fo.write = !o->c.dry_run;
+    fo.all = o->all;
+    fo.stats = &st;
     json_t *locs = json_object_get(src, "locations"), *v;
     size_t i, n = json_array_size(locs);
     wh_err first;
@@ -214,7 +246,7 @@ static int update_one(const ins_home *h, const update_opts *o, const char *name,
         }
         int rc = keep(o->c.dry_run ? NULL : h, o, name, us, &ix, &sig, &rot, err);
         if (rc == 0)
-            report(o, out, name, &ix, loc, fo.now);
+            report(o, out, name, &ix, loc, fo.now, &st);
         wh_index_free(&ix);
         return rc;
     }

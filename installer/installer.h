@@ -206,6 +206,13 @@ typedef struct ins_fetch_opts {
     int64_t now;
     int     allow_expired;
     int     timeout;          /* seconds below 1 KiB/s that end a download */
+    /* A site with only the sharded index (shard_src.h): the source's copy
+     * folder (NULL: none), whether to write there (not in a dry run),
+     * whether to fetch every module file (update --all), and what was
+     * fetched. */
+    const char *copy;
+    int     write, all;
+    struct ins_shard_stats *stats;
 } ins_fetch_opts;
 
 /* seen.json's serials: {"KEYID": serial} (a new reference; empty when

@@ -66,6 +66,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/rotation.h"
+#include "installer/shard_src.h"
 
 
 /* --- locations -------------------------------------------------------------- */
@@ -306,6 +307,33 @@ static int fetch_dir(const repo_ctx *c, wh_index *ix, wh_minisign_sig *sig,
     return rc ? rc : wh_index_load(ix, c->dir, pk, err);
 }
 
+/* A site with only the sharded index: its top level (ix->snap), its key
+ * chosen as for index.json. */
+static int fetch_snap(const repo_ctx *c, wh_index *ix, wh_minisign_sig *sig,
+                      wh_minisign_pubkey *pk, wh_rotation_chain *rot,
+                      char *sig_path, size_t n, wh_err *err)
+{
+    http_key k = { c, rot };
+    wh_snap *s = calloc(1, sizeof *s);
+    if (!s)
+        return wh_fail(err, WH_E_NOMEM, c->loc, -1, NULL);
+    if (rot)
+        rot->n = 0;
+    int rc = wh_site_snap(c->http ? c->loc : c->dir, c->http, c->timeout,
+                          http_signing_key, &k, s, sig, pk, sig_path, n, err);
+    if (rc) {
+        free(s);
+        return rc;
+    }
+    memset(ix, 0, sizeof *ix);
+    ix->snap = s;
+    ix->head = s->head;
+    ix->generated = s->generated;
+    ix->modules = s->modules;
+    ix->packages = s->packages;
+    return 0;
+}
+
 /* The rollback floor of key id, and of every key rotated to it. */
 static int64_t floor_of(json_t *seen, const char *id, const wh_rotation_chain *rot)
 {
@@ -333,6 +361,14 @@ int ins_repo_fetch(const char *loc, json_t *src, const wh_keyring *kr,
     if (rc == 0)
         rc = c.http ? fetch_http(&c, ix, sig, &pk, rot, sig_path, sizeof sig_path, err)
                     : fetch_dir(&c, ix, sig, &pk, rot, sig_path, sizeof sig_path, err);
+    if (rc == WH_E_NOTFOUND) {       /* no index.json: a sharded index? */
+        wh_err e2;
+        int r2 = fetch_snap(&c, ix, sig, &pk, rot, sig_path, sizeof sig_path, &e2);
+        if (r2 != WH_E_NOTFOUND) {
+            rc = r2;
+            *err = e2;
+        }
+    }
     if (rc)
         return rc;
     wh_minisign_keyid_hex(pk.key_id, id);
@@ -345,6 +381,12 @@ int ins_repo_fetch(const char *loc, json_t *src, const wh_keyring *kr,
     else if (ix->head.expires < fo->now && !fo->allow_expired)
         rc = wh_fail(err, WH_E_EXPIRED, sig_path, -1, "the index expired on %s "
                      "(--allow-expired uses it anyway)", date);
+    if (rc == 0 && ix->snap) {
+        ins_shard_stats none_st = { 0, 0 };
+        rc = ins_shard_sync(ix, c.http ? loc : c.dir, c.http, fo->timeout, fo->copy,
+                            fo->write && fo->copy, fo->all,
+                            fo->stats ? fo->stats : &none_st, err);
+    }
     if (rc)
         wh_index_free(ix);
     return rc;
@@ -570,6 +612,37 @@ static int raise_floor(json_t *seen, const wh_index *ix, const wh_minisign_sig *
     return 0;
 }
 
+/* A sharded index's copy (shard_src.c, THE COPY): its bins and module
+ * files are there already (ins_shard_sync); the top level, the floor,
+ * then the signature; then what the copy no longer needs, the copy of
+ * index.json included (the site changed layouts). */
+static int store_snap(const ins_home *h, const char *dir, const wh_index *ix,
+                      const wh_minisign_sig *sig, json_t *seen, wh_err *err)
+{
+    char rel[160], path[PATH_MAX + 200], bh[PATH_MAX + 16];
+    int raised;
+    wh_snap_path(rel, sizeof rel, 's', ix->head.sha256, "");
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    *strrchr(path, '/') = '\0';
+    int rc = wh_mkdirs(path, err);
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    if (rc == 0)
+        rc = wh_file_write_atomic(path, ix->snap->bytes, ix->snap->len, 0644, err);
+    if (rc == 0 && (rc = raise_floor(seen, ix, sig, &raised, err)) == 0 && raised)
+        rc = ins_state_save(h, INS_SEEN_FILE, INS_SEEN_FORMAT, "serials", seen, err);
+    if (rc == 0) {
+        snprintf(path, sizeof path, "%s/" WH_SNAP_SIG, dir);
+        rc = wh_minisign_sig_save(sig, path, err);           /* the commit */
+    }
+    snprintf(path, sizeof path, "%s/" WH_INDEX_SIG, dir);
+    if (rc == 0 && wh_fs_unlink(path) < 0 && errno != ENOENT)
+        rc = wh_fail_errno(err, errno, path, "cannot remove");
+    snprintf(bh, sizeof bh, "%s/" WH_INDEX_BYHASH, dir);
+    if (rc == 0)
+        rc = prune_copies(bh, "", err);
+    return rc ? rc : ins_shard_prune((wh_index *)ix, dir, err);
+}
+
 int ins_repo_store(const ins_home *h, const char *name, const wh_index *ix,
                    const wh_minisign_sig *sig, json_t *seen, wh_err *err)
 {
@@ -578,6 +651,10 @@ int ins_repo_store(const ins_home *h, const char *name, const wh_index *ix,
     if (!h)                 /* a dry run: the floor in memory, nothing kept */
         return raise_floor(seen, ix, sig, &raised, err);
     snprintf(rel, sizeof rel, INS_INDEXES_DIR "/%s", name);
+    if (ix->snap) {
+        int r = ins_home_path(h, rel, dir, sizeof dir, err);
+        return r ? r : store_snap(h, dir, ix, sig, seen, err);
+    }
     wh_index_byhash(file, sizeof file, ix->head.sha256, "");
     int rc = ins_home_path(h, rel, dir, sizeof dir, err);
     if (rc == 0 && snprintf(bh, sizeof bh, "%s/" WH_INDEX_BYHASH, dir) >= (int)sizeof bh)
@@ -597,5 +674,8 @@ int ins_repo_store(const ins_home *h, const char *name, const wh_index *ix,
     }
     if (rc == 0)
         rc = prune_copies(bh, file + strlen(WH_INDEX_BYHASH "/"), err);
+    snprintf(path, sizeof path, "%s/" WH_SNAP_SIG, dir);   /* a sharded copy before */
+    if (rc == 0 && wh_fs_unlink(path) < 0 && errno != ENOENT)
+        rc = wh_fail_errno(err, errno, path, "cannot remove");
     return rc;
 }

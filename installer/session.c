@@ -25,7 +25,9 @@
 static int open_from(ins_session *s, const ins_session_opts *o, wh_err *err)
 {
     json_t *seen = NULL, *src = json_pack("{sOsn}", "locations", o->from, "key");
-    ins_fetch_opts fo = { (int64_t)time(NULL), o->allow_expired, o->timeout };
+    ins_fetch_opts fo = { .now = (int64_t)time(NULL),
+                          .allow_expired = o->allow_expired,
+                          .timeout = o->timeout };
     wh_err first;
     size_t i;
     json_t *v;
@@ -95,6 +97,8 @@ static int open_catalog(ins_session *s, const ins_session_opts *o, wh_err *err)
 {
     if (!(s->cat = calloc(1, sizeof *s->cat)))
         return wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
+    s->cat->offline = o->offline;
+    s->cat->timeout = o->timeout;
     int rc = o->from ? open_from(s, o, err)
                      : ins_catalog_open(s->cat, &s->h, warn, (void *)o->prog, err);
     if (rc == 0 && o->expired_warns)

@@ -14,6 +14,9 @@
 //   /truncate/PATH  ROOT/PATH's first half, after a Content-Length of the
 //                   whole: the connection closes early
 //
+// With BADSERVE_LOG=FILE, each request served from ROOT appends a line
+// "PATH BYTES" to FILE (the bytes of the body), so a test can assert what
+// a client fetched (tests/cli/t1110-wharf-index-sharded.sh).
 // Stops on SIGTERM or SIGINT.  Node's own modules only.
 import http from 'node:http';
 import fs from 'node:fs';
@@ -59,6 +62,8 @@ const server = http.createServer((req, res) => {
         return res.end();
     }
     res.writeHead(200, { 'Content-Length': data.length });
+    if (process.env.BADSERVE_LOG)
+        fs.appendFileSync(process.env.BADSERVE_LOG, `/${mode}/${rel} ${data.length}\n`);
     if (mode === 'ok')
         return res.end(data);
     if (mode === 'tamper') {

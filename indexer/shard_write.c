@@ -1,0 +1,498 @@
+/* shard_write.c - write a site's sharded index (common/shard.h; the
+ * format and the retention of old files are docs/index-format.md, "The
+ * sharded index").
+ *
+ * ORDER OF WRITES, after the packages are placed and synced:
+ *   1. every module file and bin that is not there yet, by name, without
+ *      an fsync each (a file named by its hash never changes: one that is
+ *      there is left alone, which is what makes a rebuild write only what
+ *      changed), then one syncfs;
+ *   2. the list of retired files (.wharf-retired, below);
+ *   3. index/snapshot/HEX.json and its .minisig, fsynced;
+ *   4. snapshot.json.minisig renamed into place: the commit;
+ *   5. the copy snapshot.json; then old files are removed.
+ * Killed anywhere, a reader finds the old snapshot whole (nothing it
+ * names is removed before 5) or the new one whole.
+ *
+ * RETENTION.  A file the new snapshot no longer names (a module file a
+ * new version replaced, a bin, the previous top level) is *retired*: its
+ * path, the serial that retired it and the time go to SITE/.wharf-retired
+ * (not served), and it is removed by the first build with a higher serial
+ * that runs --retain seconds (default a day) or more later.  So a reader
+ * that took a top level just before a commit finds every file it names
+ * for that long: the same promise as apt's by-hash generations.  A retired
+ * file named again (a module put back as it was) leaves the list; so does
+ * what a killed build listed (its serial is not below the new build's:
+ * it never committed), and the next build retires what is really gone.
+ *
+ * Tests: tests/cli/t1110-wharf-index-sharded.sh.
+ */
+#define _GNU_SOURCE 1
+#include "indexer/indexer.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "common/fs.h"
+#include "common/json.h"
+#include "common/shard.h"
+
+#define RETIRED_NAME ".wharf-retired"
+#define RETIRED_MAX  ((size_t)256 << 20)
+
+/* One retired file. */
+typedef struct retired {
+    int64_t serial, time;
+    char   *path;            /* site-relative */
+} retired;
+
+typedef struct writer {
+    const char *site;
+    char        tmpdir[PATH_MAX];
+    unsigned    bits;
+    json_t    **bins;        /* name -> hex of each new bin */
+    char      (*bin_hex)[WH_SHA256_HEX];
+    retired    *ret;
+    size_t      nret, cap;
+    char      **named;       /* paths the new snapshot names anew, sorted */
+    size_t      nnamed, named_cap;
+    ix_shard_out *o;
+    unsigned char made[256]; /* index/modules/HE made */
+} writer;
+
+/* --- the retired list ----------------------------------------------------- */
+
+static int ret_add(writer *w, int64_t serial, int64_t t, const char *path)
+{
+    if (w->nret == w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 64;
+        retired *v = realloc(w->ret, cap * sizeof *v);
+        if (!v)
+            return -1;
+        w->ret = v;
+        w->cap = cap;
+    }
+    if (!(w->ret[w->nret].path = strdup(path)))
+        return -1;
+    w->ret[w->nret].serial = serial;
+    w->ret[w->nret++].time = t;
+    return 0;
+}
+
+/* Lines "SERIAL TIME PATH"; one that does not parse is dropped (the file
+ * is then left in place: a leak, never a hole). */
+static int ret_load(writer *w, int64_t serial, wh_err *err)
+{
+    char *path = ix_join(w->site, "/", RETIRED_NAME), *data = NULL;
+    size_t len;
+    int rc = path ? wh_file_read_stat(path, RETIRED_MAX, WH_READ_NOFOLLOW, &data,
+                                      &len, NULL, err)
+                  : wh_fail(err, WH_E_NOMEM, w->site, -1, NULL);
+    free(path);
+    if (rc == WH_E_NOTFOUND)
+        return 0;
+    for (char *line = data, *nl; rc == 0 && line && *line; line = nl) {
+        long long s, t;
+        int n = 0;
+        if ((nl = strchr(line, '\n')))
+            *nl++ = '\0';
+        if (sscanf(line, "%lld %lld %n", &s, &t, &n) == 2 && n > 0 &&
+            strncmp(line + n, WH_SNAP_DIR "/", sizeof WH_SNAP_DIR) == 0 &&
+            !strstr(line + n, "..") && s < serial &&      /* else never committed */
+            ret_add(w, s, t, line + n))
+            rc = wh_fail(err, WH_E_NOMEM, w->site, -1, NULL);
+    }
+    free(data);
+    return rc;
+}
+
+static int ret_save(writer *w, wh_err *err)
+{
+    char *path = ix_join(w->site, "/", RETIRED_NAME), *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    int rc = path && f ? 0 : wh_fail(err, WH_E_NOMEM, w->site, -1, NULL);
+    for (size_t i = 0; rc == 0 && i < w->nret; i++)
+        if (w->ret[i].path)
+            fprintf(f, "%" PRId64 " %" PRId64 " %s\n", w->ret[i].serial,
+                    w->ret[i].time, w->ret[i].path);
+    if (f)
+        fclose(f);
+    if (rc == 0)
+        rc = wh_file_write_atomic(path, buf ? buf : "", len, 0644, err);
+    free(buf);
+    free(path);
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Drop what the new snapshot names again from the list. */
+static void ret_unname(writer *w)
+{
+    qsort(w->named, w->nnamed, sizeof *w->named, cmp_str);
+    for (size_t i = 0; i < w->nret; i++) {
+        const char *p = w->ret[i].path;
+        if (p && bsearch(&p, w->named, w->nnamed, sizeof *w->named, cmp_str)) {
+            free(w->ret[i].path);
+            w->ret[i].path = NULL;
+        }
+    }
+}
+
+static int named_add(writer *w, const char *rel)
+{
+    if (w->nnamed == w->named_cap) {
+        size_t cap = w->named_cap ? 2 * w->named_cap : 256;
+        char **v = realloc(w->named, cap * sizeof *v);
+        if (!v)
+            return -1;
+        w->named = v;
+        w->named_cap = cap;
+    }
+    return (w->named[w->nnamed++] = strdup(rel)) ? 0 : -1;
+}
+
+/* --- the documents ---------------------------------------------------------- */
+
+/* Write SITE/rel unless it is there (a name by hash: same name, same
+ * bytes).  Named anew either way. */
+static int put_doc(writer *w, const char *rel, const char *bytes, size_t len,
+                   wh_err *err)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    if (snprintf(path, sizeof path, "%s/%s", w->site, rel) >= (int)sizeof path)
+        return wh_fail(err, WH_E_LIMIT, w->site, -1, "path too long");
+    if (named_add(w, rel))
+        return wh_fail(err, WH_E_NOMEM, w->site, -1, NULL);
+    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len) {
+        w->o->kept++;
+        return 0;
+    }
+    w->o->written++;
+    return wh_file_write_atomic_flags(path, w->tmpdir, bytes, len, 0644,
+                                      WH_WRITE_NOSYNC, err);
+}
+
+static int module_dir(writer *w, const char *hex, wh_err *err)
+{
+    unsigned v;
+    if (sscanf(hex, "%2x", &v) != 1)
+        return wh_fail(err, WH_E_INTERNAL, w->site, -1, "bad digest");
+    if (w->made[v])
+        return 0;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/" WH_SNAP_DIR "/modules/%.2s", w->site, hex);
+    w->made[v] = 1;
+    return wh_mkdirs(dir, err);
+}
+
+static int put_module(writer *w, const char *name, json_t *mod, wh_err *err)
+{
+    char *doc, hex[WH_SHA256_HEX], rel[160];
+    size_t len;
+    int rc = wh_snap_module_doc(name, json_object_get(mod, "versions"), &doc, &len, err);
+    if (rc)
+        return rc;
+    if ((rc = wh_snap_hash(doc, len, hex, err)) == 0 &&
+        (rc = module_dir(w, hex, err)) == 0) {
+        wh_snap_path(rel, sizeof rel, 'm', hex, "");
+        rc = put_doc(w, rel, doc, len, err);
+    }
+    size_t b = wh_snap_bin_of(name, strlen(name), w->bits);
+    if (rc == 0 && json_object_set_new(w->bins[b], name, json_string(hex)))
+        rc = wh_fail(err, WH_E_NOMEM, name, -1, NULL);
+    free(doc);
+    return rc;
+}
+
+static int put_bins(writer *w, size_t nbins, wh_err *err)
+{
+    int rc = 0;
+    for (size_t b = 0; rc == 0 && b < nbins; b++) {
+        char *doc, rel[160];
+        size_t len;
+        w->bin_hex[b][0] = '\0';
+        if (json_object_size(w->bins[b]) == 0)
+            continue;
+        if ((rc = wh_snap_bin_doc(w->bins[b], &doc, &len, err)) != 0)
+            break;
+        if ((rc = wh_snap_hash(doc, len, w->bin_hex[b], err)) == 0) {
+            wh_snap_path(rel, sizeof rel, 'b', w->bin_hex[b], "");
+            rc = put_doc(w, rel, doc, len, err);
+        }
+        free(doc);
+    }
+    return rc;
+}
+
+/* The top level's bytes. */
+static int top_doc(writer *w, const ix_meta *m, size_t nbins, size_t modules,
+                   size_t packages, char **out, size_t *len, wh_err *err)
+{
+    json_t *bins = json_array();
+    for (size_t b = 0; bins && b < nbins; b++)
+        if (json_array_append_new(bins, json_string(w->bin_hex[b]))) {
+            json_decref(bins);
+            bins = NULL;
+        }
+    json_t *doc = bins ? json_pack("{sIsosIsssIsIsIs{ssss}sI}",
+        "bin_bits", (json_int_t)w->bits, "bins", bins,
+        "expires", (json_int_t)m->expires, "format", WH_SNAP_FORMAT,
+        "generated", (json_int_t)m->generated, "modules", (json_int_t)modules,
+        "packages", (json_int_t)packages,
+        "repository", "key_id", m->key_id, "name", m->name,
+        "serial", (json_int_t)m->serial) : NULL;
+    if (!doc)
+        return wh_fail(err, WH_E_NOMEM, w->site, -1, "cannot build the top level");
+    int rc = wh_json_canon(doc, out, len, err);
+    json_decref(doc);
+    return rc;
+}
+
+/* --- retiring ----------------------------------------------------------------- */
+
+/* What prev named that the new snapshot does not: its top level, its bins
+ * that changed, and in those the module files no longer named. */
+static int retire_prev(writer *w, wh_snap *prev, int64_t serial, int64_t now,
+                       wh_err *err)
+{
+    char rel[160];
+    wh_snap_path(rel, sizeof rel, 's', prev->head.sha256, "");
+    int rc = ret_add(w, serial, now, rel);
+    if (rc == 0) {
+        wh_snap_path(rel, sizeof rel, 's', prev->head.sha256, ".minisig");
+        rc = ret_add(w, serial, now, rel);
+    }
+    for (size_t b = 0; rc == 0 && b < prev->nbins; b++) {
+        const char *old = prev->bins[b];
+        size_t nb = prev->bits == w->bits ? b : (size_t)-1;
+        if (!*old || (nb != (size_t)-1 && strcmp(old, w->bin_hex[nb]) == 0))
+            continue;
+        json_t *mods, *h;
+        const char *name;
+        if (wh_snap_bin(prev, w->site, b, &mods, err)) {
+            w->o->unreadable++;       /* a leak, never a hole */
+            continue;
+        }
+        wh_snap_path(rel, sizeof rel, 'b', old, "");
+        rc = ret_add(w, serial, now, rel);
+        json_object_foreach(mods, name, h) {
+            const char *hex = json_string_value(h);
+            json_t *cur = json_object_get(w->bins[wh_snap_bin_of(name, strlen(name),
+                                                                 w->bits)], name);
+            if (rc || (cur && strcmp(json_string_value(cur), hex) == 0))
+                continue;
+            wh_snap_path(rel, sizeof rel, 'm', hex, "");
+            rc = ret_add(w, serial, now, rel);
+        }
+        json_decref(prev->bin_cache[b]);
+        prev->bin_cache[b] = NULL;
+    }
+    w->o->retired = w->nret;
+    return rc ? wh_fail(err, WH_E_NOMEM, w->site, -1, NULL) : 0;
+}
+
+/* Files below dir (site-relative rel, one level of HE folders for
+ * modules) that the new snapshot does not name and no entry lists: left
+ * by a build that failed or was killed before its commit.  They are
+ * retired now, so they go after --retain like any other. */
+static int sweep_dir(writer *w, const char *rel, int depth, char **listed,
+                     size_t nlisted, int64_t serial, int64_t now, wh_err *err)
+{
+    char path[PATH_MAX], sub[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", w->site, rel);
+    DIR *d = opendir(path);
+    if (!d)
+        return errno == ENOENT ? 0 : wh_fail_errno(err, errno, path, "cannot open directory");
+    int rc = 0;
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(d))) {
+        if (de->d_name[0] == '.' ||
+            snprintf(sub, sizeof sub, "%s/%s", rel, de->d_name) >= (int)sizeof sub)
+            continue;
+        const char *k = sub;
+        if (depth > 0)
+            rc = sweep_dir(w, sub, depth - 1, listed, nlisted, serial, now, err);
+        else if (!bsearch(&k, w->named, w->nnamed, sizeof *w->named, cmp_str) &&
+                 !(nlisted && bsearch(&k, listed, nlisted, sizeof *listed, cmp_str))) {
+            if (ret_add(w, serial, now, sub))
+                rc = wh_fail(err, WH_E_NOMEM, w->site, -1, NULL);
+            w->o->swept++;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+/* The sweep of a build that names every file (all of them are in
+ * w->named, sorted by ret_unname). */
+static int sweep(writer *w, int64_t serial, int64_t now, wh_err *err)
+{
+    size_t n = 0;
+    char **listed = malloc((w->nret ? w->nret : 1) * sizeof *listed);
+    if (!listed)
+        return wh_fail(err, WH_E_NOMEM, w->site, -1, NULL);
+    for (size_t i = 0; i < w->nret; i++)
+        if (w->ret[i].path)
+            listed[n++] = w->ret[i].path;
+    qsort(listed, n, sizeof *listed, cmp_str);
+    int rc = sweep_dir(w, WH_SNAP_DIR "/modules", 1, listed, n, serial, now, err);
+    if (rc == 0)
+        rc = sweep_dir(w, WH_SNAP_DIR "/bins", 0, listed, n, serial, now, err);
+    if (rc == 0)
+        rc = sweep_dir(w, WH_SNAP_DIR "/snapshot", 0, listed, n, serial, now, err);
+    free(listed);
+    return rc;
+}
+
+/* Remove what was retired before this build and long enough ago. */
+static int remove_expired(writer *w, int64_t serial, int64_t now, int64_t retain,
+                          wh_err *err)
+{
+    int rc = 0;
+    size_t removed = 0;
+    for (size_t i = 0; rc == 0 && i < w->nret; i++) {
+        retired *r = &w->ret[i];
+        if (!r->path || r->serial >= serial || now - r->time < retain)
+            continue;
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", w->site, r->path);
+        if (wh_fs_unlink(path) < 0 && errno != ENOENT)
+            rc = wh_fail_errno(err, errno, path, "cannot remove");
+        free(r->path);
+        r->path = NULL;
+        removed++;
+    }
+    w->o->removed = removed;
+    return rc == 0 && removed ? ret_save(w, err) : rc;
+}
+
+/* --- the publish ------------------------------------------------------------ */
+
+static int commit(writer *w, const char *top, size_t len, const ix_meta *m,
+                  const wh_minisign_seckey *sk, wh_err *err)
+{
+    wh_index_head h = { m->serial, m->expires, "" };
+    char tc[256], rel[160], doc[PATH_MAX], dsig[PATH_MAX], sig[PATH_MAX],
+         copy[PATH_MAX];
+    wh_minisign_sig s;
+    int rc = wh_snap_hash(top, len, h.sha256, err);
+    if (rc)
+        return rc;
+    memcpy(w->o->sha256, h.sha256, sizeof h.sha256);
+    wh_snap_comment(tc, sizeof tc, &h);
+    wh_snap_path(rel, sizeof rel, 's', h.sha256, "");
+    snprintf(doc, sizeof doc, "%s/%s", w->site, rel);
+    snprintf(dsig, sizeof dsig, "%s/%s.minisig", w->site, rel);
+    snprintf(sig, sizeof sig, "%s/" WH_SNAP_SIG, w->site);
+    snprintf(copy, sizeof copy, "%s/" WH_SNAP_JSON, w->site);
+    char relsig[180];
+    snprintf(relsig, sizeof relsig, "%s.minisig", rel);
+    if (named_add(w, rel) || named_add(w, relsig))
+        return wh_fail(err, WH_E_NOMEM, w->site, -1, NULL);
+    if ((rc = wh_file_write_atomic(doc, top, len, 0644, err)) == 0 &&
+        (rc = wh_minisign_sign_buffer(&s, sk, top, len, tc,
+                                      "signature from wharf-index", 0, err)) == 0 &&
+        (rc = wh_minisign_sig_save(&s, dsig, err)) == 0 &&
+        (rc = ret_save(w, err)) == 0 &&
+        (rc = wh_minisign_sig_save(&s, sig, err)) == 0)           /* commit */
+        rc = wh_file_write_atomic(copy, top, len, 0644, err);
+    return rc;
+}
+
+static void writer_free(writer *w, size_t nbins)
+{
+    for (size_t b = 0; w->bins && b < nbins; b++)
+        json_decref(w->bins[b]);
+    free(w->bins);
+    free(w->bin_hex);
+    for (size_t i = 0; i < w->nret; i++)
+        free(w->ret[i].path);
+    free(w->ret);
+    for (size_t i = 0; i < w->nnamed; i++)
+        free(w->named[i]);
+    free(w->named);
+}
+
+static int writer_init(writer *w, const char *site, size_t modules, ix_shard_out *o,
+                       wh_err *err)
+{
+    memset(w, 0, sizeof *w);
+    w->site = site;
+    w->o = o;
+    w->bits = wh_snap_bits_for(modules);
+    size_t nbins = (size_t)1 << w->bits;
+    snprintf(w->tmpdir, sizeof w->tmpdir, "%s/" WH_SNAP_DIR, site);
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/" WH_SNAP_DIR "/bins", site);
+    int rc = wh_mkdirs(dir, err);
+    snprintf(dir, sizeof dir, "%s/" WH_SNAP_DIR "/snapshot", site);
+    if (rc == 0)
+        rc = wh_mkdirs(dir, err);
+    w->bins = calloc(nbins, sizeof *w->bins);
+    w->bin_hex = calloc(nbins, sizeof *w->bin_hex);
+    if (rc == 0 && (!w->bins || !w->bin_hex))
+        rc = wh_fail(err, WH_E_NOMEM, site, -1, NULL);
+    for (size_t b = 0; rc == 0 && b < nbins; b++)
+        if (!(w->bins[b] = json_object()))
+            rc = wh_fail(err, WH_E_NOMEM, site, -1, NULL);
+    return rc;
+}
+
+int ix_shard_publish(const char *site, json_t *root, const ix_meta *m,
+                     const wh_minisign_seckey *sk, const wh_minisign_pubkey *pk,
+                     int64_t retain, ix_shard_out *o, wh_err *err)
+{
+    json_t *modules = json_object_get(root, "modules"), *mod;
+    const char *name;
+    size_t packages = 0;
+    writer w;
+    wh_snap prev;
+    char *top = NULL;
+    size_t len;
+    int64_t now = (int64_t)time(NULL);
+    memset(o, 0, sizeof *o);
+    int have_prev = wh_snap_load(&prev, site, pk, err) == 0;
+    int rc = writer_init(&w, site, json_object_size(modules), o, err);
+    json_object_foreach(modules, name, mod) {
+        if (rc)
+            break;
+        packages += json_object_size(json_object_get(mod, "versions"));
+        rc = put_module(&w, name, mod, err);
+    }
+    size_t nbins = (size_t)1 << w.bits;
+    if (rc == 0)
+        rc = put_bins(&w, nbins, err);
+    if (rc == 0)
+        rc = ix_site_sync(site, err);
+    if (rc == 0)
+        rc = ret_load(&w, m->serial, err);
+    if (rc == 0 && have_prev)
+        rc = retire_prev(&w, &prev, m->serial, now, err);
+    if (rc == 0)
+        rc = top_doc(&w, m, nbins, json_object_size(modules), packages, &top, &len, err);
+    if (rc == 0) {
+        ret_unname(&w);
+        rc = commit(&w, top, len, m, sk, err);
+    }
+    if (rc == 0 && (rc = sweep(&w, m->serial, now, err)) == 0 && o->swept)
+        rc = ret_save(&w, err);
+    if (rc == 0)
+        rc = remove_expired(&w, m->serial, now, retain, err);
+    free(top);
+    if (have_prev)
+        wh_snap_free(&prev);
+    writer_free(&w, nbins);
+    return rc;
+}

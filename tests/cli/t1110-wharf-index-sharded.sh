@@ -1,0 +1,243 @@
+#!/bin/sh
+# t1110-wharf-index-sharded.sh - the sharded index (docs/index-format.md,
+# "The sharded index"): wharf-index build --layout sharded writes module
+# files and bins named by their SHA-256 under a signed top level that stock
+# minisign checks; a rebuild writes only what changed; retired files stay
+# for --retain; verify refuses a tampered or missing bin or module file;
+# kill -9 at every write leaves the old site or the new one.  wharf over
+# HTTP on 127.0.0.1 (tests/tools/badserve.mjs, which logs each request):
+# update fetches the top level and only the bins that changed, install
+# only the module files its resolution needs; a tampered bin or module
+# file, and a rollback of the top level, are refused; a reader holding an
+# old top level still installs; update --all then --offline; publishing
+# while readers read never shows them a hole.
+. "$(dirname "$0")/lib.sh"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$T" || exit 1
+
+run_wasm run.wasm
+wharf-index keygen -W -p repo.pub -s repo.key >/dev/null
+id=$(sed -n 's/^untrusted comment: minisign public key //p' repo.pub)
+mkdir pkgs www
+for m in alpha beta gamma; do
+    mkpkg ferrpkg run.wasm "pkgs/$m.ferrpkg" --set "name=\"$m\""
+done
+mkpkg ferrpkg run.wasm pkgs/app.ferrpkg --set 'name="app"' \
+    --set 'dependencies={"alpha":"^1","beta":"^1"}'
+build() { wharf-index build pkgs -o www/site -n repo -q --no-catalogue --layout sharded "$@"; }
+tc_hash() { sed -n 's/^trusted comment: .* sha256:\([0-9a-f]*\)$/\1/p' "$1"; }
+# The site's files below index/, sorted, without the top levels.
+shards() { (cd www/site && find index/bins index/modules -type f | sort); }
+bin_of() {    # bin_of MODULE: the digest of its module file, from the bin
+    b=$(sed 's/.*"bins":\["\([0-9a-f]*\)".*/\1/' www/site/snapshot.json)
+    sed "s/.*\"$1\":\"\([0-9a-f]*\)\".*/\1/" "www/site/index/bins/$b.json"
+}
+
+begin "build --layout sharded: a signed top level, bins, module files; no index.json"
+run build
+check_rc 0
+check_that "no index.json" test ! -e www/site/index.json -a ! -e www/site/index.json.minisig
+h=$(tc_hash www/site/snapshot.json.minisig)
+check_that "stock minisign checks the top level" \
+    minisign -Vqm "www/site/index/snapshot/$h.json" -x www/site/snapshot.json.minisig -p repo.pub
+check_that "and with its own .minisig beside it" minisign -Vqm "www/site/index/snapshot/$h.json" -p repo.pub
+check_that "snapshot.json is the top level" cmp www/site/snapshot.json "www/site/index/snapshot/$h.json"
+check_that "one bin, four module files" test "$(shards | grep -c bins/)" = 1 -a "$(shards | grep -c modules/)" = 4
+run wharf-index verify www/site -p repo.pub
+check_rc 0
+check_out <<EOF
+verified 'www/site': 4 packages in 4 modules, serial 1, expires $(date -u -d "@$(($(date +%s) + 90 * 86400))" +%Y-%m-%d)
+EOF
+end
+
+begin "a rebuild with one new version writes its module file, the bin and the top level"
+shards >before
+mkpkg ferrpkg run.wasm pkgs/beta2.ferrpkg --set 'name="beta"' --set 'version="1.1.0"'
+old_beta=$(bin_of beta)
+run build --retain 0
+check_rc 0
+shards >after
+check_that "two new files (beta's module file, the bin)" test "$(comm -13 before after | wc -l)" = 2
+check_that "beta's new module file" grep -q "modules/$(bin_of beta | cut -c1-2)/$(bin_of beta).json" after
+check_that "the old one is kept one more build" test -f "www/site/index/modules/$(echo "$old_beta" | cut -c1-2)/$old_beta.json"
+run build --retain 0
+check_rc 0
+check_that "then removed" test ! -e "www/site/index/modules/$(echo "$old_beta" | cut -c1-2)/$old_beta.json"
+run wharf-index verify www/site -p repo.pub -q
+check_rc 0
+end
+
+begin "verify refuses a tampered or missing module file, or bin (exit 4)"
+f=www/site/index/modules/$(bin_of alpha | cut -c1-2)/$(bin_of alpha).json
+cp "$f" saved
+sed -i 's/"alpha"/"alphb"/' "$f"
+run wharf-index verify www/site -p repo.pub -q
+check_rc 4
+check_err_has "$f: sha256 is "
+rm "$f"
+run wharf-index verify www/site -p repo.pub -q
+check_rc 4
+check_err <<EOF
+wharf-index verify: $f: missing: the signed index lists it for module 'alpha'
+EOF
+cp saved "$f"
+b=$(sed 's/.*"bins":\["\([0-9a-f]*\)".*/\1/' www/site/snapshot.json)
+cp "www/site/index/bins/$b.json" savedbin
+sed -i 's/"format"/"formax"/' "www/site/index/bins/$b.json"
+run wharf-index verify www/site -p repo.pub -q
+check_rc 4
+check_err_has "www/site/index/bins/$b.json: sha256 is "
+cp savedbin "www/site/index/bins/$b.json"
+run wharf-index verify www/site -p repo.pub -q
+check_rc 0
+end
+
+begin "kill -9 at every write of a sharded rebuild: the site verifies, old or new"
+n=1
+while [ $n -lt 200 ]; do
+    rm -f pkgs/k*.ferrpkg     # a new file: the site's copy is a hard link
+    mkpkg ferrpkg run.wasm "pkgs/k$n.ferrpkg" --set 'name="gamma"' --set "version=\"2.0.$n\""
+    before=$(tc_hash www/site/snapshot.json.minisig)
+    WHARF_FS_FAULT=$n:kill build >/dev/null 2>&1 && break
+    wharf-index verify www/site -p repo.pub -q || fail "write $n: the site does not verify"
+    build 2>/dev/null || fail "write $n: the next build failed"
+    wharf-index verify www/site -p repo.pub -q || fail "write $n: the next build does not verify"
+    n=$((n + 1))
+done
+check_that "at least 10 writes were cut ($n)" test $n -gt 10
+check_that "no temporaries left" test -z "$(find www/site -name '.*.tmp.*')"
+end
+
+# serve: badserve.mjs on www, logging every request to $T/requests.
+serve() {
+    rm -f port
+    BADSERVE_LOG="$T/requests" node "$top/tests/tools/badserve.mjs" www >port 2>server.err &
+    server=$!
+    for _ in $(seq 50); do [ -s port ] && break; sleep 0.1; done
+    url="http://127.0.0.1:$(cat port)/ok/site"
+}
+serve
+trap 'kill $server 2>/dev/null; rm -rf "$T"' EXIT
+wharf trust add repo.pub -q
+wharf source add web "$url" -q
+copy="$WHARF_HOME/indexes/web"
+fetched() { sed "s|^/ok/site/||; s| [0-9]*$||" "$T/requests" | sort; : >"$T/requests"; }
+
+begin "update over HTTP: the top level and the bins; then only what changed"
+: >"$T/requests"
+run wharf update
+check_rc 0
+h=$(tc_hash www/site/snapshot.json.minisig)
+b=$(sed 's/.*"bins":\["\([0-9a-f]*\)".*/\1/' www/site/snapshot.json)
+fetched >got
+check_out_has "web: sharded index: fetched 1 file"
+check_that "fetched the top level, its signature, the bin" test "$(cat got)" = "$(printf '%s\n' "index/bins/$b.json" "index/snapshot/$h.json" snapshot.json.minisig)"
+run wharf update
+check_rc 0
+fetched >got
+check_that "nothing changed: two small files" test "$(cat got)" = "$(printf '%s\n' "index/snapshot/$h.json" snapshot.json.minisig)"
+end
+
+begin "install --dry-run fetches only the module files of its resolution"
+run wharf install --dry-run app
+check_rc 0
+fetched >got
+check_that "three module files: app, alpha, beta" test "$(grep -c modules/ got)" = 3
+check_that "nothing else" test "$(wc -l <got)" = 3
+run wharf install --dry-run app
+check_rc 0
+fetched >got
+check_that "warm: nothing fetched" test ! -s got
+end
+
+begin "a tampered module file or bin over HTTP is refused"
+rm -rf "$copy"
+wharf source remove web -q
+wharf source add web "http://127.0.0.1:$(cat port)/tamper/site" -q
+run wharf update
+check_rc 4
+check_err_has "/tamper/site/snapshot.json.minisig"
+wharf source remove web -q
+wharf source add web "$url" -q
+run wharf update -q
+check_rc 0
+f=index/modules/$(bin_of alpha | cut -c1-2)/$(bin_of alpha).json
+cp "www/site/$f" saved
+printf 'x' >>"www/site/$f"
+rm -f "$copy/$f"
+run wharf install --dry-run alpha
+check_rc 4
+check_err_has "$url/$f: sha256 is "
+cp saved "www/site/$f"
+run wharf install --dry-run alpha
+check_rc 0
+end
+
+begin "a rollback of the top level is refused (exit 4)"
+cp -R www/site www/old
+build
+run wharf update -q
+check_rc 0
+serial=$(sed -n 's/.*serial:\([0-9]*\) .*/\1/p' www/site/snapshot.json.minisig)
+wharf source remove web -q
+wharf source add web "http://127.0.0.1:$(cat port)/ok/old" -q
+run wharf update
+check_rc 4
+check_err_has "index serial $((serial - 1)) is older than $serial already seen"
+wharf source remove web -q
+wharf source add web "$url" -q
+wharf update -q
+end
+
+begin "a reader holding the old top level still installs after a publish (--retain)"
+rm -rf "$copy"/index/modules
+mkpkg ferrpkg run.wasm pkgs/alpha2.ferrpkg --set 'name="alpha"' --set 'version="1.2.0"'
+build
+run wharf install --dry-run app
+check_rc 0
+check_out_has "alpha 1.0.0"
+wharf update -q
+run wharf install --dry-run app
+check_rc 0
+check_out_has "alpha 1.2.0"
+end
+
+begin "update --all fetches every module file; then --offline needs no server"
+run wharf update --all -q
+check_rc 0
+kill $server
+run wharf install --dry-run --offline gamma
+check_rc 0
+run wharf search gamma
+check_rc 0
+check_out_has "gamma"
+end
+
+serve
+wharf source remove web -q
+wharf source add web "$url" -q
+
+begin "publishing while readers update and resolve: never a hole"
+(   i=0
+    while [ $i -lt 15 ]; do
+        mkpkg ferrpkg run.wasm "pkgs/c$i.ferrpkg" --set 'name="beta"' --set "version=\"1.5.$i\""
+        build --wait || echo "build $i failed" >>"$T/conc.err"
+        i=$((i + 1))
+    done
+    : >"$T/conc.done"
+) &
+pub=$!
+reads=0
+while [ ! -e "$T/conc.done" ]; do
+    wharf update -q 2>>"$T/conc.err" || echo "update failed" >>"$T/conc.err"
+    wharf install --dry-run app >/dev/null 2>>"$T/conc.err" || echo "install failed" >>"$T/conc.err"
+    reads=$((reads + 1))
+done
+wait $pub
+check_that "no reader failed ($reads reads): $(head -3 "$T/conc.err" 2>/dev/null)" test ! -s "$T/conc.err"
+check_that "several reads overlapped the publishing ($reads)" test $reads -ge 3
+run wharf-index verify www/site -p repo.pub -q
+check_rc 0
+end
+
+finish
