@@ -9,7 +9,12 @@
 # nothing changed, and each one's peak memory (tests/tools/maxrss), with
 # --no-catalogue so the index's own cost is what grows.  Issue 13 (step
 # 10) sets the targets at 10^6; this is the baseline curve it starts
-# from.  Record results in docs/performance.md ("Scale").
+# from.  Then the same packages with --layout sharded: a full build, a
+# rebuild with one version added (its time and how many files it wrote:
+# every file newer than before it, the package's link and the cache
+# included), and what `wharf update` of a copy taken before fetched (the
+# bins, and the top level and its signature).  Record results in
+# docs/performance.md ("Scale").
 set -eu
 O=$(cd "${1:-build}" && pwd)
 scales=${BENCH_SCALES:-1000 10000 100000}
@@ -40,7 +45,9 @@ timed() {
     echo "$(awk "BEGIN { print $e - $s }") $(cat "$dir/rss")"
 }
 
-printf '%-9s %10s %12s %10s %12s %10s\n' versions index full "peak" unchanged "peak"
+printf '%-9s %10s %12s %10s %12s %10s | %s\n' versions index full "peak" unchanged "peak" \
+    "sharded: full build, peak; one version added: time, files written; update: files, bytes"
+"$O/bin/wharf" trust add repo.pub --home "$dir/home" -q
 for n in $scales; do
     while [ $have -lt "$n" ]; do          # each file once, kept for the next size
         f=$(printf 'pkgs/s%07d.ferrpkg' $have)
@@ -54,7 +61,24 @@ for n in $scales; do
     tf=$1 rf=$2
     set -- $(timed "$wi" build pkgs -o site -s repo.key --no-catalogue -q)
     tu=$1 ru=$2
-    printf '%-9s %8.1f MB %10.2f s %7d MB %10.2f s %7d MB\n' "$n" \
-        "$(awk "BEGIN { print $(wc -c <site/index.json) / 1e6 }")" "$tf" \
-        $((rf / 1024)) "$tu" $((ru / 1024))
+    ix=$(awk "BEGIN { print $(wc -c <site/index.json) / 1e6 }")
+    # The sharded index: a full build, then one version more.
+    rm -rf shard
+    set -- $(timed "$wi" build pkgs -o shard -s repo.key --no-cache --no-catalogue -q --layout sharded)
+    sf=$1 sr=$2
+    "$O/bin/wharf" source remove s --home "$dir/home" -q 2>/dev/null
+    "$O/bin/wharf" source add s "$dir/shard" --home "$dir/home" -q
+    "$O/bin/wharf" update --home "$dir/home" -q
+    "$tools/mkpkg" ferrpkg run.wasm pkgs/extra.ferrpkg --set 'name="s0000001"' --set 'version="2.0.0"'
+    touch mark
+    set -- $(timed "$wi" build pkgs -o shard -s repo.key --no-catalogue -q --layout sharded)
+    s1=$1
+    nw=$(find shard -newer mark -type f | wc -l)
+    up=$("$O/bin/wharf" update --home "$dir/home" | sed -n 's/.*fetched \([0-9]*\) files*, \([0-9]*\) bytes.*/\1 \2/p')
+    top=$(wc -c <shard/snapshot.json)
+    rm -f pkgs/extra.ferrpkg
+    set -- $up
+    printf '%-9s %8.1f MB %10.2f s %7d MB %10.2f s %7d MB | %6.2f s %5d MB; %5.2f s, %d files; %d + 2 files, %d bytes\n' \
+        "$n" "$ix" "$tf" $((rf / 1024)) "$tu" $((ru / 1024)) "$sf" $((sr / 1024)) \
+        "$s1" "$nw" "$1" $(($2 + top))
 done

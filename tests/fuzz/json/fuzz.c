@@ -12,7 +12,9 @@
  *      check), and for a verified one each version record through
  *      wh_index_packages, wh_index_latest, wh_index_pkg_check_mem and the
  *      target helpers.
- *   3. The tree as a token's claims: iss and sub set to test account and
+ *   3. The input as a sharded index's bin and module file
+ *      (common/shard.c), named by its own digest.
+ *   4. The tree as a token's claims: iss and sub set to test account and
  *      service keys (their checks are the nkeys target's), a target hash
  *      added when wascap has none, signed, put in a tar with one binary
  *      and read by wh_par_read at a fixed time.
@@ -33,6 +35,7 @@
 #include "common/minisign.h"
 #include "common/par_write.h"
 #include "common/sha256.h"
+#include "common/shard.h"
 #include "tests/fuzz/common/fuzz.h"
 #include "tests/fuzz/common/pkg_fuzz.h"
 
@@ -203,6 +206,34 @@ static void jf_claims(const json_t *v)
     json_decref(o);
 }
 
+/* The input as the two unsigned documents of a sharded index, each named
+ * by its own digest (so the digest check passes and the rest is reached):
+ * a bin of each of four bins, and a module file of the module its "name"
+ * says (or "x"). */
+static void jf_shards(json_t *v, const uint8_t *data, size_t size)
+{
+    char hex[WH_SHA256_HEX];
+    const char *bins[4];
+    json_t *out = NULL;
+    size_t count = 0;
+    wh_err err;
+    if (wh_snap_hash(data, size, hex, &err))
+        return;
+    wh_snap s = { .bits = 2, .nbins = 4, .bins = bins };
+    for (size_t b = 0; b < 4; b++)
+        bins[b] = hex;
+    for (size_t b = 0; b < 4; b++) {
+        if (wh_snap_bin_parse(&s, b, (const char *)data, size, "b.json", &out, &err) == 0)
+            FUZZ_ASSERT(json_object_size(out) > 0);
+        json_decref(out);
+    }
+    const char *name = json_string_value(json_object_get(v, "name"));
+    if (wh_snap_module_parse(name ? name : "x", hex, (const char *)data, size,
+                             "m.json", &out, &count, &err) == 0)
+        FUZZ_ASSERT(count == json_object_size(out) && count > 0);
+    json_decref(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *s = (const char *)data;
@@ -219,6 +250,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (json_is_object(v)) {
         jf_index(v, data, size);
         jf_claims(v);
+        jf_shards(v, data, size);
     }
     json_decref(v);
     return 0;
