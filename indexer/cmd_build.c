@@ -44,6 +44,7 @@ enum {
     OPT_PLUGINS,
     OPT_LAYOUT,
     OPT_RETAIN,
+    OPT_CHANGED,
 };
 
 /* --layout: which entry points the site has (docs/index-format.md). */
@@ -64,6 +65,7 @@ static const wh_opt opts[] = {
     { OPT_PLUGINS, "plugins", "DIR", "run the enabled plugins of DIR (default: $WHARF_PLUGINS_PATH)" },
     { OPT_LAYOUT, "layout", "WHICH", "index.json (full, the default), the sharded index (sharded) or both" },
     { OPT_RETAIN, "retain", "SECONDS", "keep files of older sharded snapshots this long (default: 86400)" },
+    { OPT_CHANGED, "changed", "LIST", "read only the files LIST names, one a line (- for stdin; --layout sharded)" },
     { OPT_NO_CACHE, "no-cache", NULL, "read every file, ignoring the cache" },
     { OPT_WAIT, "wait", NULL, "wait while another build writes SITE (else exit 7)" },
     { 'q', "quiet", NULL, "no progress bar and no summary" },
@@ -87,7 +89,7 @@ static const char description[] =
 
 typedef struct build {
     const char *pkgdir, *site, *key_path, *name, *keys_dir, *issuers, *templates;
-    const char *plugins;
+    const char *plugins, *changed;
     int expires_days, jobs, strict, quiet, json, no_cache, require_sigs, wait;
     int no_catalogue, layout;
     int64_t retain;
@@ -121,6 +123,7 @@ static int parse_args(build *b, int argc, char **argv)
         case 't': b->templates = cli.arg; break;
         case OPT_NO_CATALOGUE: b->no_catalogue = 1; break;
         case OPT_PLUGINS: b->plugins = cli.arg; break;
+        case OPT_CHANGED: b->changed = cli.arg; break;
         case 'e':
             if ((v = wh_cli_number(cli.arg, 1, 36500)) < 0) {
                 snprintf(cli.msg, sizeof cli.msg, "--expires '%s' is not a "
@@ -167,6 +170,11 @@ static int parse_args(build *b, int argc, char **argv)
     if (b->templates && b->no_catalogue) {
         snprintf(cli.msg, sizeof cli.msg, "--templates and --no-catalogue "
                  "exclude each other");
+        return wh_cli_usage_error(&cli);
+    }
+    if (b->changed && (b->layout != LAYOUT_SHARDED || !b->no_catalogue)) {
+        snprintf(cli.msg, sizeof cli.msg, "--changed needs --layout sharded and "
+                 "--no-catalogue (a full build renders the catalogue)");
         return wh_cli_usage_error(&cli);
     }
     b->pkgdir = cli.argv[0];
@@ -329,6 +337,22 @@ static void print_summary(const build *b, const ix_scan *s, const ix_meta *m,
                o->removed == 1 ? "" : "s");
 }
 
+/* A --changed build's summary. */
+static void print_changed(const build *b, const ix_scan *s, const ix_meta *m,
+                          size_t removed, const outcome *o)
+{
+    size_t read = 0, ok = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        read += s->v[i].was_read;
+        ok += s->v[i].state == IX_OK;
+    }
+    printf("read %zu listed file%s, %zu accepted, %zu removed\n", read,
+           read == 1 ? "" : "s", ok, removed);
+    printf("wrote '%s': %zu module%s, serial %lld; %zu index file%s written\n",
+           b->site, o->modules, o->modules == 1 ? "" : "s", (long long)m->serial,
+           o->shard.written, o->shard.written == 1 ? "" : "s");
+}
+
 static int cmp_name(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -363,8 +387,10 @@ static int write_site(const build *b, ix_scan *s, const ix_meta *m,
     json_t *root = NULL;
     if (rc == 0 && !(root = ix_index_tree(s, m)))
         rc = wh_fail(err, WH_E_NOMEM, b->site, -1, "cannot build the index");
-    if (rc == 0 && (b->layout & LAYOUT_SHARDED))
-        rc = ix_shard_publish(b->site, root, m, sk, pk, b->retain, &o->shard, err);
+    if (rc == 0 && (b->layout & LAYOUT_SHARDED) &&
+        (rc = ix_shard_publish(b->site, root, m, sk, pk, b->retain, &o->shard, err)) == 0 &&
+        (rc = ix_srcmap_write_all(b->site, s, err)) == 0)
+        rc = ix_srcmap_serial_save(b->site, m->serial, err);
     if (rc == 0 && (b->layout & LAYOUT_FULL) &&
         (rc = wh_json_canon(root, &json, &len, err)) == 0)
         rc = ix_site_publish(b->site, json, len, m, sk, pk, sha256, err);
@@ -460,6 +486,111 @@ static void set_meta(const build *b, const ix_scan *s, const wh_index_head *prev
         ix_site_default_name(b->site, m->name, sizeof m->name);
 }
 
+/* LIST's lines: PKGDIR-relative paths ("-": stdin), each checked as a
+ * path below PKGDIR; *n of them in *v (malloc'd, and each). */
+static int read_list(const char *list, char ***v, size_t *n, wh_err *err)
+{
+    char *data = NULL, tmp[PATH_MAX];
+    size_t len = 0, line = 0;
+    int rc = 0;
+    *v = NULL;
+    *n = 0;
+    if (strcmp(list, "-") == 0) {
+        FILE *f = open_memstream(&data, &len);
+        char buf[65536];
+        size_t got;
+        while (f && (got = fread(buf, 1, sizeof buf, stdin)) > 0 && len < (64u << 20))
+            fwrite(buf, 1, got, f);
+        if (!f || fclose(f))
+            return wh_fail(err, WH_E_NOMEM, "-", -1, NULL);
+    } else if ((rc = wh_file_read(list, 64u << 20, &data, &len, err)) != 0)
+        return rc;
+    for (char *p = data, *nl; rc == 0 && p && *p; p = nl) {
+        line++;
+        if ((nl = strchr(p, '\n')))
+            *nl++ = '\0';
+        if (!*p)
+            continue;
+        char **w = realloc(*v, (*n + 1) * sizeof *w);
+        if (!w || !(w[*n] = strdup(p)))
+            rc = wh_fail(err, WH_E_NOMEM, list, -1, NULL);
+        if (w)
+            *v = w;
+        if (rc == 0 && wh_path_join(tmp, sizeof tmp, ".", p, strlen(p), err)) {
+            free(w[*n]);
+            rc = wh_fail(err, WH_E_UNSAFE, list, (long)line, "'%.200s' is not a "
+                         "path below the package folder", p);
+        } else if (rc == 0)
+            (*n)++;
+    }
+    free(data);
+    return rc;
+}
+
+/* --changed: the files LIST names, merged into the previous sharded
+ * snapshot (changed.c); the lock is held and the packages were judged. */
+static int write_changed(const build *b, ix_scan *s, char **removed, size_t nrm,
+                         const ix_meta *m, const wh_minisign_seckey *sk,
+                         const wh_minisign_pubkey *pk, outcome *o, wh_err *err)
+{
+    wh_snap prev;
+    ix_srcmap map;
+    json_t *changes = NULL;
+    size_t modules, packages, linked, copied;
+    int rc = wh_snap_load(&prev, b->site, pk, err);
+    if (rc == WH_E_NOTFOUND)
+        return wh_fail(err, WH_E_NOTFOUND, b->site, -1, "no sharded index: "
+                       "--changed needs a full build with --layout sharded first");
+    if (rc)
+        return rc;
+    rc = ix_srcmap_open(&map, b->site, err);
+    if (rc == 0)
+        rc = ix_srcmap_serial_check(b->site, prev.head.serial, err);
+    if (rc == 0)
+        rc = ix_changed_apply(b->site, &prev, s, removed, nrm, &map, m->yanked,
+                              m->generated, &changes, &modules, &packages,
+                              &o->shard, err);
+    if (rc == 0)
+        rc = ix_site_place(s, b->site, &linked, &copied, err);
+    if (rc == 0)
+        rc = ix_shard_update(b->site, &prev, changes, modules, packages, m, sk,
+                             b->retain, &o->shard, err);
+    if (rc == 0)
+        rc = ix_srcmap_save(&map, err);
+    if (rc == 0)
+        rc = ix_srcmap_serial_save(b->site, m->serial, err);
+    o->modules = modules;
+    o->written = rc == 0;
+    json_decref(changes);
+    ix_srcmap_free(&map);
+    wh_snap_free(&prev);
+    return rc;
+}
+
+/* List LIST's files: those that exist join s, the others *removed. */
+static int list_changed(const build *b, ix_scan *s, const ix_trust *t,
+                        char ***removed, size_t *nrm, wh_err *err)
+{
+    char **v;
+    size_t n;
+    int rc = read_list(b->changed, &v, &n, err);
+    *removed = malloc((n ? n : 1) * sizeof **removed);
+    *nrm = 0;
+    if (rc == 0 && !*removed)
+        rc = wh_fail(err, WH_E_NOMEM, b->changed, -1, NULL);
+    for (size_t i = 0; i < n; i++) {
+        int r = rc ? 0 : ix_scan_add(s, b->pkgdir, v[i], t, err);
+        if (r == -1)
+            (*removed)[(*nrm)++] = v[i];
+        else
+            free(v[i]);
+        if (r > 0)
+            rc = r;
+    }
+    free(v);
+    return rc;
+}
+
 int cmd_build(int argc, char **argv)
 {
     build b;
@@ -480,6 +611,8 @@ int cmd_build(int argc, char **argv)
     char *yanked_path = NULL;
     ix_plugset *plugins = NULL;
     outcome o = { 0 };
+    char **removed = NULL;
+    size_t nremoved = 0;
     int status = WH_EXIT_OK, created = 0;
     size_t total, rejected;
     char why[1200];
@@ -497,18 +630,27 @@ int cmd_build(int argc, char **argv)
     wh_minisign_seckey_public(sk, &pk);
     if (take_site(&b, &pk, &lock, &prev, &o, &created, &err))
         goto fail;
-    if (!b.no_cache) {
+    if (!b.no_cache && !b.changed) {
         ix_cache_load(&scan, b.site, &pk, why, sizeof why);
         if (*why)
             fprintf(stderr, PROG ": %s\n", why);
     }
-    if (ix_scan_list(&scan, b.pkgdir, trust, &err))
+    if (b.changed ? list_changed(&b, &scan, trust, &removed, &nremoved, &err)
+                  : ix_scan_list(&scan, b.pkgdir, trust, &err))
         goto fail;
     read_packages(&b, &scan, trust);
     if (ix_scan_judge(&scan, trust, b.require_sigs, &err))
         goto fail;
     set_meta(&b, &scan, &prev, &pk, &meta);
     meta.yanked = yanked;
+    if (b.changed) {
+        if (write_changed(&b, &scan, removed, nremoved, &meta, sk, &pk, &o, &err))
+            goto fail;
+        status = report_packages(&scan, &total, &rejected);
+        if (!b.quiet && !b.json)
+            print_changed(&b, &scan, &meta, nremoved, &o);
+        goto out;
+    }
     date_packages(&b, &scan, &prev, &pk, meta.generated);
     o.modules = count_modules(&scan);
 
@@ -541,6 +683,15 @@ out:
     ix_scan_free(&scan);
     ix_plugset_free(plugins);
     ix_trust_free(trust);
+    for (size_t i = 0; i < nremoved; i++)
+        free(removed[i]);
+    free(removed);
+    for (size_t i = 0; i < o.shard.nretire; i++)
+        free(o.shard.retire[i]);
+    free(o.shard.retire);
+    for (size_t i = 0; i < o.shard.nname; i++)
+        free(o.shard.name[i]);
+    free(o.shard.name);
     wh_minisign_seckey_free(sk);
     return status;
 }

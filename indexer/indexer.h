@@ -49,6 +49,7 @@
 #include "common/cli.h"
 #include "common/pkg.h"
 #include "common/plugin.h"
+#include "common/shard.h"
 
 int cmd_keygen(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
@@ -208,6 +209,11 @@ void ix_cache_load(ix_scan *s, const char *site, const wh_minisign_pubkey *pk,
 int ix_scan_list(ix_scan *s, const char *pkgdir, const ix_trust *t,
                  wh_err *err);
 
+/* List one file, PKGDIR/rel, as ix_scan_list would (without the cache):
+ * 0, or -1 when there is no such file (it was removed), or an error. */
+int ix_scan_add(ix_scan *s, const char *pkgdir, const char *rel, const ix_trust *t,
+                wh_err *err);
+
 /* How many pending entries, and their bytes (for the progress bar). */
 void ix_scan_pending(const ix_scan *s, size_t *files, uint64_t *bytes);
 
@@ -317,6 +323,10 @@ void ix_site_default_name(const char *site, char *out, size_t n);
 int ix_index_json(const ix_scan *s, const ix_meta *m, char **out, size_t *len,
                   wh_err *err);
 
+/* The version record of accepted e: the reader's fields plus what the
+ * indexer knows (site path, size, digest, signer, date, yank). */
+json_t *ix_version_record(const ix_entry *e, const json_t *yanked);
+
 /* The same index as a tree (NULL when out of memory). */
 json_t *ix_index_tree(const ix_scan *s, const ix_meta *m);
 
@@ -335,6 +345,10 @@ typedef struct ix_shard_out {
     size_t unreadable;        /* old bins that could not be read */
     size_t swept;             /* files no build named, retired now */
     char   sha256[WH_SHA256_HEX];   /* of the new top level */
+    /* given by the caller: site files to retire (packages of removed
+     * versions) and to keep (packages placed now) */
+    char **retire, **name;
+    size_t nretire, nname;
 } ix_shard_out;
 
 /* Write SITE's sharded index of root (ix_index_tree's) and commit it by
@@ -343,6 +357,53 @@ typedef struct ix_shard_out {
 int ix_shard_publish(const char *site, json_t *root, const ix_meta *m,
                      const wh_minisign_seckey *sk, const wh_minisign_pubkey *pk,
                      int64_t retain, ix_shard_out *o, wh_err *err);
+
+/* Write the next snapshot after prev (its bin_bits kept) with changes:
+ * module name -> its new "versions", or null for a module no longer
+ * listed; only their module files and bins are written, the top level
+ * saying modules and packages.  o->retire/name as the caller set them. */
+int ix_shard_update(const char *site, wh_snap *prev, json_t *changes,
+                    size_t modules, size_t packages, const ix_meta *m,
+                    const wh_minisign_seckey *sk, int64_t retain,
+                    ix_shard_out *o, wh_err *err);
+
+/* ---- changed.c (--changed LIST) ---------------------------------------- */
+
+#define IX_SRCMAP_DIR ".wharf-sources"
+
+/* The source map: PKGDIR path -> "name@version", in 256 files. */
+typedef struct ix_srcmap {
+    const char   *site;
+    json_t       *bins[256];   /* read on first use */
+    unsigned char dirty[256];
+} ix_srcmap;
+
+/* Open SITE's map (WH_E_NOTFOUND: no full sharded build wrote one). */
+int ix_srcmap_open(ix_srcmap *m, const char *site, wh_err *err);
+/* What rel provided ("name@version", borrowed; NULL: nothing). */
+int ix_srcmap_get(ix_srcmap *m, const char *rel, const char **nv, wh_err *err);
+/* rel provides nv now (NULL: nothing). */
+int ix_srcmap_set(ix_srcmap *m, const char *rel, const char *nv, wh_err *err);
+/* Write the files set changed (without an fsync each: the caller syncs). */
+int ix_srcmap_save(ix_srcmap *m, wh_err *err);
+void ix_srcmap_free(ix_srcmap *m);
+/* The serial the map describes: saved after it, checked before use. */
+int ix_srcmap_serial_save(const char *site, int64_t serial, wh_err *err);
+int ix_srcmap_serial_check(const char *site, int64_t serial, wh_err *err);
+/* The whole map of a full build's accepted packages. */
+int ix_srcmap_write_all(const char *site, const ix_scan *s, wh_err *err);
+
+/* The changes to prev that s (the listed files that exist, read and
+ * judged) and removed (those that do not) make: *changes (module ->
+ * versions, or null) and the new counts for ix_shard_update, with
+ * o->retire (packages of removed versions) and o->name (those placed).
+ * A package whose version its module still has is rejected in s. */
+int ix_changed_apply(const char *site, wh_snap *prev, ix_scan *s,
+                     char **removed, size_t nremoved, ix_srcmap *map,
+                     const json_t *yanked, int64_t now, json_t **changes,
+                     size_t *modules, size_t *packages, ix_shard_out *o,
+                     wh_err *err);
+
 
 /* Put every accepted package (and its .minisig) in SITE/packages by
  * hard link, or by copy with its SHA-256 checked; *linked and *copied

@@ -709,6 +709,24 @@ int ix_scan_list(ix_scan *s, const char *pkgdir, const ix_trust *t, wh_err *err)
     return wh_walk(pkgdir, on_file, &w, err);
 }
 
+int ix_scan_add(ix_scan *s, const char *pkgdir, const char *rel, const ix_trust *t,
+                wh_err *err)
+{
+    char *path = ix_join(pkgdir, "/", rel);
+    struct stat st;
+    if (!path)
+        return wh_fail(err, WH_E_NOMEM, pkgdir, -1, NULL);
+    if (!s->start_ns)
+        s->start_ns = realtime_ns();
+    int rc = lstat(path, &st) < 0 ? (errno == ENOENT || errno == ENOTDIR ? -1
+             : wh_fail_errno(err, errno, path, "cannot read")) : 0;
+    list_walk w = { s, pkgdir, t, err };
+    if (rc == 0)
+        rc = on_file(path, rel, &st, &w);
+    free(path);
+    return rc;
+}
+
 /* --- what reading costs ------------------------------------------------------ */
 
 /* The memory reading e takes at most (pool.c's budget): the file, held

@@ -8,7 +8,7 @@
  *      there is left alone, which is what makes a rebuild write only what
  *      changed), then one syncfs;
  *   2. the list of retired files (.wharf-retired, below);
- *   3. index/snapshot/HEX.json and its .minisig, fsynced;
+ *   3. index/snapshot/HEX.json, fsynced;
  *   4. snapshot.json.minisig renamed into place: the commit;
  *   5. the copy snapshot.json; then old files are removed.
  * Killed anywhere, a reader finds the old snapshot whole (nothing it
@@ -64,6 +64,8 @@ typedef struct writer {
     size_t      nnamed, named_cap;
     ix_shard_out *o;
     unsigned char made[256]; /* index/modules/HE made */
+    unsigned char *dirty;    /* bins to write; the others are prev's */
+    wh_snap    *prev;        /* the previous top level, or NULL */
 } writer;
 
 /* --- the retired list ----------------------------------------------------- */
@@ -103,7 +105,8 @@ static int ret_load(writer *w, int64_t serial, wh_err *err)
         if ((nl = strchr(line, '\n')))
             *nl++ = '\0';
         if (sscanf(line, "%lld %lld %n", &s, &t, &n) == 2 && n > 0 &&
-            strncmp(line + n, WH_SNAP_DIR "/", sizeof WH_SNAP_DIR) == 0 &&
+            (strncmp(line + n, WH_SNAP_DIR "/", sizeof WH_SNAP_DIR) == 0 ||
+             strncmp(line + n, "packages/", 9) == 0) &&
             !strstr(line + n, "..") && s < serial &&      /* else never committed */
             ret_add(w, s, t, line + n))
             rc = wh_fail(err, WH_E_NOMEM, w->site, -1, NULL);
@@ -223,6 +226,10 @@ static int put_bins(writer *w, size_t nbins, wh_err *err)
         char *doc, rel[160];
         size_t len;
         w->bin_hex[b][0] = '\0';
+        if (!w->dirty[b]) {        /* unchanged: the previous top level's */
+            snprintf(w->bin_hex[b], WH_SHA256_HEX, "%s", w->prev->bins[b]);
+            continue;
+        }
         if (json_object_size(w->bins[b]) == 0)
             continue;
         if ((rc = wh_snap_bin_doc(w->bins[b], &doc, &len, err)) != 0)
@@ -270,10 +277,6 @@ static int retire_prev(writer *w, wh_snap *prev, int64_t serial, int64_t now,
     char rel[160];
     wh_snap_path(rel, sizeof rel, 's', prev->head.sha256, "");
     int rc = ret_add(w, serial, now, rel);
-    if (rc == 0) {
-        wh_snap_path(rel, sizeof rel, 's', prev->head.sha256, ".minisig");
-        rc = ret_add(w, serial, now, rel);
-    }
     for (size_t b = 0; rc == 0 && b < prev->nbins; b++) {
         const char *old = prev->bins[b];
         size_t nb = prev->bits == w->bits ? b : (size_t)-1;
@@ -384,8 +387,7 @@ static int commit(writer *w, const char *top, size_t len, const ix_meta *m,
                   const wh_minisign_seckey *sk, wh_err *err)
 {
     wh_index_head h = { m->serial, m->expires, "" };
-    char tc[256], rel[160], doc[PATH_MAX], dsig[PATH_MAX], sig[PATH_MAX],
-         copy[PATH_MAX];
+    char tc[256], rel[160], doc[PATH_MAX], sig[PATH_MAX], copy[PATH_MAX];
     wh_minisign_sig s;
     int rc = wh_snap_hash(top, len, h.sha256, err);
     if (rc)
@@ -394,17 +396,13 @@ static int commit(writer *w, const char *top, size_t len, const ix_meta *m,
     wh_snap_comment(tc, sizeof tc, &h);
     wh_snap_path(rel, sizeof rel, 's', h.sha256, "");
     snprintf(doc, sizeof doc, "%s/%s", w->site, rel);
-    snprintf(dsig, sizeof dsig, "%s/%s.minisig", w->site, rel);
     snprintf(sig, sizeof sig, "%s/" WH_SNAP_SIG, w->site);
     snprintf(copy, sizeof copy, "%s/" WH_SNAP_JSON, w->site);
-    char relsig[180];
-    snprintf(relsig, sizeof relsig, "%s.minisig", rel);
-    if (named_add(w, rel) || named_add(w, relsig))
+    if (named_add(w, rel))
         return wh_fail(err, WH_E_NOMEM, w->site, -1, NULL);
     if ((rc = wh_file_write_atomic(doc, top, len, 0644, err)) == 0 &&
         (rc = wh_minisign_sign_buffer(&s, sk, top, len, tc,
                                       "signature from wharf-index", 0, err)) == 0 &&
-        (rc = wh_minisign_sig_save(&s, dsig, err)) == 0 &&
         (rc = ret_save(w, err)) == 0 &&
         (rc = wh_minisign_sig_save(&s, sig, err)) == 0)           /* commit */
         rc = wh_file_write_atomic(copy, top, len, 0644, err);
@@ -417,6 +415,7 @@ static void writer_free(writer *w, size_t nbins)
         json_decref(w->bins[b]);
     free(w->bins);
     free(w->bin_hex);
+    free(w->dirty);
     for (size_t i = 0; i < w->nret; i++)
         free(w->ret[i].path);
     free(w->ret);
@@ -425,13 +424,13 @@ static void writer_free(writer *w, size_t nbins)
     free(w->named);
 }
 
-static int writer_init(writer *w, const char *site, size_t modules, ix_shard_out *o,
+static int writer_init(writer *w, const char *site, unsigned bits, ix_shard_out *o,
                        wh_err *err)
 {
     memset(w, 0, sizeof *w);
     w->site = site;
     w->o = o;
-    w->bits = wh_snap_bits_for(modules);
+    w->bits = bits;
     size_t nbins = (size_t)1 << w->bits;
     snprintf(w->tmpdir, sizeof w->tmpdir, "%s/" WH_SNAP_DIR, site);
     char dir[PATH_MAX];
@@ -442,11 +441,50 @@ static int writer_init(writer *w, const char *site, size_t modules, ix_shard_out
         rc = wh_mkdirs(dir, err);
     w->bins = calloc(nbins, sizeof *w->bins);
     w->bin_hex = calloc(nbins, sizeof *w->bin_hex);
-    if (rc == 0 && (!w->bins || !w->bin_hex))
+    w->dirty = calloc(nbins, 1);
+    if (rc == 0 && (!w->bins || !w->bin_hex || !w->dirty))
         rc = wh_fail(err, WH_E_NOMEM, site, -1, NULL);
     for (size_t b = 0; rc == 0 && b < nbins; b++)
         if (!(w->bins[b] = json_object()))
             rc = wh_fail(err, WH_E_NOMEM, site, -1, NULL);
+    return rc;
+}
+
+/* Steps 1 (the bins; the module files are written) to 5 of ORDER OF
+ * WRITES; full: every file was named (then files no build named are
+ * swept). */
+static int publish(writer *w, size_t modules, size_t packages, int full,
+                   const ix_meta *m, const wh_minisign_seckey *sk,
+                   int64_t retain, wh_err *err)
+{
+    size_t nbins = (size_t)1 << w->bits;
+    int64_t now = (int64_t)time(NULL);
+    char *top = NULL;
+    size_t len;
+    int rc = put_bins(w, nbins, err);
+    if (rc == 0)
+        rc = ix_site_sync(w->site, err);
+    if (rc == 0)
+        rc = ret_load(w, m->serial, err);
+    if (rc == 0 && w->prev)
+        rc = retire_prev(w, w->prev, m->serial, now, err);
+    for (size_t i = 0; rc == 0 && i < w->o->nretire; i++)
+        if (ret_add(w, m->serial, now, w->o->retire[i]))
+            rc = wh_fail(err, WH_E_NOMEM, w->site, -1, NULL);
+    for (size_t i = 0; rc == 0 && i < w->o->nname; i++)
+        if (named_add(w, w->o->name[i]))
+            rc = wh_fail(err, WH_E_NOMEM, w->site, -1, NULL);
+    if (rc == 0)
+        rc = top_doc(w, m, nbins, modules, packages, &top, &len, err);
+    if (rc == 0) {
+        ret_unname(w);
+        rc = commit(w, top, len, m, sk, err);
+    }
+    if (rc == 0 && full && (rc = sweep(w, m->serial, now, err)) == 0 && w->o->swept)
+        rc = ret_save(w, err);
+    if (rc == 0)
+        rc = remove_expired(w, m->serial, now, retain, err);
+    free(top);
     return rc;
 }
 
@@ -459,40 +497,58 @@ int ix_shard_publish(const char *site, json_t *root, const ix_meta *m,
     size_t packages = 0;
     writer w;
     wh_snap prev;
-    char *top = NULL;
-    size_t len;
-    int64_t now = (int64_t)time(NULL);
-    memset(o, 0, sizeof *o);
     int have_prev = wh_snap_load(&prev, site, pk, err) == 0;
-    int rc = writer_init(&w, site, json_object_size(modules), o, err);
+    int rc = writer_init(&w, site, wh_snap_bits_for(json_object_size(modules)), o, err);
+    size_t nbins = (size_t)1 << w.bits;
+    w.prev = have_prev ? &prev : NULL;
+    if (rc == 0)
+        memset(w.dirty, 1, nbins);
     json_object_foreach(modules, name, mod) {
         if (rc)
             break;
         packages += json_object_size(json_object_get(mod, "versions"));
         rc = put_module(&w, name, mod, err);
     }
-    size_t nbins = (size_t)1 << w.bits;
     if (rc == 0)
-        rc = put_bins(&w, nbins, err);
-    if (rc == 0)
-        rc = ix_site_sync(site, err);
-    if (rc == 0)
-        rc = ret_load(&w, m->serial, err);
-    if (rc == 0 && have_prev)
-        rc = retire_prev(&w, &prev, m->serial, now, err);
-    if (rc == 0)
-        rc = top_doc(&w, m, nbins, json_object_size(modules), packages, &top, &len, err);
-    if (rc == 0) {
-        ret_unname(&w);
-        rc = commit(&w, top, len, m, sk, err);
-    }
-    if (rc == 0 && (rc = sweep(&w, m->serial, now, err)) == 0 && o->swept)
-        rc = ret_save(&w, err);
-    if (rc == 0)
-        rc = remove_expired(&w, m->serial, now, retain, err);
-    free(top);
+        rc = publish(&w, json_object_size(modules), packages, 1, m, sk, retain, err);
     if (have_prev)
         wh_snap_free(&prev);
+    writer_free(&w, nbins);
+    return rc;
+}
+
+int ix_shard_update(const char *site, wh_snap *prev, json_t *changes,
+                    size_t modules, size_t packages, const ix_meta *m,
+                    const wh_minisign_seckey *sk, int64_t retain,
+                    ix_shard_out *o, wh_err *err)
+{
+    json_t *v, *mods;
+    const char *name;
+    writer w;
+    int rc = writer_init(&w, site, prev->bits, o, err);
+    size_t nbins = (size_t)1 << w.bits;
+    w.prev = prev;
+    json_object_foreach(changes, name, v) {
+        size_t b = wh_snap_bin_of(name, strlen(name), w.bits);
+        if (rc)
+            break;
+        if (!w.dirty[b]) {         /* the bin as it was, to change */
+            rc = wh_snap_bin(prev, site, b, &mods, err);
+            if (rc == 0 && mods && json_object_update(w.bins[b], mods))
+                rc = wh_fail(err, WH_E_NOMEM, site, -1, NULL);
+            w.dirty[b] = 1;
+        }
+        if (rc == 0 && json_is_null(v))
+            json_object_del(w.bins[b], name);
+        else if (rc == 0) {
+            json_t *mod = json_pack("{sO}", "versions", v);
+            rc = mod ? put_module(&w, name, mod, err)
+                     : wh_fail(err, WH_E_NOMEM, name, -1, NULL);
+            json_decref(mod);
+        }
+    }
+    if (rc == 0)
+        rc = publish(&w, modules, packages, 0, m, sk, retain, err);
     writer_free(&w, nbins);
     return rc;
 }

@@ -124,7 +124,8 @@ int ix_site_clean(const char *site, size_t *removed, wh_err *err)
     static const char *const dirs[] = { "", "/keys", "/keys/rotation",
                                         ("/" WH_INDEX_BYHASH), "/packages",
                                         ("/" WH_SNAP_DIR),
-                                        ("/" WH_SNAP_DIR "/snapshot") };
+                                        ("/" WH_SNAP_DIR "/snapshot"),
+                                        ("/" IX_SRCMAP_DIR) };
     *removed = 0;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < sizeof dirs / sizeof dirs[0]; i++) {
@@ -240,8 +241,7 @@ static json_t *signer_json(const ix_signer *s)
                      "status", ix_status_name(s->status));
 }
 
-/* The version record: the reader's fields plus what the indexer knows. */
-static json_t *version_record(const ix_entry *e, const json_t *yanked)
+json_t *ix_version_record(const ix_entry *e, const json_t *yanked)
 {
     char key[512];
     snprintf(key, sizeof key, "%s@%s", e->pkg.name, e->pkg.version);
@@ -273,7 +273,7 @@ static int add_version(json_t *modules, const ix_entry *e, const json_t *yanked)
         if (!mod || json_object_set_new(modules, e->pkg.name, mod))
             return -1;
     }
-    json_t *rec = version_record(e, yanked);
+    json_t *rec = ix_version_record(e, yanked);
     return rec ? json_object_set_new(json_object_get(mod, "versions"),
                                      e->pkg.version, rec) : -1;
 }

@@ -40,7 +40,6 @@ check_that "no index.json" test ! -e www/site/index.json -a ! -e www/site/index.
 h=$(tc_hash www/site/snapshot.json.minisig)
 check_that "stock minisign checks the top level" \
     minisign -Vqm "www/site/index/snapshot/$h.json" -x www/site/snapshot.json.minisig -p repo.pub
-check_that "and with its own .minisig beside it" minisign -Vqm "www/site/index/snapshot/$h.json" -p repo.pub
 check_that "snapshot.json is the top level" cmp www/site/snapshot.json "www/site/index/snapshot/$h.json"
 check_that "one bin, four module files" test "$(shards | grep -c bins/)" = 1 -a "$(shards | grep -c modules/)" = 4
 run wharf-index verify www/site -p repo.pub
@@ -106,6 +105,84 @@ while [ $n -lt 200 ]; do
 done
 check_that "at least 10 writes were cut ($n)" test $n -gt 10
 check_that "no temporaries left" test -z "$(find www/site -name '.*.tmp.*')"
+end
+
+begin "--changed LIST: only the listed files are read; what it writes"
+mkpkg ferrpkg run.wasm pkgs/delta.ferrpkg --set 'name="delta"'
+shards >before
+run sh -c "echo delta.ferrpkg | wharf-index build pkgs -o www/site -n repo --no-catalogue --layout sharded --changed -"
+check_rc 0
+check_out <<EOF
+read 1 listed file, 1 accepted, 0 removed
+wrote 'www/site': 5 modules, serial $(sed -n 's/.*serial:\([0-9]*\) .*/\1/p' www/site/snapshot.json.minisig); 2 index files written
+EOF
+shards >after
+check_that "delta's module file and the bin, nothing else" test "$(comm -13 before after | wc -l)" = 2
+run wharf-index verify www/site -p repo.pub
+check_rc 0
+check_out_has "packages in 5 modules"
+# The same site as a full build writes (dates aside: --changed keeps them).
+wharf-index build pkgs -o full -n repo -q --no-catalogue --layout sharded
+check_that "the same module records as a full build" sh -c '
+    for s in www/site full; do
+        b=$(sed "s/.*\"bins\":\[\"\([0-9a-f]*\)\".*/\1/" $s/snapshot.json)
+        sed "s/\"[0-9a-f]\{64\}\"/H/g" $s/index/bins/$b.json
+    done | uniq | wc -l | grep -qx 1'
+end
+
+begin "--changed: a removed file's version goes, its package retired"
+rm pkgs/delta.ferrpkg
+run sh -c "echo delta.ferrpkg | wharf-index build pkgs -o www/site -n repo -q --no-catalogue --layout sharded --changed - --retain 0"
+check_rc 0
+run wharf-index verify www/site -p repo.pub
+check_rc 0
+check_out_has "packages in 4 modules"
+check_that "the package is kept one build" test -f www/site/packages/delta@1.0.0.ferrpkg
+build --retain 0
+check_that "then removed" test ! -e www/site/packages/delta@1.0.0.ferrpkg
+end
+
+begin "--changed: a version another file publishes is refused (exit 5)"
+mkpkg ferrpkg run.wasm pkgs/dup.ferrpkg --set 'name="alpha"'
+run sh -c "echo dup.ferrpkg | wharf-index build pkgs -o www/site -n repo -q --no-catalogue --layout sharded --changed -"
+check_rc 5
+check_err <<EOF
+wharf-index build: pkgs/dup.ferrpkg: 'alpha@1.0.0' is already published from another file (a full build rejects both)
+EOF
+rm pkgs/dup.ferrpkg
+run wharf-index verify www/site -p repo.pub -q
+check_rc 0
+end
+
+begin "kill -9 at every write of a --changed build: old or new, then it goes on"
+n=1
+while [ $n -lt 100 ]; do
+    mkpkg ferrpkg run.wasm "pkgs/e$n.ferrpkg" --set 'name="epsilon"' --set "version=\"1.0.$n\""
+    echo "e$n.ferrpkg" >list
+    WHARF_FS_FAULT=$n:kill wharf-index build pkgs -o www/site -n repo -q --no-catalogue \
+        --layout sharded --changed list >/dev/null 2>&1 && break
+    wharf-index verify www/site -p repo.pub -q || fail "write $n: the site does not verify"
+    # Killed before the commit: the next --changed goes on; after it, before
+    # the source map's serial: it refuses, and a full build repairs.
+    wharf-index build pkgs -o www/site -n repo -q --no-catalogue --layout sharded \
+        --changed list 2>/dev/null || build 2>/dev/null || fail "write $n: no build repairs it"
+    wharf-index verify www/site -p repo.pub -q || fail "write $n: the next build does not verify"
+    n=$((n + 1))
+done
+check_that "at least 8 writes were cut ($n)" test $n -gt 8
+wharf-index verify www/site -p repo.pub --json >v.json
+check_that "every epsilon version is listed ($n, $(cat v.json | head -c 300))" grep -q "\"packages\":$((n + 6))," v.json
+end
+
+begin "--changed refuses a source map of another serial, and needs --layout sharded"
+echo 1 >www/site/.wharf-sources/serial
+run sh -c "echo alpha.ferrpkg | wharf-index build pkgs -o www/site -n repo -q --no-catalogue --layout sharded --changed -"
+check_rc 4
+check_err_has "the source map is of serial 1, the site's is"
+build
+run wharf-index build pkgs -o www/site --changed x
+check_rc 2
+check_err_has "--changed needs --layout sharded and --no-catalogue"
 end
 
 # serve: badserve.mjs on www, logging every request to $T/requests.

@@ -1,0 +1,363 @@
+/* changed.c - what `wharf-index build --changed LIST` needs besides a
+ * build's pieces: the source map, and the changes a few files make to the
+ * previous sharded snapshot.
+ *
+ * A build with --changed reads only the files LIST names (no walk of
+ * PKGDIR, no cache), so its cost is that of the change: each listed file
+ * that exists is read and judged as in any build; one that does not was
+ * removed.  What a file provided before comes from the SOURCE MAP,
+ * SITE/.wharf-sources/XX.json (not served): PKGDIR-relative path ->
+ * "name@version", in 256 files by the first byte of SHA-256(path), so a
+ * change reads and rewrites only the files of its paths.  Every sharded
+ * build writes it whole (ix_srcmap_write_all); a --changed build the
+ * files it touched.
+ *
+ * THE CHANGES.  For each listed path, the version it provided is removed
+ * from its module; then each accepted package is added, unless its
+ * module still has that version (another file publishes it: refused as
+ * a conflict; a full build refuses both files).  A version put back with
+ * the same SHA-256 keeps its publication date, others get this build's.
+ * PKGDIR/yanked is applied to every version of the modules touched.  The
+ * result, module by module (null: no version left), is what
+ * ix_shard_update writes; the packages of removed versions are retired,
+ * not removed at once, like the files of the index.
+ *
+ * Tests: tests/cli/t1110-wharf-index-sharded.sh.
+ */
+#include "indexer/indexer.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/fs.h"
+#include "common/json.h"
+#include "common/sha256.h"
+
+#define SRCMAP_FORMAT "wharf-sources/1"
+#define SRCMAP_MAX    ((size_t)64 << 20)
+
+static unsigned srcbin(const char *rel)
+{
+    uint8_t d[WH_SHA256_BYTES];
+    wh_err e;
+    return wh_sha256_buf(rel, strlen(rel), d, &e) ? 0 : d[0];
+}
+
+static void srcmap_path(char *out, size_t n, const char *site, unsigned b)
+{
+    snprintf(out, n, "%s/" IX_SRCMAP_DIR "/%02x.json", site, b);
+}
+
+int ix_srcmap_open(ix_srcmap *m, const char *site, wh_err *err)
+{
+    char dir[PATH_MAX];
+    struct stat st;
+    memset(m, 0, sizeof *m);
+    m->site = site;
+    snprintf(dir, sizeof dir, "%s/" IX_SRCMAP_DIR, site);
+    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return wh_fail(err, WH_E_NOTFOUND, dir, -1, "missing: --changed needs a "
+                       "site a full build with --layout sharded wrote");
+    return 0;
+}
+
+/* Bin b, read on first use (a missing file: an empty bin). */
+static int srcmap_bin(ix_srcmap *m, unsigned b, wh_err *err)
+{
+    char path[PATH_MAX], *data;
+    size_t len;
+    json_t *doc;
+    if (m->bins[b])
+        return 0;
+    srcmap_path(path, sizeof path, m->site, b);
+    int rc = wh_file_read_stat(path, SRCMAP_MAX, WH_READ_NOFOLLOW, &data, &len, NULL, err);
+    if (rc == WH_E_NOTFOUND)
+        return (m->bins[b] = json_object()) ? 0 : wh_fail(err, WH_E_NOMEM, path, -1, NULL);
+    if (rc)
+        return rc;
+    rc = wh_json_parse(data, len, path, &doc, err);
+    free(data);
+    json_t *src = json_object_get(doc, "sources");
+    const char *f = json_string_value(json_object_get(doc, "format"));
+    if (rc == 0 && (!f || strcmp(f, SRCMAP_FORMAT) || !json_is_object(src)))
+        rc = wh_fail(err, WH_E_FORMAT, path, -1, "not a source map (\"" SRCMAP_FORMAT
+                     "\"): run a full build");
+    if (rc == 0)
+        m->bins[b] = json_incref(src);
+    json_decref(doc);
+    return rc;
+}
+
+int ix_srcmap_get(ix_srcmap *m, const char *rel, const char **nv, wh_err *err)
+{
+    unsigned b = srcbin(rel);
+    int rc = srcmap_bin(m, b, err);
+    *nv = rc ? NULL : json_string_value(json_object_get(m->bins[b], rel));
+    return rc;
+}
+
+int ix_srcmap_set(ix_srcmap *m, const char *rel, const char *nv, wh_err *err)
+{
+    unsigned b = srcbin(rel);
+    int rc = srcmap_bin(m, b, err);
+    if (rc == 0 && (nv ? json_object_set_new(m->bins[b], rel, json_string(nv))
+                       : (json_object_del(m->bins[b], rel), 0)))
+        rc = wh_fail(err, WH_E_NOMEM, rel, -1, NULL);
+    m->dirty[b] = 1;
+    return rc;
+}
+
+static int srcmap_write(const char *site, unsigned b, json_t *sources, wh_err *err)
+{
+    char path[PATH_MAX], tmp[PATH_MAX], *text;
+    size_t len;
+    json_t *doc = json_pack("{sssO}", "format", SRCMAP_FORMAT, "sources", sources);
+    int rc = doc ? wh_json_canon(doc, &text, &len, err) : wh_fail(err, WH_E_NOMEM, site, -1, NULL);
+    json_decref(doc);
+    if (rc)
+        return rc;
+    srcmap_path(path, sizeof path, site, b);
+    snprintf(tmp, sizeof tmp, "%s/" IX_SRCMAP_DIR, site);
+    char *old = NULL;
+    size_t olen = 0;
+    if (wh_file_read_stat(path, SRCMAP_MAX, WH_READ_NOFOLLOW, &old, &olen, NULL,
+                          NULL) != 0 || olen != len || memcmp(old, text, len) != 0)
+        rc = wh_file_write_atomic_flags(path, tmp, text, len, 0644, WH_WRITE_NOSYNC, err);
+    free(old);
+    free(text);
+    return rc;
+}
+
+int ix_srcmap_save(ix_srcmap *m, wh_err *err)
+{
+    int rc = 0;
+    for (unsigned b = 0; rc == 0 && b < 256; b++)
+        if (m->dirty[b])
+            rc = srcmap_write(m->site, b, m->bins[b], err);
+    return rc;
+}
+
+void ix_srcmap_free(ix_srcmap *m)
+{
+    for (unsigned b = 0; b < 256; b++)
+        json_decref(m->bins[b]);
+    memset(m, 0, sizeof *m);
+}
+
+int ix_srcmap_write_all(const char *site, const ix_scan *s, wh_err *err)
+{
+    char dir[PATH_MAX], nv[600];
+    json_t *bins[256] = { NULL };
+    snprintf(dir, sizeof dir, "%s/" IX_SRCMAP_DIR, site);
+    int rc = wh_mkdirs(dir, err);
+    for (unsigned b = 0; rc == 0 && b < 256; b++)
+        if (!(bins[b] = json_object()))
+            rc = wh_fail(err, WH_E_NOMEM, site, -1, NULL);
+    for (size_t i = 0; rc == 0 && i < s->n; i++) {
+        const ix_entry *e = &s->v[i];
+        if (e->state != IX_OK)
+            continue;
+        snprintf(nv, sizeof nv, "%s@%s", e->pkg.name, e->pkg.version);
+        if (json_object_set_new(bins[srcbin(e->rel)], e->rel, json_string(nv)))
+            rc = wh_fail(err, WH_E_NOMEM, site, -1, NULL);
+    }
+    for (unsigned b = 0; rc == 0 && b < 256; b++)
+        rc = srcmap_write(site, b, bins[b], err);
+    for (unsigned b = 0; b < 256; b++)
+        json_decref(bins[b]);
+    return rc;
+}
+
+/* The serial of the snapshot the map describes, written after the map
+ * itself: a build killed between its commit and its map leaves a serial
+ * that is not the site's, and --changed refuses to start from it. */
+int ix_srcmap_serial_save(const char *site, int64_t serial, wh_err *err)
+{
+    char path[PATH_MAX], text[32];
+    int n = snprintf(text, sizeof text, "%lld\n", (long long)serial);
+    snprintf(path, sizeof path, "%s/" IX_SRCMAP_DIR "/serial", site);
+    int rc = wh_fs_sync(site, err);          /* the map's files first */
+    return rc ? rc : wh_file_write_atomic(path, text, (size_t)n, 0644, err);
+}
+
+int ix_srcmap_serial_check(const char *site, int64_t serial, wh_err *err)
+{
+    char path[PATH_MAX], *text;
+    size_t len;
+    long long got = -1;
+    snprintf(path, sizeof path, "%s/" IX_SRCMAP_DIR "/serial", site);
+    int rc = wh_file_read_stat(path, 64, WH_READ_NOFOLLOW, &text, &len, NULL, err);
+    if (rc == 0) {
+        if (sscanf(text, "%lld", &got) != 1)
+            got = -1;
+        free(text);
+    }
+    if (rc == 0 && got != serial)
+        rc = wh_fail(err, WH_E_VERIFY, path, -1, "the source map is of serial %lld, "
+                     "the site's is %lld (a build was interrupted): run a full build",
+                     got, (long long)serial);
+    return rc == WH_E_NOTFOUND ? wh_fail(err, WH_E_NOTFOUND, path, -1, "missing: "
+           "--changed needs a site a full build with --layout sharded wrote") : rc;
+}
+
+/* --- the changes ---------------------------------------------------------- */
+
+/* One module the change touches. */
+typedef struct touched {
+    json_t *versions;        /* its versions, being changed */
+    int     existed;         /* the previous snapshot listed it */
+    size_t  before;          /* its versions then */
+} touched;
+
+typedef struct change {
+    const char *site;
+    wh_snap    *prev;
+    json_t     *mods;        /* name -> index into t */
+    touched    *t;
+    size_t      nt;
+    json_t     *gone;        /* "name@version" -> record removed */
+    ix_shard_out *o;
+} change;
+
+/* The module's versions (read from the previous snapshot once). */
+static json_t *module_of(change *c, const char *name, wh_err *err)
+{
+    json_t *k = json_object_get(c->mods, name), *v = NULL;
+    if (k)
+        return c->t[json_integer_value(k)].versions;
+    int rc = wh_snap_module(c->prev, c->site, name, &v, err);
+    if (rc && rc != WH_E_NOTFOUND)
+        return NULL;
+    touched *t = realloc(c->t, (c->nt + 1) * sizeof *t);
+    if (t)
+        c->t = t;
+    if (!t || (!v && !(v = json_object())) ||
+        json_object_set_new(c->mods, name, json_integer((json_int_t)c->nt))) {
+        json_decref(v);
+        return wh_fail(err, WH_E_NOMEM, name, -1, NULL), NULL;
+    }
+    c->t[c->nt].versions = v;
+    c->t[c->nt].existed = rc == 0;
+    c->t[c->nt++].before = json_object_size(v);
+    return v;
+}
+
+static int add_path(char ***v, size_t *n, const char *a, const char *b)
+{
+    char **w = realloc(*v, (*n + 1) * sizeof *w);
+    if (!w)
+        return -1;
+    *v = w;
+    return (w[(*n)++] = ix_join(a, b, "")) ? 0 : -1;
+}
+
+/* What rel provided before goes: its version, retired with its package. */
+static int remove_old(change *c, ix_srcmap *map, const char *rel, wh_err *err)
+{
+    const char *nv;
+    char name[300];
+    int rc = ix_srcmap_get(map, rel, &nv, err);
+    const char *at = nv ? strchr(nv, '@') : NULL;
+    if (rc || !at || (size_t)(at - nv) >= sizeof name)
+        return rc;
+    snprintf(name, sizeof name, "%.*s", (int)(at - nv), nv);
+    json_t *vs = module_of(c, name, err), *rec = json_object_get(vs, at + 1);
+    if (!vs)
+        return err->code;
+    if (rec) {
+        const char *p = json_string_value(json_object_get(rec, "path"));
+        if (json_object_set(c->gone, nv, rec) ||
+            (p && (add_path(&c->o->retire, &c->o->nretire, p, "") ||
+                   add_path(&c->o->retire, &c->o->nretire, p, ".minisig"))))
+            return wh_fail(err, WH_E_NOMEM, rel, -1, NULL);
+        json_object_del(vs, at + 1);
+    }
+    return ix_srcmap_set(map, rel, NULL, err);
+}
+
+/* Accepted e joins its module, unless the version is still there. */
+static int add_new(change *c, ix_srcmap *map, ix_entry *e, const json_t *yanked,
+                   int64_t now, wh_err *err)
+{
+    char nv[600];
+    json_t *vs = module_of(c, e->pkg.name, err);
+    if (!vs)
+        return err->code;
+    snprintf(nv, sizeof nv, "%s@%s", e->pkg.name, e->pkg.version);
+    if (json_object_get(vs, e->pkg.version)) {
+        e->state = IX_BAD;
+        wh_fail(&e->err, WH_E_CONFLICT, e->path, -1, "'%s' is already published "
+                "from another file (a full build rejects both)", nv);
+        return 0;
+    }
+    json_t *old = json_object_get(c->gone, nv);
+    const char *osha = json_string_value(json_object_get(old, "sha256"));
+    e->published = osha && !strcmp(osha, e->pkg.sha256)
+                   ? json_integer_value(json_object_get(old, "published")) : now;
+    json_t *rec = ix_version_record(e, yanked);
+    if (!rec || json_object_set_new(vs, e->pkg.version, rec) ||
+        add_path(&c->o->name, &c->o->nname, e->site_rel, "") ||
+        add_path(&c->o->name, &c->o->nname, e->site_rel, ".minisig"))
+        return wh_fail(err, WH_E_NOMEM, e->path, -1, NULL);
+    return ix_srcmap_set(map, e->rel, nv, err);
+}
+
+/* PKGDIR/yanked, over every version of a touched module. */
+static int apply_yanks(const char *name, json_t *vs, const json_t *yanked)
+{
+    const char *ver;
+    json_t *rec;
+    char key[600];
+    json_object_foreach(vs, ver, rec) {
+        snprintf(key, sizeof key, "%s@%s", name, ver);
+        json_t *r = json_object_get(json_object_get(yanked, key), "reason");
+        if (r ? json_object_set(rec, "yanked", r) : (json_object_del(rec, "yanked"), 0))
+            return -1;
+    }
+    return 0;
+}
+
+int ix_changed_apply(const char *site, wh_snap *prev, ix_scan *s,
+                     char **removed, size_t nremoved, ix_srcmap *map,
+                     const json_t *yanked, int64_t now, json_t **changes,
+                     size_t *modules, size_t *packages, ix_shard_out *o,
+                     wh_err *err)
+{
+    change c = { site, prev, json_object(), NULL, 0, json_object(), o };
+    int rc = c.mods && c.gone ? 0 : wh_fail(err, WH_E_NOMEM, site, -1, NULL);
+    *changes = json_object();
+    for (size_t i = 0; rc == 0 && i < nremoved; i++)
+        rc = remove_old(&c, map, removed[i], err);
+    for (size_t i = 0; rc == 0 && i < s->n; i++)
+        if (s->v[i].state != IX_SKIP)           /* rewritten, or now refused */
+            rc = remove_old(&c, map, s->v[i].rel, err);
+    for (size_t i = 0; rc == 0 && i < s->n; i++)
+        if (s->v[i].state == IX_OK)
+            rc = add_new(&c, map, &s->v[i], yanked, now, err);
+    ptrdiff_t dm = 0, dp = 0;
+    const char *name;
+    json_t *k;
+    json_object_foreach(c.mods, name, k) {
+        touched *t = &c.t[json_integer_value(k)];
+        size_t after = json_object_size(t->versions);
+        if (rc == 0 && apply_yanks(name, t->versions, yanked))
+            rc = wh_fail(err, WH_E_NOMEM, name, -1, NULL);
+        dm += (after > 0) - t->existed;
+        dp += (ptrdiff_t)after - (ptrdiff_t)t->before;
+        if (rc == 0 && (after || t->existed) &&
+            json_object_set(*changes, name, after ? t->versions : json_null()))
+            rc = wh_fail(err, WH_E_NOMEM, name, -1, NULL);
+    }
+    *modules = (size_t)((ptrdiff_t)prev->modules + dm);
+    *packages = (size_t)((ptrdiff_t)prev->packages + dp);
+    for (size_t i = 0; i < c.nt; i++)
+        json_decref(c.t[i].versions);
+    free(c.t);
+    json_decref(c.mods);
+    json_decref(c.gone);
+    return rc;
+}
