@@ -385,10 +385,12 @@ static int write_site(const build *b, ix_scan *s, const ix_meta *m,
     size_t len, linked, copied;
     int rc = ix_site_place(s, b->site, &linked, &copied, err);
     json_t *root = NULL;
-    if (rc == 0 && !(root = ix_index_tree(s, m)))
+    if (rc == 0 && (b->layout & LAYOUT_FULL) && !(root = ix_index_tree(s, m)))
         rc = wh_fail(err, WH_E_NOMEM, b->site, -1, "cannot build the index");
     if (rc == 0 && (b->layout & LAYOUT_SHARDED) &&
-        (rc = ix_shard_publish(b->site, root, m, sk, pk, b->retain, &o->shard, err)) == 0 &&
+        (rc = root ? ix_shard_publish(b->site, root, m, sk, pk, b->retain, &o->shard, err)
+                   : ix_shard_publish_scan(b->site, s, m, sk, pk, b->retain,
+                                           &o->shard, err)) == 0 &&
         (rc = ix_srcmap_write_all(b->site, s, err)) == 0)
         rc = ix_srcmap_serial_save(b->site, m->serial, err);
     if (rc == 0 && (b->layout & LAYOUT_FULL) &&

@@ -358,6 +358,12 @@ int ix_shard_publish(const char *site, json_t *root, const ix_meta *m,
                      const wh_minisign_seckey *sk, const wh_minisign_pubkey *pk,
                      int64_t retain, ix_shard_out *o, wh_err *err);
 
+/* The same from the accepted entries of s, module by module (never the
+ * whole index as one tree: what --layout sharded alone does). */
+int ix_shard_publish_scan(const char *site, const ix_scan *s, const ix_meta *m,
+                          const wh_minisign_seckey *sk, const wh_minisign_pubkey *pk,
+                          int64_t retain, ix_shard_out *o, wh_err *err);
+
 /* Write the next snapshot after prev (its bin_bits kept) with changes:
  * module name -> its new "versions", or null for a module no longer
  * listed; only their module files and bins are written, the top level

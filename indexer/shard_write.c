@@ -517,6 +517,57 @@ int ix_shard_publish(const char *site, json_t *root, const ix_meta *m,
     return rc;
 }
 
+static int cmp_entry(const void *a, const void *b, void *ctx)
+{
+    const ix_scan *s = ctx;
+    return strcmp(s->v[*(const size_t *)a].pkg.name, s->v[*(const size_t *)b].pkg.name);
+}
+
+/* Module by module from the accepted entries, without the whole index
+ * as one tree: each module's versions are built, written and freed. */
+int ix_shard_publish_scan(const char *site, const ix_scan *s, const ix_meta *m,
+                          const wh_minisign_seckey *sk, const wh_minisign_pubkey *pk,
+                          int64_t retain, ix_shard_out *o, wh_err *err)
+{
+    size_t *idx = malloc((s->n ? s->n : 1) * sizeof *idx), n = 0, modules = 0;
+    writer w;
+    wh_snap prev;
+    if (!idx)
+        return wh_fail(err, WH_E_NOMEM, site, -1, NULL);
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i].state == IX_OK)
+            idx[n++] = i;
+    qsort_r(idx, n, sizeof *idx, cmp_entry, (void *)s);
+    for (size_t i = 0; i < n; i++)
+        modules += i == 0 || strcmp(s->v[idx[i - 1]].pkg.name, s->v[idx[i]].pkg.name);
+    int have_prev = wh_snap_load(&prev, site, pk, err) == 0;
+    int rc = writer_init(&w, site, wh_snap_bits_for(modules), o, err);
+    size_t nbins = (size_t)1 << w.bits;
+    w.prev = have_prev ? &prev : NULL;
+    if (rc == 0)
+        memset(w.dirty, 1, nbins);
+    for (size_t i = 0; rc == 0 && i < n;) {
+        const char *name = s->v[idx[i]].pkg.name;
+        json_t *vs = json_object(), *mod = json_pack("{so}", "versions", vs);
+        for (; rc == 0 && i < n && !strcmp(s->v[idx[i]].pkg.name, name); i++) {
+            const ix_entry *e = &s->v[idx[i]];
+            if (!vs || !mod ||
+                json_object_set_new(vs, e->pkg.version, ix_version_record(e, m->yanked)))
+                rc = wh_fail(err, WH_E_NOMEM, e->path, -1, "cannot build the index");
+        }
+        if (rc == 0)
+            rc = put_module(&w, name, mod, err);
+        json_decref(mod);
+    }
+    if (rc == 0)
+        rc = publish(&w, modules, n, 1, m, sk, retain, err);
+    if (have_prev)
+        wh_snap_free(&prev);
+    writer_free(&w, nbins);
+    free(idx);
+    return rc;
+}
+
 int ix_shard_update(const char *site, wh_snap *prev, json_t *changes,
                     size_t modules, size_t packages, const ix_meta *m,
                     const wh_minisign_seckey *sk, int64_t retain,

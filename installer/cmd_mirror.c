@@ -33,14 +33,21 @@
  *      `wharf-index verify` accepts with a note);
  *   6. prunes: by-hash files of generations other than this one and
  *      DIR's previous, packages the index no longer lists.
+ * A source with only the sharded index (docs/index-format.md) is
+ * mirrored as one: the module files its copy lacks are fetched first
+ * (load_shards), packages are chosen from the whole index as above, and
+ * step 3 copies the bins, the module files and the top level, step 4
+ * renames snapshot.json.minisig.
  * Every file is written atomically, and only when its bytes differ, so a
  * run with nothing new writes nothing.  DIR must be new, empty, or a site
  * of the same repository key at a serial no higher than the source's (a
  * mirror never rolls a site back).
  *
- * Tests: tests/cli/t2007-wharf-mirror.sh, t2008-wharf-fetch.sh.
+ * Tests: tests/cli/t2007-wharf-mirror.sh, t2008-wharf-fetch.sh,
+ * t1110-wharf-index-sharded.sh.
  */
 #include "installer/installer.h"
+#include "installer/shard_src.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -182,6 +189,8 @@ typedef struct mirror {
     json_t         *copied;       /* "NAME@VERSION" copied (or to copy) */
     size_t          wanted, present, failed;
     char            old_hash[WH_SHA256_HEX];  /* DIR's index before, "" if none */
+    char            copy[PATH_MAX];           /* the source's copy */
+    wh_snap        *snap;         /* its top level, when sharded */
     wh_lock         lock;         /* DIR/.wharf-lock */
 } mirror;
 
@@ -190,6 +199,36 @@ static void warn_cb(void *ctx, const wh_err *e)
     char msg[WH_ERR_LINE_MAX];
     (void)ctx;
     fprintf(stderr, PROG ": warning: %s\n", wh_err_format(e, msg, sizeof msg));
+}
+
+/* A sharded copy: every module file it lacks fetched from the source's
+ * locations (as update --all does), then the whole index read from it,
+ * so that the packages are chosen as for index.json.  m->snap keeps the
+ * top level, whose files write_shards copies. */
+static int load_shards(mirror *m, wh_err *err)
+{
+    ins_shard_read r = { m->ix.snap, m->copy, m->o->dry_run ? NULL : m->copy,
+                         json_object_get(m->src, "locations"), m->o->timeout,
+                         m->o->offline };
+    wh_snap *s = m->ix.snap;
+    int rc = 0;
+    for (size_t b = 0; rc == 0 && b < s->nbins; b++) {
+        json_t *mods, *h;
+        const char *name;
+        rc = wh_snap_bin(s, m->copy, b, &mods, err);
+        json_object_foreach(rc == 0 ? mods : NULL, name, h) {
+            json_t *v = NULL;
+            if (rc == 0)
+                rc = ins_shard_module(&r, name, &v, err);
+            json_decref(v);
+        }
+    }
+    if (rc)
+        return rc;
+    m->snap = s;                  /* ours now: the index below is whole */
+    m->ix.snap = NULL;
+    wh_index_free(&m->ix);
+    return wh_snap_index_load(&m->ix, m->copy, &m->pk, err);
 }
 
 /* The source's verified copy, and the key that signed it. */
@@ -211,16 +250,14 @@ static int load_index(mirror *m, wh_err *err)
                        "(wharf update %s)", m->o->source, m->o->source);
     if (rc)
         return rc;
-    if (m->ix.snap)      /* refused rather than a mirror with no packages */
-        return wh_fail(err, WH_E_USAGE, NULL, -1, "source '%s' has only the "
-                       "sharded index, which wharf mirror cannot copy yet (copy "
-                       "the site itself: docs/index-format.md)", m->o->source);
     const char *b64 = json_string_value(json_object_get(m->src, "key"));
     const wh_minisign_pubkey *t = wh_keyring_find(&m->kr, m->sig.key_id, NULL);
     if (b64)
-        return wh_minisign_pubkey_from_base64(&m->pk, b64, strlen(b64), err);
-    m->pk = *t;          /* ins_repo_fetch_one found it: it is there */
-    return 0;
+        rc = wh_minisign_pubkey_from_base64(&m->pk, b64, strlen(b64), err);
+    else
+        m->pk = *t;      /* ins_repo_fetch_one found it: it is there */
+    snprintf(m->copy, sizeof m->copy, "%s", dir);
+    return rc == 0 && m->ix.snap ? load_shards(m, err) : rc;
 }
 
 /* --- which packages --------------------------------------------------------------- */
@@ -327,7 +364,8 @@ static int dir_path(const mirror *m, const char *rel, char *out, size_t n,
 static int leftover_name(const char *name)
 {
     static const char *const ok[] = { "packages", WH_INDEX_BYHASH, "keys",
-                                      WH_INDEX_JSON, WH_INDEX_GZ, NULL };
+                                      WH_INDEX_JSON, WH_INDEX_GZ, WH_SNAP_DIR,
+                                      WH_SNAP_JSON, NULL };
     for (int i = 0; ok[i]; i++)
         if (!strcmp(name, ok[i]))
             return 1;
@@ -361,7 +399,7 @@ static int check_dir(mirror *m, wh_err *err)
     wh_minisign_sig s;
     wh_index_head head;
     m->old_hash[0] = '\0';
-    int rc = dir_path(m, WH_INDEX_SIG, path, sizeof path, err);
+    int rc = dir_path(m, m->snap ? WH_SNAP_SIG : WH_INDEX_SIG, path, sizeof path, err);
     if (rc == 0)
         rc = wh_minisign_sig_load_flags(&s, path, WH_MINISIGN_NOFOLLOW, err);
     if (rc == WH_E_NOTFOUND)
@@ -374,7 +412,8 @@ static int check_dir(mirror *m, wh_err *err)
         return wh_fail(err, WH_E_EXISTS, path, -1, "a site signed by key %s, not "
                        "by %s, the key of source '%s': mirror into another folder",
                        id, want, m->o->source);
-    if ((rc = wh_index_head_check(&s, &m->pk, path, &head, err)))
+    if ((rc = m->snap ? wh_snap_head_check(&s, &m->pk, path, &head, err)
+                      : wh_index_head_check(&s, &m->pk, path, &head, err)))
         return rc;
     if (head.serial > m->ix.head.serial)
         return wh_fail(err, WH_E_VERIFY, path, -1, "serial %lld, newer than the "
@@ -388,7 +427,9 @@ static int check_dir(mirror *m, wh_err *err)
 /* Create DIR, take its lock, remove what a killed run left. */
 static int open_dir(mirror *m, wh_err *err)
 {
-    static const char *const sub[] = { "", "packages", WH_INDEX_BYHASH, "keys", NULL };
+    static const char *const sub[] = { "", "packages", WH_INDEX_BYHASH, "keys",
+                                       WH_SNAP_DIR "/bins", WH_SNAP_DIR "/snapshot",
+                                       NULL };
     char path[PATH_MAX];
     size_t k = 0;
     int rc = wh_mkdirs(m->o->dir, err);
@@ -529,6 +570,65 @@ static int write_index(mirror *m, wh_err *err)
     return rc;
 }
 
+/* A sharded index: the bins and module files (from the copy, each as it
+ * is named), then keys/repo.pub and the top level, then the signature:
+ * the commit, then the copy snapshot.json.  Old files are left (a
+ * reader of DIR holding the previous top level finds them). */
+static int copy_doc(mirror *m, const char *rel, wh_err *err)
+{
+    char path[PATH_MAX + 200], dir[PATH_MAX], *data;
+    size_t len;
+    snprintf(path, sizeof path, "%s/%s", m->copy, rel);
+    int rc = wh_file_read_stat(path, WH_MODFILE_MAX, WH_READ_NOFOLLOW, &data, &len,
+                               NULL, err);
+    if (rc == 0 && (rc = dir_path(m, rel, dir, sizeof dir, err)) == 0) {
+        *strrchr(dir, '/') = '\0';
+        rc = wh_mkdirs(dir, err);
+    }
+    if (rc == 0)
+        rc = put(m, rel, data, len, err);
+    free(data);
+    return rc;
+}
+
+static int write_shards(mirror *m, wh_err *err)
+{
+    wh_snap *s = m->snap;
+    char rel[160], pub[WH_MINISIGN_PUBKEY_TEXT_MAX], sig[WH_MINISIGN_SIG_TEXT_MAX],
+         path[PATH_MAX];
+    int rc = 0;
+    for (size_t b = 0; rc == 0 && b < s->nbins; b++) {
+        json_t *mods, *h;
+        const char *name;
+        if (!*s->bins[b])
+            continue;
+        wh_snap_path(rel, sizeof rel, 'b', s->bins[b], "");
+        if ((rc = copy_doc(m, rel, err)) == 0)
+            rc = wh_snap_bin(s, m->copy, b, &mods, err);
+        json_object_foreach(rc == 0 ? mods : NULL, name, h) {
+            wh_snap_path(rel, sizeof rel, 'm', json_string_value(h), "");
+            if (rc == 0)
+                rc = copy_doc(m, rel, err);
+        }
+        json_decref(s->bin_cache[b]);
+        s->bin_cache[b] = NULL;
+    }
+    if (rc == 0 && (rc = dir_path(m, "keys", path, sizeof path, err)) == 0 &&
+        (rc = wh_mkdirs(path, err)) == 0 &&
+        (rc = wh_minisign_pubkey_format(&m->pk, NULL, pub, err)) == 0)
+        rc = put(m, "keys/repo.pub", pub, strlen(pub), err);
+    wh_snap_path(rel, sizeof rel, 's', s->head.sha256, "");
+    if (rc == 0)
+        rc = copy_doc(m, rel, err);
+    if (rc == 0)
+        rc = wh_minisign_sig_format(&m->sig, sig, err);
+    if (rc == 0)
+        rc = put(m, WH_SNAP_SIG, sig, strlen(sig), err);       /* the commit */
+    if (rc == 0)
+        rc = put(m, WH_SNAP_JSON, s->bytes, s->len, err);
+    return rc;
+}
+
 /* --- pruning ------------------------------------------------------------------------------ */
 
 /* Remove the regular files of DIR/sub for which keep(name) is 0. */
@@ -642,8 +742,10 @@ static int run(mirror *m)
         report(m);
         return WH_EXIT_OK;
     }
-    if (write_index(m, &err) || prune(m, WH_INDEX_BYHASH, keep_byhash, &err) ||
-        prune(m, "packages", keep_package, &err))
+    if (m->snap ? write_shards(m, &err)
+                : write_index(m, &err) || prune(m, WH_INDEX_BYHASH, keep_byhash, &err))
+        return wh_cli_report(PROG, &err);
+    if (prune(m, "packages", keep_package, &err))
         return wh_cli_report(PROG, &err);
     report(m);
     return WH_EXIT_OK;
@@ -670,6 +772,10 @@ int cmd_mirror(int argc, char **argv)
     json_decref(m.first);
     json_decref(m.copied);
     wh_index_free(&m.ix);
+    if (m.snap) {
+        wh_snap_free(m.snap);
+        free(m.snap);
+    }
     free(m.v);
     free(m.want);
     for (int i = 0; i < o.nspecs && o.specs; i++)

@@ -41,7 +41,6 @@ cd "$dir"
 printf '\000asm\001\000\000\000\001\004\001\140\000\000\003\002\001\000\007\007\001\003run\000\000\012\004\001\002\000\013' >run.wasm
 "$wi" keygen -W -p repo.pub -s repo.key >/dev/null
 export WHARF_HOME="$dir/home"
-"$wh" trust add repo.pub -q
 mkdir www
 BADSERVE_LOG="$dir/requests" node "$top/tests/tools/badserve.mjs" www >port 2>/dev/null &
 server=$!
@@ -62,7 +61,8 @@ fetched() { awk '{ n++; b += $2 } END { printf "%d files, %d bytes", n, b }' "$d
 
 for n in $scales; do
     m=$(( (n + 2) / 3 ))
-    rm -rf pkgs www/site full "$WHARF_HOME/indexes"
+    rm -rf pkgs www/site full "$WHARF_HOME"     # a new site starts at serial 1
+    "$wh" trust add repo.pub -q
     mkdir pkgs
     "$tools/mkrepo" pkgs $m 3
     echo "== $n versions ($m modules)"
@@ -74,15 +74,15 @@ for n in $scales; do
     echo "sharded:         build $1 s, $2 MB; top level $(wc -c <www/site/snapshot.json) bytes, $(ls www/site/index/bins | wc -l) bins"
     set -- $(timed "$wi" build pkgs -o www/site -s repo.key --no-catalogue -q --layout sharded)
     echo "  unchanged:     $1 s, $2 MB"
-    "$wh" source remove s -q 2>/dev/null || true
-    "$wh" source add s "$url" -q
-    "$wh" update -q
-    : >"$dir/requests"
     # One version more, by a full rebuild, then another by --changed.
     "$tools/mkpkg" ferrpkg run.wasm pkgs/new1.ferrpkg --set 'name="m0000000"' --set 'version="1.0.3"'
     touch mark
     set -- $(timed "$wi" build pkgs -o www/site -s repo.key --no-catalogue -q --layout sharded)
     echo "  one version:   full rebuild $1 s, $2 MB, $(find www/site -newer mark -type f | wc -l) files written"
+    "$wh" source remove s -q 2>/dev/null || true
+    "$wh" source add s "$url" -q
+    "$wh" update -q
+    : >"$dir/requests"
     "$tools/mkpkg" ferrpkg run.wasm pkgs/new2.ferrpkg --set 'name="m0000001"' --set 'version="1.0.3"'
     echo new2.ferrpkg >list
     touch mark
@@ -90,7 +90,7 @@ for n in $scales; do
     echo "  --changed:     $1 s, $2 MB, $(find www/site -newer mark -type f | wc -l) files written"
     : >"$dir/requests"
     "$wh" update -q
-    echo "update:          $(fetched) (two versions since the copy)"
+    echo "update:          $(fetched) (one version since the copy)"
     head=m0000050
     rm -rf "$WHARF_HOME/indexes/s/index/modules"
     cold=$(ms "$wh" install --dry-run $head)

@@ -279,6 +279,26 @@ check_rc 0
 check_out_has "alpha 1.2.0"
 end
 
+begin "mirror copies a consistent snapshot: top level, bins, module files, packages"
+run wharf mirror web mir -q
+check_rc 0
+run wharf-index verify mir -p repo.pub -q
+check_rc 0
+check_that "the same top level as the site's" cmp mir/snapshot.json www/site/snapshot.json
+check_that "no index.json" test ! -e mir/index.json.minisig
+wharf source add local "$T/mir" -q
+run wharf update local -q
+check_rc 0
+run wharf install --dry-run --offline app
+check_rc 0
+wharf source remove local -q
+run wharf mirror web mir2 app -q
+check_rc 0
+check_that "app's closure of packages: app, alpha, beta" \
+    test "$(ls mir2/packages | sed 's/@.*//' | sort -u | tr '\n' ' ')" = "alpha app beta "
+check_that "and the whole index" cmp mir2/snapshot.json www/site/snapshot.json
+end
+
 begin "update --all fetches every module file; then --offline needs no server"
 run wharf update --all -q
 check_rc 0
