@@ -498,8 +498,12 @@ static void shard_get(ins_catalog_src *s, size_t i, wh_itab_mod *m)
     local.locations = NULL;           /* the copy only */
     if (ins_shard_module(&local, m->name, &vs, &e) != 0)
         return;
-    json_decref(s->shown);
-    s->shown = vs;
+    /* The strings must live as long as the catalog (a search keeps every
+     * hit before it prints): the versions are kept, not replaced. */
+    if (!s->shown)
+        s->shown = json_array();
+    if (json_array_append_new(s->shown, vs))
+        return;
     const char *latest = wh_index_latest(vs);
     json_t *rec = json_object_get(vs, latest);
     const char *d = json_string_value(json_object_get(rec, "description"));

@@ -45,7 +45,7 @@ typedef struct ins_catalog_src {
     int     shard_owned;         /* its top level is ours to free */
     char  **names;               /* its modules, sorted, for ins_catalog_next */
     size_t  nnames;
-    json_t *shown;               /* the module ins_catalog_next gave last */
+    json_t *shown;               /* the modules ins_catalog_next read */
 } ins_catalog_src;
 
 typedef struct ins_catalog {

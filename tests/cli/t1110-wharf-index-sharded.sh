@@ -305,9 +305,11 @@ check_rc 0
 kill $server
 run wharf install --dry-run --offline gamma
 check_rc 0
-run wharf search gamma
+run wharf search alpha
 check_rc 0
-check_out_has "gamma"
+check_out <<'EOF'
+alpha 1.2.0  a test module
+EOF
 end
 
 serve
