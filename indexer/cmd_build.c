@@ -12,6 +12,11 @@
  * found a bad package, write the site (site.c: by hash, then the
  * signature, then the copies) and the cache.
  *
+ * With --layout sharded the index is also (or only) written as the
+ * sharded index (shard_write.c); --changed LIST skips the walk and the
+ * cache: only the listed files are read, and merged into the previous
+ * sharded snapshot (changed.c).
+ *
  * A bad package never stops the run.  The exit status is that of the
  * first rejection (docs/exit-codes.md), so a script sees "3" for a
  * malformed file and "4" for a bad signature; a failure to write the site

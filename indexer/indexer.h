@@ -8,6 +8,8 @@
  *               index (by hash, then the signature), prune
  *   shard_write.c  the sharded index (--layout sharded): module files and
  *               bins by hash, the signed top level, retired files
+ *   changed.c   --changed LIST: the source map and a few files' changes
+ *               to the previous sharded snapshot
  *   pool.c      the worker threads, --jobs, and the memory they may use
  *   yank.c      PKGDIR/yanked: versions their publisher withdrew
  *   progress.c  the progress bar on a terminal
