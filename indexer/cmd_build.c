@@ -392,6 +392,8 @@ static int write_site(const build *b, ix_scan *s, const ix_meta *m,
     json_t *root = NULL;
     if (rc == 0 && (b->layout & LAYOUT_FULL) && !(root = ix_index_tree(s, m)))
         rc = wh_fail(err, WH_E_NOMEM, b->site, -1, "cannot build the index");
+    if (rc == 0 && b->layout == LAYOUT_SHARDED)
+        rc = ix_site_pubkey(b->site, pk, err);
     if (rc == 0 && (b->layout & LAYOUT_SHARDED) &&
         (rc = root ? ix_shard_publish(b->site, root, m, sk, pk, b->retain, &o->shard, err)
                    : ix_shard_publish_scan(b->site, s, m, sk, pk, b->retain,
@@ -560,8 +562,12 @@ static int write_changed(const build *b, ix_scan *s, char **removed, size_t nrm,
     if (rc == 0)
         rc = ix_site_place(s, b->site, &linked, &copied, err);
     if (rc == 0)
+        rc = ix_site_pubkey(b->site, pk, err);
+    if (rc == 0)
         rc = ix_shard_update(b->site, &prev, changes, modules, packages, m, sk,
                              b->retain, &o->shard, err);
+    if (rc == 0)        /* an index.json of the site is now behind: gone */
+        rc = ix_site_unpublish(b->site, err);
     if (rc == 0)
         rc = ix_srcmap_save(&map, err);
     if (rc == 0)

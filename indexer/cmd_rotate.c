@@ -11,6 +11,9 @@
  *      with the old key, with repository.key_id the new key's and the
  *      serial one higher, published as a build publishes (ix_site_publish:
  *      keys/repo.pub, by-hash/, then index.json.minisig, the commit);
+ *      The sharded index, when SITE has one, likewise: its top level with
+ *      the new key id and that serial, signed by the new key (the bins and
+ *      module files do not name the key), snapshot.json.minisig the commit;
  *   3. the build cache's signature (.wharf-cache.json.minisig), made again
  *      with the new key when the old one verifies it, so the next build
  *      reuses what it knows instead of reading every package again.
@@ -264,6 +267,54 @@ static int resign_index(const rotate *r, int by_new, ix_meta *m, wh_err *err)
     return rc;
 }
 
+/* The sharded index (docs/index-format.md), when SITE has one: its top
+ * level again, with the new key id and serial m->serial (the one the
+ * index.json of step 2 took, or the next), signed with the new key; the
+ * bins and module files do not name the key and stay.  When the new key
+ * signs it already, nothing.  The source map's serial follows, so that
+ * --changed goes on from the re-signed snapshot. */
+static int resign_shards(const rotate *r, int have_full, ix_meta *m, wh_err *err)
+{
+    char path[PATH_MAX], id[17];
+    wh_minisign_sig sig;
+    wh_snap prev;
+    ix_shard_out out;
+    int rc = site_path(r, WH_SNAP_SIG, path, err);
+    if (rc == 0 && (rc = wh_minisign_sig_load_flags(&sig, path, WH_MINISIGN_NOFOLLOW,
+                                                    err)) == WH_E_NOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    wh_minisign_keyid_hex(sig.key_id, id);
+    int by_new = strcmp(id, r->new_id) == 0;
+    if ((rc = wh_snap_load(&prev, r->site, by_new ? &r->new_pk : &r->old_pk, err)))
+        return rc;
+    if (!by_new) {
+        int64_t old_serial = prev.head.serial;
+        snprintf(m->name, sizeof m->name, "%s", prev.name);
+        snprintf(m->key_id, sizeof m->key_id, "%s", r->new_id);
+        if (!have_full)
+            m->serial = next_serial(r, prev.head.serial);
+        m->generated = prev.generated;
+        m->expires = prev.head.expires;
+        json_t *none = json_object();
+        memset(&out, 0, sizeof out);
+        rc = none ? ix_site_pubkey(r->site, &r->new_pk, err)
+                  : wh_fail(err, WH_E_NOMEM, r->site, -1, NULL);
+        if (rc == 0)
+            rc = ix_shard_update(r->site, &prev, none, prev.modules, prev.packages,
+                                 m, r->new_sk, 86400, &out, err);
+        json_decref(none);
+        if (rc == 0 && ix_srcmap_serial_check(r->site, old_serial, NULL) == 0)
+            rc = ix_srcmap_serial_save(r->site, m->serial, err);
+    } else if (!have_full) {
+        m->serial = prev.head.serial;
+        m->expires = prev.head.expires;
+    }
+    wh_snap_free(&prev);
+    return rc;
+}
+
 /* --- 3. the cache's signature ------------------------------------------------ */
 
 /* Sign the build cache again with the new key when the old one verifies
@@ -293,14 +344,21 @@ static int resign_cache(const rotate *r, wh_err *err)
 
 /* Who signs the site now: *by_new 1 for the new key, 0 for the old one
  * (head filled), anything else an error naming both. */
-static int current_signer(const rotate *r, int *by_new, wh_index_head *head,
-                          wh_err *err)
+static int current_signer(const rotate *r, int *by_new, int *have_full,
+                          wh_index_head *head, wh_err *err)
 {
     char path[PATH_MAX], id[17];
     wh_minisign_sig sig;
     int rc = site_path(r, WH_INDEX_SIG, path, err);
     if (rc == 0)
         rc = wh_minisign_sig_load_flags(&sig, path, WH_MINISIGN_NOFOLLOW, err);
+    *have_full = rc == 0;
+    char snap[PATH_MAX];
+    if (rc == WH_E_NOTFOUND && site_path(r, WH_SNAP_SIG, snap, err) == 0 &&
+        wh_minisign_sig_load_flags(&sig, snap, WH_MINISIGN_NOFOLLOW, NULL) != WH_E_NOTFOUND) {
+        memcpy(path, snap, sizeof path);      /* a sharded site */
+        rc = wh_minisign_sig_load_flags(&sig, path, WH_MINISIGN_NOFOLLOW, err);
+    }
     if (rc == WH_E_NOTFOUND)
         return wh_fail(err, WH_E_NOTFOUND, path, -1, "no signed index to rotate "
                        "(build the site first)");
@@ -312,8 +370,10 @@ static int current_signer(const rotate *r, int *by_new, wh_index_head *head,
         return wh_fail(err, WH_E_VERIFY, path, -1, "signed by key %s, which is "
                        "neither the current key %s nor the new key %s", id,
                        r->old_id, r->new_id);
-    return wh_index_head_check(&sig, *by_new ? &r->new_pk : &r->old_pk, path,
-                               head, err);
+    return *have_full ? wh_index_head_check(&sig, *by_new ? &r->new_pk : &r->old_pk,
+                                            path, head, err)
+                      : wh_snap_head_check(&sig, *by_new ? &r->new_pk : &r->old_pk,
+                                           path, head, err);
 }
 
 static void report(const rotate *r, int stmt_written, int by_new, const ix_meta *m)
@@ -341,18 +401,20 @@ static int run(const rotate *r, wh_err *err)
 {
     char dir[PATH_MAX];
     size_t n = 0;
-    int by_new = 0, written = 0;
+    int by_new = 0, written = 0, have_full = 0;
     wh_index_head head;
     ix_meta m = { 0 };
     int rc = ix_site_clean(r->site, &n, err);
     if (rc == 0 && (rc = site_path(r, WH_ROTATION_DIR, dir, err)) == 0)
         rc = wh_clean_temporaries(dir, &n, err);
     if (rc == 0)
-        rc = current_signer(r, &by_new, &head, err);
+        rc = current_signer(r, &by_new, &have_full, &head, err);
     if (rc == 0)
         rc = write_statement(r, &written, err);
-    if (rc == 0)
+    if (rc == 0 && have_full)
         rc = resign_index(r, by_new, &m, err);
+    if (rc == 0)
+        rc = resign_shards(r, have_full, &m, err);
     if (rc == 0)
         rc = resign_cache(r, err);
     if (rc == 0)

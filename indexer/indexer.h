@@ -332,6 +332,10 @@ json_t *ix_version_record(const ix_entry *e, const json_t *yanked);
 /* The same index as a tree (NULL when out of memory). */
 json_t *ix_index_tree(const ix_scan *s, const ix_meta *m);
 
+/* Write SITE/keys/repo.pub, the repository key for people (a sharded
+ * site's: ix_site_publish writes it for index.json). */
+int ix_site_pubkey(const char *site, const wh_minisign_pubkey *pk, wh_err *err);
+
 /* Remove index.json.minisig, index.json.gz and index.json (a site built
  * with --layout sharded), or snapshot.json.minisig and snapshot.json
  * (--layout full), the signature first. */

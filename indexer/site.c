@@ -583,6 +583,17 @@ static int pub_paths_make(pub_paths *p, const char *site, const char *sha256,
     return bad ? wh_fail(err, WH_E_LIMIT, site, -1, "path too long") : 0;
 }
 
+int ix_site_pubkey(const char *site, const wh_minisign_pubkey *pk, wh_err *err)
+{
+    char *dir = ix_join(site, "/keys", ""), *path = ix_join(site, "/keys/repo.pub", "");
+    int rc = dir && path ? wh_mkdirs(dir, err) : wh_fail(err, WH_E_NOMEM, site, -1, NULL);
+    if (rc == 0)
+        rc = wh_minisign_pubkey_save(pk, NULL, path, err);
+    free(dir);
+    free(path);
+    return rc;
+}
+
 /* Steps (2) to (5) of ORDER OF WRITES: everything the signature names,
  * then the signature, then the copies. */
 int ix_site_publish(const char *site, const char *json, size_t len,

@@ -339,4 +339,21 @@ run wharf-index verify www/site -p repo.pub -q
 check_rc 0
 end
 
+begin "rotate a sharded site: the top level re-signed, wharf follows"
+wharf-index keygen -W -p new.pub -s new.key >/dev/null
+nid=$(sed -n 's/^untrusted comment: minisign public key //p' new.pub)
+run wharf-index rotate www/site -s repo.key -N new.key -q
+check_rc 0
+run wharf-index verify www/site -p new.pub -q
+check_rc 0
+check_that "keys/repo.pub is the new key" cmp -s www/site/keys/repo.pub new.pub
+run wharf update
+check_rc 0
+check_err_has "now trusting $nid"
+run sh -c "echo alpha.ferrpkg | wharf-index build pkgs -o www/site -n repo -q --no-catalogue --layout sharded --changed - -s new.key"
+check_rc 0
+run wharf-index verify www/site -p new.pub -q
+check_rc 0
+end
+
 finish
