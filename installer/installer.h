@@ -252,6 +252,10 @@ int ins_repo_fetch(const char *loc, json_t *src, const wh_keyring *kr,
                    wh_index *ix, wh_minisign_sig *sig, wh_rotation_chain *rot,
                    wh_err *err);
 
+/* Remove every file of dir but keep (a name; "" for none), leaving
+ * hidden ones; a missing dir is fine. */
+int ins_prune_dir(const char *dir, const char *keep, wh_err *err);
+
 /* Follow the rotation rot that ins_repo_fetch verified (the lock is
  * held): carry the rollback floor to the new key, record every old key as
  * revoked (the commit), then ins_repo_finish.  sources, kr, revoked and

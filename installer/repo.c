@@ -582,8 +582,9 @@ int ins_repo_follow(const ins_home *h, json_t *sources, wh_keyring *kr,
 
 /* --- the verified copy ----------------------------------------------------------- */
 
-/* Remove by-hash files of dir other than keep (a file name). */
-static int prune_copies(const char *dir, const char *keep, wh_err *err)
+/* Remove the files of dir but keep (a name; "" for none), leaving hidden
+ * ones (installer.h). */
+int ins_prune_dir(const char *dir, const char *keep, wh_err *err)
 {
     DIR *d = opendir(dir);
     struct dirent *de;
@@ -639,7 +640,7 @@ static int store_snap(const ins_home *h, const char *dir, const wh_index *ix,
         rc = wh_fail_errno(err, errno, path, "cannot remove");
     snprintf(bh, sizeof bh, "%s/" WH_INDEX_BYHASH, dir);
     if (rc == 0)
-        rc = prune_copies(bh, "", err);
+        rc = ins_prune_dir(bh, "", err);
     return rc ? rc : ins_shard_prune((wh_index *)ix, dir, err);
 }
 
@@ -673,7 +674,7 @@ int ins_repo_store(const ins_home *h, const char *name, const wh_index *ix,
         rc = wh_minisign_sig_save(sig, path, err);
     }
     if (rc == 0)
-        rc = prune_copies(bh, file + strlen(WH_INDEX_BYHASH "/"), err);
+        rc = ins_prune_dir(bh, file + strlen(WH_INDEX_BYHASH "/"), err);
     snprintf(path, sizeof path, "%s/" WH_SNAP_SIG, dir);   /* a sharded copy before */
     if (rc == 0 && wh_fs_unlink(path) < 0 && errno != ENOENT)
         rc = wh_fail_errno(err, errno, path, "cannot remove");

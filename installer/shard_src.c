@@ -188,15 +188,7 @@ int ins_shard_prune(wh_index *ix, const char *copy, wh_err *err)
         closedir(d);
     snprintf(dir, sizeof dir, "%s/" WH_SNAP_DIR "/snapshot", copy);
     snprintf(keep, sizeof keep, "%s.json", s->head.sha256);
-    d = rc == 0 ? opendir(dir) : NULL;
-    while (d && rc == 0 && (de = readdir(d)))
-        if (de->d_name[0] != '.' && strcmp(de->d_name, keep) != 0 &&
-            snprintf(path, sizeof path, "%s/%s", dir, de->d_name) < (int)sizeof path &&
-            wh_fs_unlink(path) < 0 && errno != ENOENT)
-            rc = wh_fail_errno(err, errno, path, "cannot remove");
-    if (d)
-        closedir(d);
-    return rc;
+    return rc ? rc : ins_prune_dir(dir, keep, err);
 }
 
 /* --- one module ------------------------------------------------------------ */
