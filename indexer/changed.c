@@ -35,9 +35,10 @@
 
 #include "common/fs.h"
 #include "common/json.h"
+#include "common/hex.h"
 #include "common/sha256.h"
 
-#define SRCMAP_FORMAT "wharf-sources/1"
+#define SRCMAP_FORMAT "wharf-sources/2"
 #define SRCMAP_MAX    ((size_t)64 << 20)
 
 static unsigned srcbin(const char *rel)
@@ -92,20 +93,54 @@ static int srcmap_bin(ix_srcmap *m, unsigned b, wh_err *err)
     return rc;
 }
 
+/* A file's identity as the map keeps it: [size, mtime_ns, inode]. */
+static json_t *stat_value(const ix_stat *st)
+{
+    return json_pack("[III]", (json_int_t)st->size, (json_int_t)st->mtime_ns,
+                     (json_int_t)st->ino);
+}
+
+static int stat_is(const json_t *v, const ix_stat *st)
+{
+    if (!st->present)
+        return v == NULL;
+    return json_is_array(v) && json_array_size(v) == 3 &&
+           json_integer_value(json_array_get(v, 0)) == (json_int_t)st->size &&
+           json_integer_value(json_array_get(v, 1)) == (json_int_t)st->mtime_ns &&
+           json_integer_value(json_array_get(v, 2)) == (json_int_t)st->ino;
+}
+
+/* What the map keeps of accepted e: its version, its file's and its
+ * signature's identity, and a PAR's expiry (its claims stop being valid
+ * then, and the file must be judged again). */
+static json_t *src_value(const ix_entry *e)
+{
+    char nv[600];
+    snprintf(nv, sizeof nv, "%s@%s", e->pkg.name, e->pkg.version);
+    json_t *v = json_pack("{ssso}", "nv", nv, "st", stat_value(&e->st));
+    json_t *exp = json_object_get(json_object_get(e->pkg.record, "par"), "expires");
+    if (v && e->sig_st.present)
+        json_object_set_new(v, "sig", stat_value(&e->sig_st));
+    if (v && json_integer_value(exp) > 0)
+        json_object_set(v, "exp", exp);
+    return v;
+}
+
 int ix_srcmap_get(ix_srcmap *m, const char *rel, const char **nv, wh_err *err)
 {
     unsigned b = srcbin(rel);
     int rc = srcmap_bin(m, b, err);
-    *nv = rc ? NULL : json_string_value(json_object_get(m->bins[b], rel));
+    *nv = rc ? NULL : json_string_value(json_object_get(json_object_get(m->bins[b],
+                                                                        rel), "nv"));
     return rc;
 }
 
-int ix_srcmap_set(ix_srcmap *m, const char *rel, const char *nv, wh_err *err)
+int ix_srcmap_set(ix_srcmap *m, const char *rel, const ix_entry *e, wh_err *err)
 {
     unsigned b = srcbin(rel);
     int rc = srcmap_bin(m, b, err);
-    if (rc == 0 && (nv ? json_object_set_new(m->bins[b], rel, json_string(nv))
-                       : (json_object_del(m->bins[b], rel), 0)))
+    if (rc == 0 && (e ? json_object_set_new(m->bins[b], rel, src_value(e))
+                      : (json_object_del(m->bins[b], rel), 0)))
         rc = wh_fail(err, WH_E_NOMEM, rel, -1, NULL);
     m->dirty[b] = 1;
     return rc;
@@ -150,7 +185,7 @@ void ix_srcmap_free(ix_srcmap *m)
 
 int ix_srcmap_write_all(const char *site, const ix_scan *s, wh_err *err)
 {
-    char dir[PATH_MAX], nv[600];
+    char dir[PATH_MAX];
     json_t *bins[256] = { NULL };
     snprintf(dir, sizeof dir, "%s/" IX_SRCMAP_DIR, site);
     int rc = wh_mkdirs(dir, err);
@@ -161,8 +196,7 @@ int ix_srcmap_write_all(const char *site, const ix_scan *s, wh_err *err)
         const ix_entry *e = &s->v[i];
         if (e->state != IX_OK)
             continue;
-        snprintf(nv, sizeof nv, "%s@%s", e->pkg.name, e->pkg.version);
-        if (json_object_set_new(bins[srcbin(e->rel)], e->rel, json_string(nv)))
+        if (json_object_set_new(bins[srcbin(e->rel)], e->rel, src_value(e)))
             rc = wh_fail(err, WH_E_NOMEM, site, -1, NULL);
     }
     for (unsigned b = 0; rc == 0 && b < 256; b++)
@@ -175,24 +209,26 @@ int ix_srcmap_write_all(const char *site, const ix_scan *s, wh_err *err)
 /* The serial of the snapshot the map describes, written after the map
  * itself: a build killed between its commit and its map leaves a serial
  * that is not the site's, and --changed refuses to start from it. */
-int ix_srcmap_serial_save(const char *site, int64_t serial, wh_err *err)
+int ix_srcmap_serial_save(const char *site, int64_t serial, const char *fp,
+                          wh_err *err)
 {
-    char path[PATH_MAX], text[32];
-    int n = snprintf(text, sizeof text, "%lld\n", (long long)serial);
+    char path[PATH_MAX], text[128];
+    int n = snprintf(text, sizeof text, "%lld %s\n", (long long)serial, fp);
     snprintf(path, sizeof path, "%s/" IX_SRCMAP_DIR "/serial", site);
     int rc = wh_fs_sync(site, err);          /* the map's files first */
     return rc ? rc : wh_file_write_atomic(path, text, (size_t)n, 0644, err);
 }
 
-int ix_srcmap_serial_check(const char *site, int64_t serial, wh_err *err)
+int ix_srcmap_serial_check(const char *site, int64_t serial, const char *fp,
+                           wh_err *err)
 {
-    char path[PATH_MAX], *text;
+    char path[PATH_MAX], *text, got_fp[WH_SHA256_HEX] = "";
     size_t len;
     long long got = -1;
     snprintf(path, sizeof path, "%s/" IX_SRCMAP_DIR "/serial", site);
-    int rc = wh_file_read_stat(path, 64, WH_READ_NOFOLLOW, &text, &len, NULL, err);
+    int rc = wh_file_read_stat(path, 128, WH_READ_NOFOLLOW, &text, &len, NULL, err);
     if (rc == 0) {
-        if (sscanf(text, "%lld", &got) != 1)
+        if (sscanf(text, "%lld %64[0-9a-f]", &got, got_fp) != 2)
             got = -1;
         free(text);
     }
@@ -200,8 +236,219 @@ int ix_srcmap_serial_check(const char *site, int64_t serial, wh_err *err)
         rc = wh_fail(err, WH_E_VERIFY, path, -1, "the source map is of serial %lld, "
                      "the site's is %lld (a build was interrupted): run a full build",
                      got, (long long)serial);
+    if (rc == 0 && fp && strcmp(got_fp, fp) != 0)
+        rc = wh_fail(err, WH_E_VERIFY, path, -1, "the trusted keys, issuers, "
+                     "plugins or yanked versions changed since the last full build: "
+                     "run a full build");
     return rc == WH_E_NOTFOUND ? wh_fail(err, WH_E_NOTFOUND, path, -1, "missing: "
            "--changed needs a site a full build with --layout sharded wrote") : rc;
+}
+
+int ix_srcmap_serial_move(const char *site, int64_t from, int64_t to, wh_err *err)
+{
+    char path[PATH_MAX], *text, fp[WH_SHA256_HEX] = "";
+    size_t len;
+    long long got = -1;
+    snprintf(path, sizeof path, "%s/" IX_SRCMAP_DIR "/serial", site);
+    if (wh_file_read_stat(path, 128, WH_READ_NOFOLLOW, &text, &len, NULL, NULL))
+        return 0;
+    if (sscanf(text, "%lld %64[0-9a-f]", &got, fp) != 2)
+        got = -1;
+    free(text);
+    return got == from ? ix_srcmap_serial_save(site, to, fp, err) : 0;
+}
+
+/* --- what a build depends on besides the files ---------------------------- */
+
+/* Add the bytes of path (nothing for a missing file) to h. */
+static int hash_file(wh_sha256 *h, const char *path, wh_err *err)
+{
+    char *data;
+    size_t len;
+    int rc = path ? wh_file_read(path, (size_t)16 << 20, &data, &len, err) : WH_E_NOTFOUND;
+    if (rc == WH_E_NOTFOUND)
+        return 0;
+    if (rc == 0) {
+        wh_sha256_update(h, path, strlen(path) + 1);
+        wh_sha256_update(h, data, len);
+        free(data);
+    }
+    return rc;
+}
+
+static int collect_pub(const char *path, const char *rel, const struct stat *st,
+                       void *ctx)
+{
+    size_t n = strlen(rel);
+    (void)path;
+    if (S_ISREG(st->st_mode) && n >= 4 && !strcmp(rel + n - 4, ".pub"))
+        hash_file(ctx, path, NULL);     /* unreadable: ix_trust_load said so */
+    return 0;
+}
+
+int ix_build_fingerprint(const char *keys_dir, const char *issuers,
+                         const char *yanked, int require_sigs,
+                         const char *plugset, char out[WH_SHA256_HEX], wh_err *err)
+{
+    wh_sha256 h;
+    uint8_t d[WH_SHA256_BYTES];
+    char head[300];
+    int rc = wh_sha256_init(&h, err);
+    if (rc)
+        return rc;
+    int n = snprintf(head, sizeof head, SRCMAP_FORMAT " wharf %s require %d plugins %s\n",
+                     WHARF_VERSION, require_sigs, plugset ? plugset : "");
+    wh_sha256_update(&h, head, (size_t)n);
+    rc = hash_file(&h, yanked, err);
+    if (rc == 0)
+        rc = hash_file(&h, issuers, err);
+    if (rc == 0 && keys_dir)            /* wh_walk: sorted, so stable */
+        rc = wh_walk(keys_dir, collect_pub, &h, err);
+    wh_sha256_final(&h, d);
+    wh_hex_encode(out, d, sizeof d, 0);
+    return rc;
+}
+
+/* --- what changed since the map --------------------------------------------- */
+
+typedef struct walked {
+    char    *rel;
+    ix_stat  st, sig;
+    unsigned bin;
+} walked;
+
+typedef struct walk_list {
+    walked *v;
+    size_t  n, cap;
+} walk_list;
+
+static int on_walk(const char *path, const char *rel, const struct stat *st,
+                   void *ctx)
+{
+    walk_list *w = ctx;
+    (void)path;
+    if (S_ISDIR(st->st_mode))
+        return 0;
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 1024;
+        walked *v = realloc(w->v, cap * sizeof *v);
+        if (!v)
+            return WH_E_NOMEM;
+        w->v = v;
+        w->cap = cap;
+    }
+    walked *e = &w->v[w->n];
+    memset(e, 0, sizeof *e);
+    if (!(e->rel = strdup(rel)))
+        return WH_E_NOMEM;
+    ix_stat_from(&e->st, st);
+    w->n++;
+    return 0;
+}
+
+static int cmp_rel(const void *a, const void *b)
+{
+    return strcmp(((const walked *)a)->rel, ((const walked *)b)->rel);
+}
+
+static int cmp_bin_rel(const void *a, const void *b)
+{
+    const walked *x = *(walked *const *)a, *y = *(walked *const *)b;
+    return x->bin != y->bin ? (x->bin < y->bin ? -1 : 1) : strcmp(x->rel, y->rel);
+}
+
+static int cmp_key_walked(const void *key, const void *elem)
+{
+    return strcmp(key, (*(walked *const *)elem)->rel);
+}
+
+/* Is the map's value v still true of w? */
+static int unchanged(const json_t *v, const walked *w, int64_t now)
+{
+    json_t *exp = json_object_get(v, "exp");
+    return v && stat_is(json_object_get(v, "st"), &w->st) &&
+           stat_is(json_object_get(v, "sig"), &w->sig) &&
+           (!exp || json_integer_value(exp) > now);
+}
+
+static int push(char ***v, size_t *n, const char *s)
+{
+    char **w = realloc(*v, (*n + 1) * sizeof *w);
+    if (!w)
+        return -1;
+    *v = w;
+    return (w[(*n)++] = strdup(s)) ? 0 : -1;
+}
+
+/* Bin b of the map against the walked files c[0..n) of that bin (sorted
+ * by path). */
+static int diff_bin(ix_srcmap *m, unsigned b, walked **c, size_t n, int64_t now,
+                    char ***ch, size_t *nch, char ***rm, size_t *nrm,
+                    size_t *same, wh_err *err)
+{
+    const char *key;
+    json_t *v;
+    int rc = srcmap_bin(m, b, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (unchanged(json_object_get(m->bins[b], c[i]->rel), c[i], now))
+            (*same)++;
+        else if (push(ch, nch, c[i]->rel))
+            rc = wh_fail(err, WH_E_NOMEM, m->site, -1, NULL);
+    }
+    json_object_foreach(rc == 0 ? m->bins[b] : NULL, key, v)
+        if (!bsearch(key, c, n, sizeof *c, cmp_key_walked) && push(rm, nrm, key))
+            rc = wh_fail(err, WH_E_NOMEM, m->site, -1, NULL);
+    if (!m->dirty[b]) {               /* read again if a change needs it */
+        json_decref(m->bins[b]);
+        m->bins[b] = NULL;
+    }
+    return rc;
+}
+
+int ix_changed_walk(const char *pkgdir, ix_srcmap *m, int64_t now, char ***ch,
+                    size_t *nch, char ***rm, size_t *nrm, size_t *same, wh_err *err)
+{
+    walk_list w = { 0 };
+    walked **c = NULL;
+    size_t nc = 0;
+    *ch = *rm = NULL;
+    *nch = *nrm = *same = 0;
+    int rc = wh_walk(pkgdir, on_walk, &w, err);
+    if (rc == WH_E_NOMEM)
+        rc = wh_fail(err, WH_E_NOMEM, pkgdir, -1, NULL);
+    if (rc == 0) {
+        qsort(w.v, w.n, sizeof *w.v, cmp_rel);
+        if (!(c = malloc((w.n ? w.n : 1) * sizeof *c)))
+            rc = wh_fail(err, WH_E_NOMEM, pkgdir, -1, NULL);
+    }
+    for (size_t i = 0; rc == 0 && i < w.n; i++) {
+        char sig[PATH_MAX];
+        size_t k = strlen(w.v[i].rel);
+        if (k > 8 && !strcmp(w.v[i].rel + k - 8, ".minisig"))
+            continue;                  /* a signature goes with its package */
+        snprintf(sig, sizeof sig, "%s.minisig", w.v[i].rel);
+        walked key = { sig, { 0 }, { 0 }, 0 },
+               *sw = bsearch(&key, w.v, w.n, sizeof *w.v, cmp_rel);
+        if (sw)
+            w.v[i].sig = sw->st;
+        w.v[i].bin = srcbin(w.v[i].rel);
+        c[nc++] = &w.v[i];
+    }
+    if (rc == 0)
+        qsort(c, nc, sizeof *c, cmp_bin_rel);
+    size_t at = 0;
+    for (unsigned b = 0; rc == 0 && b < 256; b++) {     /* every bin */
+        size_t end = at;
+        while (end < nc && c[end]->bin == b)
+            end++;
+        rc = diff_bin(m, b, c + at, end - at, now, ch, nch, rm, nrm, same, err);
+        at = end;
+    }
+    for (size_t i = 0; i < w.n; i++)
+        free(w.v[i].rel);
+    free(w.v);
+    free(c);
+    return rc;
 }
 
 /* --- the changes ---------------------------------------------------------- */
@@ -303,7 +550,7 @@ static int add_new(change *c, ix_srcmap *map, ix_entry *e, const json_t *yanked,
         add_path(&c->o->name, &c->o->nname, e->site_rel, "") ||
         add_path(&c->o->name, &c->o->nname, e->site_rel, ".minisig"))
         return wh_fail(err, WH_E_NOMEM, e->path, -1, NULL);
-    return ix_srcmap_set(map, e->rel, nv, err);
+    return ix_srcmap_set(map, e->rel, e, err);
 }
 
 /* PKGDIR/yanked, over every version of a touched module. */

@@ -98,6 +98,7 @@ typedef struct build {
     int expires_days, jobs, strict, quiet, json, no_cache, require_sigs, wait;
     int no_catalogue, layout;
     int64_t retain;
+    char fp[WH_SHA256_HEX];     /* ix_build_fingerprint's */
 } build;
 
 static int parse_args(build *b, int argc, char **argv)
@@ -342,17 +343,22 @@ static void print_summary(const build *b, const ix_scan *s, const ix_meta *m,
                o->removed == 1 ? "" : "s");
 }
 
-/* A --changed build's summary. */
+/* The summary of a build that read only what changed (--changed, or the
+ * walk against the source map: same files unchanged). */
 static void print_changed(const build *b, const ix_scan *s, const ix_meta *m,
-                          size_t removed, const outcome *o)
+                          size_t removed, size_t same, const outcome *o)
 {
     size_t read = 0, ok = 0;
     for (size_t i = 0; i < s->n; i++) {
         read += s->v[i].was_read;
         ok += s->v[i].state == IX_OK;
     }
-    printf("read %zu listed file%s, %zu accepted, %zu removed\n", read,
-           read == 1 ? "" : "s", ok, removed);
+    if (b->changed)
+        printf("read %zu listed file%s, %zu accepted, %zu removed\n", read,
+               read == 1 ? "" : "s", ok, removed);
+    else
+        printf("read %zu file%s, %zu unchanged, %zu removed\n", read,
+               read == 1 ? "" : "s", same, removed);
     printf("wrote '%s': %zu module%s, serial %lld; %zu index file%s written\n",
            b->site, o->modules, o->modules == 1 ? "" : "s", (long long)m->serial,
            o->shard.written, o->shard.written == 1 ? "" : "s");
@@ -399,7 +405,7 @@ static int write_site(const build *b, ix_scan *s, const ix_meta *m,
                    : ix_shard_publish_scan(b->site, s, m, sk, pk, b->retain,
                                            &o->shard, err)) == 0 &&
         (rc = ix_srcmap_write_all(b->site, s, err)) == 0)
-        rc = ix_srcmap_serial_save(b->site, m->serial, err);
+        rc = ix_srcmap_serial_save(b->site, m->serial, b->fp, err);
     if (rc == 0 && (b->layout & LAYOUT_FULL) &&
         (rc = wh_json_canon(root, &json, &len, err)) == 0)
         rc = ix_site_publish(b->site, json, len, m, sk, pk, sha256, err);
@@ -554,7 +560,7 @@ static int write_changed(const build *b, ix_scan *s, char **removed, size_t nrm,
         return rc;
     rc = ix_srcmap_open(&map, b->site, err);
     if (rc == 0)
-        rc = ix_srcmap_serial_check(b->site, prev.head.serial, err);
+        rc = ix_srcmap_serial_check(b->site, prev.head.serial, b->fp, err);
     if (rc == 0)
         rc = ix_changed_apply(b->site, &prev, s, removed, nrm, &map, m->yanked,
                               m->generated, &changes, &modules, &packages,
@@ -571,12 +577,56 @@ static int write_changed(const build *b, ix_scan *s, char **removed, size_t nrm,
     if (rc == 0)
         rc = ix_srcmap_save(&map, err);
     if (rc == 0)
-        rc = ix_srcmap_serial_save(b->site, m->serial, err);
+        rc = ix_srcmap_serial_save(b->site, m->serial, b->fp, err);
     o->modules = modules;
     o->written = rc == 0;
     json_decref(changes);
     ix_srcmap_free(&map);
     wh_snap_free(&prev);
+    return rc;
+}
+
+/* Whether this build may read only what changed since the last one: a
+ * --layout sharded build without a catalogue, of a site whose source map
+ * is of its current snapshot and of the same trust lists, plugins and
+ * yanks (else it reads everything, as any build). */
+static int can_walk_changes(const build *b, const wh_minisign_pubkey *pk)
+{
+    char path[PATH_MAX];
+    wh_minisign_sig sig;
+    wh_index_head h;
+    if (b->changed || b->layout != LAYOUT_SHARDED || !b->no_catalogue || b->no_cache ||
+        snprintf(path, sizeof path, "%s/" WH_SNAP_SIG, b->site) >= (int)sizeof path)
+        return 0;
+    return wh_snap_head_load(path, pk, &sig, &h, NULL) == 0 &&
+           ix_srcmap_serial_check(b->site, h.serial, b->fp, NULL) == 0;
+}
+
+/* The files new or changed since the source map join s; the ones gone,
+ * *removed; *same counts the others (never read). */
+static int walk_changed(const build *b, ix_scan *s, const ix_trust *t,
+                        char ***removed, size_t *nrm, size_t *same, wh_err *err)
+{
+    ix_srcmap map;
+    char **ch = NULL;
+    size_t nch = 0;
+    int rc = ix_srcmap_open(&map, b->site, err);
+    if (rc == 0)
+        rc = ix_changed_walk(b->pkgdir, &map, (int64_t)time(NULL), &ch, &nch,
+                             removed, nrm, same, err);
+    ix_srcmap_free(&map);
+    for (size_t i = 0; i < nch; i++) {
+        int r = rc ? 0 : ix_scan_add(s, b->pkgdir, ch[i], t, err);
+        char **w = r == -1 ? realloc(*removed, (*nrm + 1) * sizeof *w) : NULL;
+        if (w) {                      /* gone since the walk */
+            *removed = w;
+            w[(*nrm)++] = ch[i];
+        } else
+            free(ch[i]);
+        if (r > 0 || (r == -1 && !w))
+            rc = r > 0 ? r : wh_fail(err, WH_E_NOMEM, b->site, -1, NULL);
+    }
+    free(ch);
     return rc;
 }
 
@@ -625,7 +675,7 @@ int cmd_build(int argc, char **argv)
     ix_plugset *plugins = NULL;
     outcome o = { 0 };
     char **removed = NULL;
-    size_t nremoved = 0;
+    size_t nremoved = 0, same = 0;
     int status = WH_EXIT_OK, created = 0;
     size_t total, rejected;
     char why[1200];
@@ -643,25 +693,30 @@ int cmd_build(int argc, char **argv)
     wh_minisign_seckey_public(sk, &pk);
     if (take_site(&b, &pk, &lock, &prev, &o, &created, &err))
         goto fail;
-    if (!b.no_cache && !b.changed) {
+    if (ix_build_fingerprint(b.keys_dir, b.issuers, yanked_path, b.require_sigs,
+                             ix_plugset_id(plugins), b.fp, &err))
+        goto fail;
+    int walked = can_walk_changes(&b, &pk);
+    if (!b.no_cache && !b.changed && !walked) {
         ix_cache_load(&scan, b.site, &pk, why, sizeof why);
         if (*why)
             fprintf(stderr, PROG ": %s\n", why);
     }
     if (b.changed ? list_changed(&b, &scan, trust, &removed, &nremoved, &err)
-                  : ix_scan_list(&scan, b.pkgdir, trust, &err))
+        : walked ? walk_changed(&b, &scan, trust, &removed, &nremoved, &same, &err)
+                 : ix_scan_list(&scan, b.pkgdir, trust, &err))
         goto fail;
     read_packages(&b, &scan, trust);
     if (ix_scan_judge(&scan, trust, b.require_sigs, &err))
         goto fail;
     set_meta(&b, &scan, &prev, &pk, &meta);
     meta.yanked = yanked;
-    if (b.changed) {
+    if (b.changed || walked) {
         if (write_changed(&b, &scan, removed, nremoved, &meta, sk, &pk, &o, &err))
             goto fail;
         status = report_packages(&scan, &total, &rejected);
         if (!b.quiet && !b.json)
-            print_changed(&b, &scan, &meta, nremoved, &o);
+            print_changed(&b, &scan, &meta, nremoved, same, &o);
         goto out;
     }
     date_packages(&b, &scan, &prev, &pk, meta.generated);

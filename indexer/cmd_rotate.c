@@ -305,8 +305,8 @@ static int resign_shards(const rotate *r, int have_full, ix_meta *m, wh_err *err
             rc = ix_shard_update(r->site, &prev, none, prev.modules, prev.packages,
                                  m, r->new_sk, 86400, &out, err);
         json_decref(none);
-        if (rc == 0 && ix_srcmap_serial_check(r->site, old_serial, NULL) == 0)
-            rc = ix_srcmap_serial_save(r->site, m->serial, err);
+        if (rc == 0)
+            rc = ix_srcmap_serial_move(r->site, old_serial, m->serial, err);
     } else if (!have_full) {
         m->serial = prev.head.serial;
         m->expires = prev.head.expires;

@@ -394,14 +394,36 @@ typedef struct ix_srcmap {
 int ix_srcmap_open(ix_srcmap *m, const char *site, wh_err *err);
 /* What rel provided ("name@version", borrowed; NULL: nothing). */
 int ix_srcmap_get(ix_srcmap *m, const char *rel, const char **nv, wh_err *err);
-/* rel provides nv now (NULL: nothing). */
-int ix_srcmap_set(ix_srcmap *m, const char *rel, const char *nv, wh_err *err);
+/* rel provides accepted e now (NULL: nothing). */
+int ix_srcmap_set(ix_srcmap *m, const char *rel, const ix_entry *e, wh_err *err);
 /* Write the files set changed (without an fsync each: the caller syncs). */
 int ix_srcmap_save(ix_srcmap *m, wh_err *err);
 void ix_srcmap_free(ix_srcmap *m);
-/* The serial the map describes: saved after it, checked before use. */
-int ix_srcmap_serial_save(const char *site, int64_t serial, wh_err *err);
-int ix_srcmap_serial_check(const char *site, int64_t serial, wh_err *err);
+/* The serial the map describes and the build's fingerprint (trust lists,
+ * plugins, yanks: ix_build_fingerprint): saved after the map, checked
+ * before use (fp NULL: the serial alone). */
+int ix_srcmap_serial_save(const char *site, int64_t serial, const char *fp,
+                          wh_err *err);
+int ix_srcmap_serial_check(const char *site, int64_t serial, const char *fp,
+                           wh_err *err);
+/* The serial saved with the map moved from `from` to `to` (a re-signed
+ * snapshot: rotate); nothing when the map is not of `from`. */
+int ix_srcmap_serial_move(const char *site, int64_t from, int64_t to, wh_err *err);
+
+/* What a build's result depends on besides the package files: the
+ * trusted keys (every *.pub of keys_dir), the issuers file, PKGDIR/yanked,
+ * --require-signatures and the plugins' id, hashed into out. */
+int ix_build_fingerprint(const char *keys_dir, const char *issuers,
+                         const char *yanked, int require_sigs,
+                         const char *plugset, char out[WH_SHA256_HEX], wh_err *err);
+
+/* Walk PKGDIR and diff it against the map: *ch the files new or changed
+ * since (size, mtime, inode of the file or its .minisig, a PAR past its
+ * expiry), *rm the map's files no longer there; *same counts the rest.
+ * Memory: the walked paths and one of the map's files at a time. */
+int ix_changed_walk(const char *pkgdir, ix_srcmap *m, int64_t now, char ***ch,
+                    size_t *nch, char ***rm, size_t *nrm, size_t *same, wh_err *err);
+
 /* The whole map of a full build's accepted packages. */
 int ix_srcmap_write_all(const char *site, const ix_scan *s, wh_err *err);
 

@@ -65,6 +65,7 @@ typedef struct writer {
     ix_shard_out *o;
     unsigned char made[256]; /* index/modules/HE made */
     unsigned char *dirty;    /* bins to write; the others are prev's */
+    size_t      ret_packages; /* retired entries under packages/ */
     wh_snap    *prev;        /* the previous top level, or NULL */
 } writer;
 
@@ -107,9 +108,11 @@ static int ret_load(writer *w, int64_t serial, wh_err *err)
         if (sscanf(line, "%lld %lld %n", &s, &t, &n) == 2 && n > 0 &&
             (strncmp(line + n, WH_SNAP_DIR "/", sizeof WH_SNAP_DIR) == 0 ||
              strncmp(line + n, "packages/", 9) == 0) &&
-            !strstr(line + n, "..") && s < serial &&      /* else never committed */
-            ret_add(w, s, t, line + n))
-            rc = wh_fail(err, WH_E_NOMEM, w->site, -1, NULL);
+            !strstr(line + n, "..") && s < serial) {      /* else never committed */
+            if (ret_add(w, s, t, line + n))
+                rc = wh_fail(err, WH_E_NOMEM, w->site, -1, NULL);
+            w->ret_packages += strncmp(line + n, "packages/", 9) == 0;
+        }
     }
     free(data);
     return rc;
@@ -200,6 +203,26 @@ static int module_dir(writer *w, const char *hex, wh_err *err)
     return wh_mkdirs(dir, err);
 }
 
+/* A retired package listed again (a version removed, then published
+ * again) must leave the retired list: its packages are named. */
+static int name_packages(writer *w, json_t *versions, wh_err *err)
+{
+    const char *ver;
+    json_t *rec;
+    char sig[PATH_MAX];
+    if (!w->ret_packages)
+        return 0;
+    json_object_foreach(versions, ver, rec) {
+        const char *p = json_string_value(json_object_get(rec, "path"));
+        if (!p)
+            continue;
+        snprintf(sig, sizeof sig, "%s.minisig", p);
+        if (named_add(w, p) || named_add(w, sig))
+            return wh_fail(err, WH_E_NOMEM, w->site, -1, NULL);
+    }
+    return 0;
+}
+
 static int put_module(writer *w, const char *name, json_t *mod, wh_err *err)
 {
     char *doc, hex[WH_SHA256_HEX], rel[160];
@@ -216,7 +239,7 @@ static int put_module(writer *w, const char *name, json_t *mod, wh_err *err)
     if (rc == 0 && json_object_set_new(w->bins[b], name, json_string(hex)))
         rc = wh_fail(err, WH_E_NOMEM, name, -1, NULL);
     free(doc);
-    return rc;
+    return rc ? rc : name_packages(w, json_object_get(mod, "versions"), err);
 }
 
 static int put_bins(writer *w, size_t nbins, wh_err *err)
@@ -424,8 +447,8 @@ static void writer_free(writer *w, size_t nbins)
     free(w->named);
 }
 
-static int writer_init(writer *w, const char *site, unsigned bits, ix_shard_out *o,
-                       wh_err *err)
+static int writer_init(writer *w, const char *site, unsigned bits, int64_t serial,
+                       ix_shard_out *o, wh_err *err)
 {
     memset(w, 0, sizeof *w);
     w->site = site;
@@ -447,7 +470,7 @@ static int writer_init(writer *w, const char *site, unsigned bits, ix_shard_out 
     for (size_t b = 0; rc == 0 && b < nbins; b++)
         if (!(w->bins[b] = json_object()))
             rc = wh_fail(err, WH_E_NOMEM, site, -1, NULL);
-    return rc;
+    return rc ? rc : ret_load(w, serial, err);
 }
 
 /* Steps 1 (the bins; the module files are written) to 5 of ORDER OF
@@ -464,8 +487,6 @@ static int publish(writer *w, size_t modules, size_t packages, int full,
     int rc = put_bins(w, nbins, err);
     if (rc == 0)
         rc = ix_site_sync(w->site, err);
-    if (rc == 0)
-        rc = ret_load(w, m->serial, err);
     if (rc == 0 && w->prev)
         rc = retire_prev(w, w->prev, m->serial, now, err);
     for (size_t i = 0; rc == 0 && i < w->o->nretire; i++)
@@ -498,7 +519,8 @@ int ix_shard_publish(const char *site, json_t *root, const ix_meta *m,
     writer w;
     wh_snap prev;
     int have_prev = wh_snap_load(&prev, site, pk, err) == 0;
-    int rc = writer_init(&w, site, wh_snap_bits_for(json_object_size(modules)), o, err);
+    int rc = writer_init(&w, site, wh_snap_bits_for(json_object_size(modules)),
+                         m->serial, o, err);
     size_t nbins = (size_t)1 << w.bits;
     w.prev = have_prev ? &prev : NULL;
     if (rc == 0)
@@ -541,7 +563,7 @@ int ix_shard_publish_scan(const char *site, const ix_scan *s, const ix_meta *m,
     for (size_t i = 0; i < n; i++)
         modules += i == 0 || strcmp(s->v[idx[i - 1]].pkg.name, s->v[idx[i]].pkg.name);
     int have_prev = wh_snap_load(&prev, site, pk, err) == 0;
-    int rc = writer_init(&w, site, wh_snap_bits_for(modules), o, err);
+    int rc = writer_init(&w, site, wh_snap_bits_for(modules), m->serial, o, err);
     size_t nbins = (size_t)1 << w.bits;
     w.prev = have_prev ? &prev : NULL;
     if (rc == 0)
@@ -576,7 +598,7 @@ int ix_shard_update(const char *site, wh_snap *prev, json_t *changes,
     json_t *v, *mods;
     const char *name;
     writer w;
-    int rc = writer_init(&w, site, prev->bits, o, err);
+    int rc = writer_init(&w, site, prev->bits, m->serial, o, err);
     size_t nbins = (size_t)1 << w.bits;
     w.prev = prev;
     json_object_foreach(changes, name, v) {

@@ -107,6 +107,40 @@ check_that "at least 10 writes were cut ($n)" test $n -gt 10
 check_that "no temporaries left" test -z "$(find www/site -name '.*.tmp.*')"
 end
 
+begin "a sharded rebuild reads only what changed since the source map"
+vbuild() { wharf-index build pkgs -o www/site -n repo --no-catalogue --layout sharded "$@"; }
+run vbuild
+check_rc 0
+check_out <<EOF
+read 0 files, $(find pkgs -name '*.ferrpkg' | wc -l) unchanged, 0 removed
+wrote 'www/site': 4 modules, serial $(sed -n 's/.*serial:\([0-9]*\) .*/\1/p' www/site/snapshot.json.minisig); 0 index files written
+EOF
+touch -d @1700000000 pkgs/alpha.ferrpkg
+run build -q
+check_rc 0
+mkpkg ferrpkg run.wasm pkgs/zeta.ferrpkg --set 'name="zeta"'
+rm pkgs/app.ferrpkg
+run vbuild
+check_rc 0
+check_out_has "read 1 file, $(($(find pkgs -name '*.ferrpkg' | wc -l) - 1)) unchanged, 1 removed"
+run wharf-index verify www/site -p repo.pub -q
+check_rc 0
+wharf-index build pkgs -o full2 -n repo -q --no-catalogue --layout sharded
+check_that "the same module records as a full build" sh -c '
+    for s in www/site full2; do
+        b=$(sed "s/.*\"bins\":\[\"\([0-9a-f]*\)\".*/\1/" $s/snapshot.json)
+        sed "s/\"[0-9a-f]\{64\}\"/H/g" $s/index/bins/$b.json
+    done | uniq | wc -l | grep -qx 1'
+# trust changed: a whole build (its summary), not the walk against the map
+run vbuild -k "$T"
+check_rc 0
+check_out_has "wrote 'www/site': $(find pkgs -name '*.ferrpkg' | wc -l) packages in"
+mkpkg ferrpkg run.wasm pkgs/app.ferrpkg --set 'name="app"' \
+    --set 'dependencies={"alpha":"^1","beta":"^1"}'
+rm pkgs/zeta.ferrpkg
+build
+end
+
 begin "--changed LIST: only the listed files are read; what it writes"
 mkpkg ferrpkg run.wasm pkgs/delta.ferrpkg --set 'name="delta"'
 shards >before
@@ -175,11 +209,16 @@ check_that "every epsilon version is listed ($n, $(cat v.json | head -c 300))" g
 end
 
 begin "--changed refuses a source map of another serial, and needs --layout sharded"
-echo 1 >www/site/.wharf-sources/serial
+fp=$(cut -d' ' -f2 www/site/.wharf-sources/serial)
+echo "1 $fp" >www/site/.wharf-sources/serial
 run sh -c "echo alpha.ferrpkg | wharf-index build pkgs -o www/site -n repo -q --no-catalogue --layout sharded --changed -"
 check_rc 4
 check_err_has "the source map is of serial 1, the site's is"
 build
+mkdir tk && cp repo.pub tk/
+run sh -c "echo alpha.ferrpkg | wharf-index build pkgs -o www/site -n repo -q --no-catalogue --layout sharded --changed - -k tk"
+check_rc 4
+check_err_has "the trusted keys, issuers, plugins or yanked versions changed since the last full build: run a full build"
 run wharf-index build pkgs -o www/site --changed x
 check_rc 2
 check_err_has "--changed needs --layout sharded and --no-catalogue"
