@@ -396,7 +396,7 @@ static int diff_bin(ix_srcmap *m, unsigned b, walked **c, size_t n, int64_t now,
             rc = wh_fail(err, WH_E_NOMEM, m->site, -1, NULL);
     }
     json_object_foreach(rc == 0 ? m->bins[b] : NULL, key, v)
-        if (!bsearch(key, c, n, sizeof *c, cmp_key_walked) && push(rm, nrm, key))
+        if (!(n && bsearch(key, c, n, sizeof *c, cmp_key_walked)) && push(rm, nrm, key))
             rc = wh_fail(err, WH_E_NOMEM, m->site, -1, NULL);
     if (!m->dirty[b]) {               /* read again if a change needs it */
         json_decref(m->bins[b]);
@@ -417,7 +417,8 @@ int ix_changed_walk(const char *pkgdir, ix_srcmap *m, int64_t now, char ***ch,
     if (rc == WH_E_NOMEM)
         rc = wh_fail(err, WH_E_NOMEM, pkgdir, -1, NULL);
     if (rc == 0) {
-        qsort(w.v, w.n, sizeof *w.v, cmp_rel);
+        if (w.n)
+            qsort(w.v, w.n, sizeof *w.v, cmp_rel);
         if (!(c = malloc((w.n ? w.n : 1) * sizeof *c)))
             rc = wh_fail(err, WH_E_NOMEM, pkgdir, -1, NULL);
     }
@@ -434,7 +435,7 @@ int ix_changed_walk(const char *pkgdir, ix_srcmap *m, int64_t now, char ***ch,
         w.v[i].bin = srcbin(w.v[i].rel);
         c[nc++] = &w.v[i];
     }
-    if (rc == 0)
+    if (rc == 0 && nc)
         qsort(c, nc, sizeof *c, cmp_bin_rel);
     size_t at = 0;
     for (unsigned b = 0; rc == 0 && b < 256; b++) {     /* every bin */

@@ -145,6 +145,8 @@ static int cmp_str(const void *a, const void *b)
 /* Drop what the new snapshot names again from the list. */
 static void ret_unname(writer *w)
 {
+    if (w->nnamed == 0)        /* qsort and bsearch take no NULL array */
+        return;
     qsort(w->named, w->nnamed, sizeof *w->named, cmp_str);
     for (size_t i = 0; i < w->nret; i++) {
         const char *p = w->ret[i].path;
@@ -350,7 +352,8 @@ static int sweep_dir(writer *w, const char *rel, int depth, char **listed,
         const char *k = sub;
         if (depth > 0)
             rc = sweep_dir(w, sub, depth - 1, listed, nlisted, serial, now, err);
-        else if (!bsearch(&k, w->named, w->nnamed, sizeof *w->named, cmp_str) &&
+        else if (!(w->nnamed && bsearch(&k, w->named, w->nnamed, sizeof *w->named,
+                                        cmp_str)) &&
                  !(nlisted && bsearch(&k, listed, nlisted, sizeof *listed, cmp_str))) {
             if (ret_add(w, serial, now, sub))
                 rc = wh_fail(err, WH_E_NOMEM, w->site, -1, NULL);

@@ -586,9 +586,16 @@ static int pub_paths_make(pub_paths *p, const char *site, const char *sha256,
 int ix_site_pubkey(const char *site, const wh_minisign_pubkey *pk, wh_err *err)
 {
     char *dir = ix_join(site, "/keys", ""), *path = ix_join(site, "/keys/repo.pub", "");
-    int rc = dir && path ? wh_mkdirs(dir, err) : wh_fail(err, WH_E_NOMEM, site, -1, NULL);
-    if (rc == 0)
-        rc = wh_minisign_pubkey_save(pk, NULL, path, err);
+    char text[WH_MINISIGN_PUBKEY_TEXT_MAX], *old = NULL;
+    size_t olen = 0;
+    int rc = dir && path ? wh_minisign_pubkey_format(pk, NULL, text, err)
+                         : wh_fail(err, WH_E_NOMEM, site, -1, NULL);
+    int same = rc == 0 && wh_file_read_stat(path, sizeof text, WH_READ_NOFOLLOW, &old,
+                                            &olen, NULL, NULL) == 0 &&
+               olen == strlen(text) && memcmp(old, text, olen) == 0;
+    if (rc == 0 && !same && (rc = wh_mkdirs(dir, err)) == 0)   /* only when it differs */
+        rc = wh_file_write_atomic(path, text, strlen(text), 0644, err);
+    free(old);
     free(dir);
     free(path);
     return rc;
