@@ -383,14 +383,14 @@ static int push(char ***v, size_t *n, const char *s)
 /* Bin b of the map against the walked files c[0..n) of that bin (sorted
  * by path). */
 static int diff_bin(ix_srcmap *m, unsigned b, walked **c, size_t n, int64_t now,
-                    char ***ch, size_t *nch, char ***rm, size_t *nrm,
+                    int all, char ***ch, size_t *nch, char ***rm, size_t *nrm,
                     size_t *same, wh_err *err)
 {
     const char *key;
     json_t *v;
     int rc = srcmap_bin(m, b, err);
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        if (unchanged(json_object_get(m->bins[b], c[i]->rel), c[i], now))
+        if (!all && unchanged(json_object_get(m->bins[b], c[i]->rel), c[i], now))
             (*same)++;
         else if (push(ch, nch, c[i]->rel))
             rc = wh_fail(err, WH_E_NOMEM, m->site, -1, NULL);
@@ -405,8 +405,9 @@ static int diff_bin(ix_srcmap *m, unsigned b, walked **c, size_t n, int64_t now,
     return rc;
 }
 
-int ix_changed_walk(const char *pkgdir, ix_srcmap *m, int64_t now, char ***ch,
-                    size_t *nch, char ***rm, size_t *nrm, size_t *same, wh_err *err)
+int ix_changed_walk(const char *pkgdir, ix_srcmap *m, int64_t now, int all,
+                    char ***ch, size_t *nch, char ***rm, size_t *nrm, size_t *same,
+                    wh_err *err)
 {
     walk_list w = { 0 };
     walked **c = NULL;
@@ -442,7 +443,7 @@ int ix_changed_walk(const char *pkgdir, ix_srcmap *m, int64_t now, char ***ch,
         size_t end = at;
         while (end < nc && c[end]->bin == b)
             end++;
-        rc = diff_bin(m, b, c + at, end - at, now, ch, nch, rm, nrm, same, err);
+        rc = diff_bin(m, b, c + at, end - at, now, all, ch, nch, rm, nrm, same, err);
         at = end;
     }
     for (size_t i = 0; i < w.n; i++)
@@ -462,8 +463,7 @@ typedef struct touched {
 } touched;
 
 typedef struct change {
-    const char *site;
-    wh_snap    *prev;
+    ix_shard_job *job;
     json_t     *mods;        /* name -> index into t */
     touched    *t;
     size_t      nt;
@@ -477,7 +477,7 @@ static json_t *module_of(change *c, const char *name, wh_err *err)
     json_t *k = json_object_get(c->mods, name), *v = NULL;
     if (k)
         return c->t[json_integer_value(k)].versions;
-    int rc = wh_snap_module(c->prev, c->site, name, &v, err);
+    int rc = ix_shard_get(c->job, name, &v, err);
     if (rc && rc != WH_E_NOTFOUND)
         return NULL;
     touched *t = realloc(c->t, (c->nt + 1) * sizeof *t);
@@ -569,14 +569,13 @@ static int apply_yanks(const char *name, json_t *vs, const json_t *yanked)
     return 0;
 }
 
-int ix_changed_apply(const char *site, wh_snap *prev, ix_scan *s,
-                     char **removed, size_t nremoved, ix_srcmap *map,
-                     const json_t *yanked, int64_t now, json_t **changes,
-                     size_t *modules, size_t *packages, ix_shard_out *o,
-                     wh_err *err)
+int ix_changed_apply(ix_shard_job *j, ix_scan *s, char **removed, size_t nremoved,
+                     ix_srcmap *map, const json_t *yanked, int64_t now,
+                     json_t **changes, long long *dm, long long *dp,
+                     ix_shard_out *o, wh_err *err)
 {
-    change c = { site, prev, json_object(), NULL, 0, json_object(), o };
-    int rc = c.mods && c.gone ? 0 : wh_fail(err, WH_E_NOMEM, site, -1, NULL);
+    change c = { j, json_object(), NULL, 0, json_object(), o };
+    int rc = c.mods && c.gone ? 0 : wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
     *changes = json_object();
     for (size_t i = 0; rc == 0 && i < nremoved; i++)
         rc = remove_old(&c, map, removed[i], err);
@@ -586,7 +585,7 @@ int ix_changed_apply(const char *site, wh_snap *prev, ix_scan *s,
     for (size_t i = 0; rc == 0 && i < s->n; i++)
         if (s->v[i].state == IX_OK)
             rc = add_new(&c, map, &s->v[i], yanked, now, err);
-    ptrdiff_t dm = 0, dp = 0;
+    *dm = *dp = 0;
     const char *name;
     json_t *k;
     json_object_foreach(c.mods, name, k) {
@@ -594,14 +593,12 @@ int ix_changed_apply(const char *site, wh_snap *prev, ix_scan *s,
         size_t after = json_object_size(t->versions);
         if (rc == 0 && apply_yanks(name, t->versions, yanked))
             rc = wh_fail(err, WH_E_NOMEM, name, -1, NULL);
-        dm += (after > 0) - t->existed;
-        dp += (ptrdiff_t)after - (ptrdiff_t)t->before;
+        *dm += (after > 0) - t->existed;
+        *dp += (long long)after - (long long)t->before;
         if (rc == 0 && (after || t->existed) &&
             json_object_set(*changes, name, after ? t->versions : json_null()))
             rc = wh_fail(err, WH_E_NOMEM, name, -1, NULL);
     }
-    *modules = (size_t)((ptrdiff_t)prev->modules + dm);
-    *packages = (size_t)((ptrdiff_t)prev->packages + dp);
     for (size_t i = 0; i < c.nt; i++)
         json_decref(c.t[i].versions);
     free(c.t);

@@ -343,25 +343,43 @@ static void print_summary(const build *b, const ix_scan *s, const ix_meta *m,
                o->removed == 1 ? "" : "s");
 }
 
-/* The summary of a build that read only what changed (--changed, or the
- * walk against the source map: same files unchanged). */
-static void print_changed(const build *b, const ix_scan *s, const ix_meta *m,
-                          size_t removed, size_t same, const outcome *o)
+/* What a build that reads file by file did, for its summary. */
+typedef struct counts {
+    size_t read, accepted, removed, same, rejected;
+} counts;
+
+/* The summary of a build that read file by file (--changed, or the walk
+ * against the source map: c->same files unchanged, never read). */
+static void print_changed(const build *b, const ix_meta *m, const counts *c,
+                          const outcome *o)
 {
-    size_t read = 0, ok = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        read += s->v[i].was_read;
-        ok += s->v[i].state == IX_OK;
-    }
     if (b->changed)
-        printf("read %zu listed file%s, %zu accepted, %zu removed\n", read,
-               read == 1 ? "" : "s", ok, removed);
+        printf("read %zu listed file%s, %zu accepted, %zu removed\n", c->read,
+               c->read == 1 ? "" : "s", c->accepted, c->removed);
     else
-        printf("read %zu file%s, %zu unchanged, %zu removed\n", read,
-               read == 1 ? "" : "s", same, removed);
+        printf("read %zu file%s, %zu unchanged, %zu removed\n", c->read,
+               c->read == 1 ? "" : "s", c->same, c->removed);
     printf("wrote '%s': %zu module%s, serial %lld; %zu index file%s written\n",
            b->site, o->modules, o->modules == 1 ? "" : "s", (long long)m->serial,
            o->shard.written, o->shard.written == 1 ? "" : "s");
+}
+
+static void print_files_json(const build *b, const ix_meta *m, const counts *c,
+                             const outcome *o)
+{
+    json_t *j = json_pack("{sssIsIsIsIsIsIsIsIsb}", "site", b->site,
+        "serial", (json_int_t)m->serial, "generated", (json_int_t)m->generated,
+        "expires", (json_int_t)m->expires, "modules", (json_int_t)o->modules,
+        "read", (json_int_t)c->read, "accepted", (json_int_t)c->accepted,
+        "unchanged", (json_int_t)c->same, "removed", (json_int_t)c->removed,
+        "rejected", (json_int_t)c->rejected, "written", o->written);
+    char *text;
+    size_t len;
+    if (j && wh_json_canon(j, &text, &len, NULL) == 0) {
+        printf("%s\n", text);
+        free(text);
+    }
+    json_decref(j);
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -542,36 +560,176 @@ static int read_list(const char *list, char ***v, size_t *n, wh_err *err)
     return rc;
 }
 
-/* --changed: the files LIST names, merged into the previous sharded
- * snapshot (changed.c); the lock is held and the packages were judged. */
-static int write_changed(const build *b, ix_scan *s, char **removed, size_t nrm,
-                         const ix_meta *m, const wh_minisign_seckey *sk,
-                         const wh_minisign_pubkey *pk, outcome *o, wh_err *err)
+/* How a build reads PKGDIR: all of it through the scan and the cache
+ * (index.json, the catalogue), or file by file against the sharded
+ * snapshot (changed.c): the files LIST names, the files a walk finds
+ * changed since the source map, or every file a walk finds (a new
+ * sharded site, or one whose trust lists, plugins or yanks changed). */
+enum { READ_ALL, READ_LIST, READ_WALK, READ_WALK_ALL };
+
+/* Files a batch reads at once: what bounds a build's memory (about 10 KB
+ * each while read), whatever the size of the repository. */
+#define BATCH_FILES 20000
+
+static int read_mode(const build *b, const wh_minisign_pubkey *pk)
+{
+    char path[PATH_MAX];
+    wh_minisign_sig sig;
+    wh_index_head h;
+    if (b->changed)
+        return READ_LIST;
+    if (b->layout != LAYOUT_SHARDED || !b->no_catalogue ||
+        snprintf(path, sizeof path, "%s/" WH_SNAP_SIG, b->site) >= (int)sizeof path)
+        return READ_ALL;
+    if (wh_snap_head_load(path, pk, &sig, &h, NULL) != 0) {
+        snprintf(path, sizeof path, "%s/" WH_INDEX_SIG, b->site);
+        return access(path, F_OK) == 0 ? READ_ALL : READ_WALK_ALL;   /* a new site */
+    }
+    if (ix_srcmap_serial_check(b->site, h.serial, NULL, NULL) != 0)
+        return READ_ALL;              /* no map of this snapshot: what went? */
+    return !b->no_cache && ix_srcmap_serial_check(b->site, h.serial, b->fp, NULL) == 0
+           ? READ_WALK : READ_WALK_ALL;
+}
+
+static int push_rel(char ***v, size_t *n, char *rel)
+{
+    char **w = realloc(*v, (*n + 1) * sizeof *w);
+    if (!w)
+        return -1;
+    *v = w;
+    w[(*n)++] = rel;
+    return 0;
+}
+
+/* The files to read (*ch) and those gone (*rm), by LIST or by the walk. */
+static int list_files(const build *b, int mode, char ***ch, size_t *nch,
+                      char ***rm, size_t *nrm, size_t *same, wh_err *err)
+{
+    ix_srcmap map;
+    *ch = *rm = NULL;
+    *nch = *nrm = *same = 0;
+    if (mode == READ_LIST)
+        return read_list(b->changed, ch, nch, err);
+    int rc = ix_srcmap_open(&map, b->site, err);
+    if (rc == WH_E_NOTFOUND && mode == READ_WALK_ALL)  /* a new site: an empty map */
+        rc = 0;
+    if (rc == 0)
+        rc = ix_changed_walk(b->pkgdir, &map, (int64_t)time(NULL),
+                             mode == READ_WALK_ALL, ch, nch, rm, nrm, same, err);
+    ix_srcmap_free(&map);
+    /* Every file: in path order, so that the versions of a module (most
+     * often side by side) fall in one batch, and its module file is
+     * written once rather than once a batch. */
+    if (rc == 0 && mode == READ_WALK_ALL && *nch)
+        qsort(*ch, *nch, sizeof **ch, cmp_name);
+    return rc;
+}
+
+/* One batch of files: listed, read, judged, merged into the job, placed. */
+static int run_batch(const build *b, ix_shard_job *job, ix_srcmap *map,
+                     char **rel, size_t n, char **gone, size_t ngone,
+                     const ix_trust *t, ix_plugset *ps, const ix_meta *m,
+                     long long *dm, long long *dp, outcome *o, counts *c,
+                     int *status, wh_err *err)
+{
+    ix_scan sb = { 0 };
+    json_t *changes = NULL;
+    long long m1 = 0, p1 = 0;
+    size_t linked, copied, total, rejected, nlost = 0;
+    char **lost = NULL;              /* gone since listed (borrowed from rel) */
+    sb.plugins = ps;
+    sb.site = b->site;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        int r = ix_scan_add(&sb, b->pkgdir, rel[i], t, err);
+        if (r == -1)
+            rc = push_rel(&lost, &nlost, rel[i]) ? wh_fail(err, WH_E_NOMEM, NULL, -1, NULL) : 0;
+        else
+            rc = r;
+    }
+    if (nlost) {                      /* a batch of files has no gone list */
+        gone = lost;
+        ngone = nlost;
+    }
+    if (rc == 0) {
+        read_packages(b, &sb, t);
+        rc = ix_scan_judge(&sb, t, b->require_sigs, err);
+    }
+    if (rc == 0)
+        rc = ix_changed_apply(job, &sb, gone, ngone, map, m->yanked, m->generated,
+                              &changes, &m1, &p1, &o->shard, err);
+    if (rc == 0)
+        rc = ix_site_place(&sb, b->site, &linked, &copied, err);
+    if (rc == 0)
+        rc = ix_shard_apply(job, changes, err);
+    if (rc == 0) {
+        int st = report_packages(&sb, &total, &rejected);
+        if (*status == WH_EXIT_OK)
+            *status = st;
+        c->rejected += rejected;
+        c->removed += ngone;
+        for (size_t i = 0; i < sb.n; i++) {
+            c->read += sb.v[i].was_read;
+            c->accepted += sb.v[i].state == IX_OK;
+        }
+        *dm += m1;
+        *dp += p1;
+    }
+    json_decref(changes);
+    ix_scan_free(&sb);
+    free(lost);
+    return rc;
+}
+
+/* A build that reads file by file: the previous sharded snapshot (none
+ * for a new site) changed batch by batch in one job, committed once; the
+ * lock is held.  ch and rm are freed here. */
+static int build_files(const build *b, int mode, char **ch, size_t nch, char **rm,
+                       size_t nrm, const ix_trust *t, ix_plugset *ps,
+                       const ix_meta *m, const wh_minisign_seckey *sk,
+                       const wh_minisign_pubkey *pk, outcome *o, counts *c,
+                       int *status, wh_err *err)
 {
     wh_snap prev;
     ix_srcmap map;
-    json_t *changes = NULL;
-    size_t modules, packages, linked, copied;
-    int rc = wh_snap_load(&prev, b->site, pk, err);
-    if (rc == WH_E_NOTFOUND)
-        return wh_fail(err, WH_E_NOTFOUND, b->site, -1, "no sharded index: "
-                       "--changed needs a full build with --layout sharded first");
-    if (rc)
-        return rc;
-    rc = ix_srcmap_open(&map, b->site, err);
+    ix_shard_job *job = NULL;
+    long long dm = 0, dp = 0;
+    char dir[PATH_MAX];
+    int whole = mode == READ_WALK_ALL;
+    int rc = wh_snap_load(&prev, b->site, pk, err), have = rc == 0;
+    memset(&map, 0, sizeof map);
+    if (rc == WH_E_NOTFOUND && mode == READ_LIST)
+        rc = wh_fail(err, WH_E_NOTFOUND, b->site, -1, "no sharded index: "
+                     "--changed needs a full build with --layout sharded first");
+    else if (rc == WH_E_NOTFOUND && whole)
+        rc = 0;
+    snprintf(dir, sizeof dir, "%s/" IX_SRCMAP_DIR, b->site);
+    if (rc == 0 && whole)
+        rc = wh_mkdirs(dir, err);
     if (rc == 0)
+        rc = ix_srcmap_open(&map, b->site, err);
+    if (rc == 0 && mode == READ_LIST)
         rc = ix_srcmap_serial_check(b->site, prev.head.serial, b->fp, err);
     if (rc == 0)
-        rc = ix_changed_apply(b->site, &prev, s, removed, nrm, &map, m->yanked,
-                              m->generated, &changes, &modules, &packages,
-                              &o->shard, err);
-    if (rc == 0)
-        rc = ix_site_place(s, b->site, &linked, &copied, err);
+        rc = ix_shard_begin(&job, b->site, have ? &prev : NULL, nch, m->serial,
+                            &o->shard, err);
+    if (rc == 0)                      /* what went first */
+        rc = run_batch(b, job, &map, NULL, 0, rm, nrm, t, ps, m, &dm, &dp, o, c,
+                       status, err);
+    for (size_t i = 0; rc == 0 && i < nch; i += BATCH_FILES)
+        rc = run_batch(b, job, &map, ch + i, nch - i < BATCH_FILES ? nch - i : BATCH_FILES,
+                       NULL, 0, t, ps, m, &dm, &dp, o, c, status, err);
+    size_t modules = (size_t)((long long)(have ? prev.modules : 0) + dm);
+    size_t packages = (size_t)((long long)(have ? prev.packages : 0) + dp);
+    if (rc == 0 && c->rejected && b->strict) {
+        fprintf(stderr, PROG ": rejected %zu package%s; nothing written (--strict)\n",
+                c->rejected, c->rejected == 1 ? "" : "s");
+        goto out;
+    }
     if (rc == 0)
         rc = ix_site_pubkey(b->site, pk, err);
     if (rc == 0)
-        rc = ix_shard_update(b->site, &prev, changes, modules, packages, m, sk,
-                             b->retain, &o->shard, err);
+        rc = ix_shard_finish(job, modules, packages, whole, m, sk, b->retain, err);
     if (rc == 0)        /* an index.json of the site is now behind: gone */
         rc = ix_site_unpublish(b->site, err);
     if (rc == 0)
@@ -580,77 +738,17 @@ static int write_changed(const build *b, ix_scan *s, char **removed, size_t nrm,
         rc = ix_srcmap_serial_save(b->site, m->serial, b->fp, err);
     o->modules = modules;
     o->written = rc == 0;
-    json_decref(changes);
+out:
+    ix_shard_job_free(job);
     ix_srcmap_free(&map);
-    wh_snap_free(&prev);
-    return rc;
-}
-
-/* Whether this build may read only what changed since the last one: a
- * --layout sharded build without a catalogue, of a site whose source map
- * is of its current snapshot and of the same trust lists, plugins and
- * yanks (else it reads everything, as any build). */
-static int can_walk_changes(const build *b, const wh_minisign_pubkey *pk)
-{
-    char path[PATH_MAX];
-    wh_minisign_sig sig;
-    wh_index_head h;
-    if (b->changed || b->layout != LAYOUT_SHARDED || !b->no_catalogue || b->no_cache ||
-        snprintf(path, sizeof path, "%s/" WH_SNAP_SIG, b->site) >= (int)sizeof path)
-        return 0;
-    return wh_snap_head_load(path, pk, &sig, &h, NULL) == 0 &&
-           ix_srcmap_serial_check(b->site, h.serial, b->fp, NULL) == 0;
-}
-
-/* The files new or changed since the source map join s; the ones gone,
- * *removed; *same counts the others (never read). */
-static int walk_changed(const build *b, ix_scan *s, const ix_trust *t,
-                        char ***removed, size_t *nrm, size_t *same, wh_err *err)
-{
-    ix_srcmap map;
-    char **ch = NULL;
-    size_t nch = 0;
-    int rc = ix_srcmap_open(&map, b->site, err);
-    if (rc == 0)
-        rc = ix_changed_walk(b->pkgdir, &map, (int64_t)time(NULL), &ch, &nch,
-                             removed, nrm, same, err);
-    ix_srcmap_free(&map);
-    for (size_t i = 0; i < nch; i++) {
-        int r = rc ? 0 : ix_scan_add(s, b->pkgdir, ch[i], t, err);
-        char **w = r == -1 ? realloc(*removed, (*nrm + 1) * sizeof *w) : NULL;
-        if (w) {                      /* gone since the walk */
-            *removed = w;
-            w[(*nrm)++] = ch[i];
-        } else
-            free(ch[i]);
-        if (r > 0 || (r == -1 && !w))
-            rc = r > 0 ? r : wh_fail(err, WH_E_NOMEM, b->site, -1, NULL);
-    }
+    if (have)
+        wh_snap_free(&prev);
+    for (size_t i = 0; i < nch; i++)
+        free(ch[i]);
     free(ch);
-    return rc;
-}
-
-/* List LIST's files: those that exist join s, the others *removed. */
-static int list_changed(const build *b, ix_scan *s, const ix_trust *t,
-                        char ***removed, size_t *nrm, wh_err *err)
-{
-    char **v;
-    size_t n;
-    int rc = read_list(b->changed, &v, &n, err);
-    *removed = malloc((n ? n : 1) * sizeof **removed);
-    *nrm = 0;
-    if (rc == 0 && !*removed)
-        rc = wh_fail(err, WH_E_NOMEM, b->changed, -1, NULL);
-    for (size_t i = 0; i < n; i++) {
-        int r = rc ? 0 : ix_scan_add(s, b->pkgdir, v[i], t, err);
-        if (r == -1)
-            (*removed)[(*nrm)++] = v[i];
-        else
-            free(v[i]);
-        if (r > 0)
-            rc = r;
-    }
-    free(v);
+    for (size_t i = 0; i < nrm; i++)
+        free(rm[i]);
+    free(rm);
     return rc;
 }
 
@@ -674,8 +772,6 @@ int cmd_build(int argc, char **argv)
     char *yanked_path = NULL;
     ix_plugset *plugins = NULL;
     outcome o = { 0 };
-    char **removed = NULL;
-    size_t nremoved = 0, same = 0;
     int status = WH_EXIT_OK, created = 0;
     size_t total, rejected;
     char why[1200];
@@ -696,29 +792,35 @@ int cmd_build(int argc, char **argv)
     if (ix_build_fingerprint(b.keys_dir, b.issuers, yanked_path, b.require_sigs,
                              ix_plugset_id(plugins), b.fp, &err))
         goto fail;
-    int walked = can_walk_changes(&b, &pk);
-    if (!b.no_cache && !b.changed && !walked) {
+    int mode = read_mode(&b, &pk);
+    if (mode != READ_ALL) {
+        char **ch, **rm;
+        size_t nch, nrm;
+        counts c = { 0 };
+        set_meta(&b, &scan, &prev, &pk, &meta);
+        meta.yanked = yanked;
+        if (list_files(&b, mode, &ch, &nch, &rm, &nrm, &c.same, &err) ||
+            build_files(&b, mode, ch, nch, rm, nrm, trust, plugins, &meta, sk, &pk,
+                        &o, &c, &status, &err))
+            goto fail;
+        if (b.json)
+            print_files_json(&b, &meta, &c, &o);
+        else if (!b.quiet && o.written)
+            print_changed(&b, &meta, &c, &o);
+        goto out;
+    }
+    if (!b.no_cache) {
         ix_cache_load(&scan, b.site, &pk, why, sizeof why);
         if (*why)
             fprintf(stderr, PROG ": %s\n", why);
     }
-    if (b.changed ? list_changed(&b, &scan, trust, &removed, &nremoved, &err)
-        : walked ? walk_changed(&b, &scan, trust, &removed, &nremoved, &same, &err)
-                 : ix_scan_list(&scan, b.pkgdir, trust, &err))
+    if (ix_scan_list(&scan, b.pkgdir, trust, &err))
         goto fail;
     read_packages(&b, &scan, trust);
     if (ix_scan_judge(&scan, trust, b.require_sigs, &err))
         goto fail;
     set_meta(&b, &scan, &prev, &pk, &meta);
     meta.yanked = yanked;
-    if (b.changed || walked) {
-        if (write_changed(&b, &scan, removed, nremoved, &meta, sk, &pk, &o, &err))
-            goto fail;
-        status = report_packages(&scan, &total, &rejected);
-        if (!b.quiet && !b.json)
-            print_changed(&b, &scan, &meta, nremoved, same, &o);
-        goto out;
-    }
     date_packages(&b, &scan, &prev, &pk, meta.generated);
     o.modules = count_modules(&scan);
 
@@ -751,9 +853,6 @@ out:
     ix_scan_free(&scan);
     ix_plugset_free(plugins);
     ix_trust_free(trust);
-    for (size_t i = 0; i < nremoved; i++)
-        free(removed[i]);
-    free(removed);
     for (size_t i = 0; i < o.shard.nretire; i++)
         free(o.shard.retire[i]);
     free(o.shard.retire);

@@ -370,6 +370,23 @@ int ix_shard_publish_scan(const char *site, const ix_scan *s, const ix_meta *m,
                           const wh_minisign_seckey *sk, const wh_minisign_pubkey *pk,
                           int64_t retain, ix_shard_out *o, wh_err *err);
 
+/* A job: the next snapshot after prev (NULL: a new site, whose bins are
+ * sized for `files` and made right at the end), changed in batches
+ * (ix_shard_apply: changes as for ix_shard_update), read back as it
+ * stands (ix_shard_get: a module's versions, WH_E_NOTFOUND for none) and
+ * committed once (ix_shard_finish; full: the job named every file, so
+ * files no build named are swept).  Module files a later batch replaced
+ * are retired. */
+typedef struct ix_shard_job ix_shard_job;
+int ix_shard_begin(ix_shard_job **j, const char *site, wh_snap *prev,
+                   size_t files, int64_t serial, ix_shard_out *o, wh_err *err);
+int ix_shard_get(ix_shard_job *j, const char *name, json_t **versions, wh_err *err);
+int ix_shard_apply(ix_shard_job *j, json_t *changes, wh_err *err);
+int ix_shard_finish(ix_shard_job *j, size_t modules, size_t packages, int full,
+                    const ix_meta *m, const wh_minisign_seckey *sk, int64_t retain,
+                    wh_err *err);
+void ix_shard_job_free(ix_shard_job *j);
+
 /* Write the next snapshot after prev (its bin_bits kept) with changes:
  * module name -> its new "versions", or null for a module no longer
  * listed; only their module files and bins are written, the top level
@@ -418,25 +435,26 @@ int ix_build_fingerprint(const char *keys_dir, const char *issuers,
                          const char *plugset, char out[WH_SHA256_HEX], wh_err *err);
 
 /* Walk PKGDIR and diff it against the map: *ch the files new or changed
+ * (with all, every file), in the map's order
  * since (size, mtime, inode of the file or its .minisig, a PAR past its
  * expiry), *rm the map's files no longer there; *same counts the rest.
  * Memory: the walked paths and one of the map's files at a time. */
-int ix_changed_walk(const char *pkgdir, ix_srcmap *m, int64_t now, char ***ch,
-                    size_t *nch, char ***rm, size_t *nrm, size_t *same, wh_err *err);
+int ix_changed_walk(const char *pkgdir, ix_srcmap *m, int64_t now, int all,
+                    char ***ch, size_t *nch, char ***rm, size_t *nrm, size_t *same,
+                    wh_err *err);
 
 /* The whole map of a full build's accepted packages. */
 int ix_srcmap_write_all(const char *site, const ix_scan *s, wh_err *err);
 
-/* The changes to prev that s (the listed files that exist, read and
+/* The changes to the job's snapshot that s (files that exist, read and
  * judged) and removed (those that do not) make: *changes (module ->
- * versions, or null) and the new counts for ix_shard_update, with
- * o->retire (packages of removed versions) and o->name (those placed).
+ * versions, or null) for ix_shard_apply, *dm and *dp what they add to
+ * its modules and versions, o->retire the packages of removed versions.
  * A package whose version its module still has is rejected in s. */
-int ix_changed_apply(const char *site, wh_snap *prev, ix_scan *s,
-                     char **removed, size_t nremoved, ix_srcmap *map,
-                     const json_t *yanked, int64_t now, json_t **changes,
-                     size_t *modules, size_t *packages, ix_shard_out *o,
-                     wh_err *err);
+int ix_changed_apply(ix_shard_job *j, ix_scan *s, char **removed, size_t nremoved,
+                     ix_srcmap *map, const json_t *yanked, int64_t now,
+                     json_t **changes, long long *dm, long long *dp,
+                     ix_shard_out *o, wh_err *err);
 
 
 /* Put every accepted package (and its .minisig) in SITE/packages by

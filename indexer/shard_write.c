@@ -170,6 +170,16 @@ static int named_add(writer *w, const char *rel)
     return (w->named[w->nnamed++] = strdup(rel)) ? 0 : -1;
 }
 
+/* Add path to the caller's list of files to retire (ix_shard_out). */
+static int add_retire(ix_shard_out *o, const char *path)
+{
+    char **v = realloc(o->retire, (o->nretire + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    o->retire = v;
+    return (v[o->nretire++] = strdup(path)) ? 0 : -1;
+}
+
 /* --- the documents ---------------------------------------------------------- */
 
 /* Write SITE/rel unless it is there (a name by hash: same name, same
@@ -593,38 +603,206 @@ int ix_shard_publish_scan(const char *site, const ix_scan *s, const ix_meta *m,
     return rc;
 }
 
+/* --- a job: changes applied in batches, committed once --------------------- */
+
+struct ix_shard_job {
+    writer  w;
+    json_t *mine;            /* module files written by this job: hex -> true */
+    json_t *superseded;      /* of those, the ones a later batch replaced */
+};
+
+int ix_shard_begin(ix_shard_job **out, const char *site, wh_snap *prev,
+                   size_t files, int64_t serial, ix_shard_out *o, wh_err *err)
+{
+    ix_shard_job *j = calloc(1, sizeof *j);
+    *out = j;
+    if (!j)
+        return wh_fail(err, WH_E_NOMEM, site, -1, NULL);
+    unsigned bits = prev ? prev->bits : wh_snap_bits_for(files);
+    int rc = writer_init(&j->w, site, bits, serial, o, err);
+    j->w.prev = prev;
+    if (rc == 0 && !prev)         /* a new site: every bin is this job's */
+        memset(j->w.dirty, 1, (size_t)1 << bits);
+    if (rc == 0 && (!(j->mine = json_object()) || !(j->superseded = json_array())))
+        rc = wh_fail(err, WH_E_NOMEM, site, -1, NULL);
+    return rc;
+}
+
+/* Bin b as this job changes it: the previous top level's, copied once. */
+static int job_bin(ix_shard_job *j, size_t b, wh_err *err)
+{
+    json_t *mods;
+    writer *w = &j->w;
+    if (w->dirty[b])
+        return 0;
+    int rc = wh_snap_bin(w->prev, w->site, b, &mods, err);
+    if (rc == 0 && mods && json_object_update(w->bins[b], mods))
+        rc = wh_fail(err, WH_E_NOMEM, w->site, -1, NULL);
+    w->dirty[b] = 1;
+    return rc;
+}
+
+int ix_shard_get(ix_shard_job *j, const char *name, json_t **versions, wh_err *err)
+{
+    writer *w = &j->w;
+    size_t b = wh_snap_bin_of(name, strlen(name), w->bits), len, count = 0;
+    json_t *mods = w->bins[b];
+    char rel[160], path[PATH_MAX], *bytes;
+    int rc = 0;
+    *versions = NULL;
+    if (!w->dirty[b])
+        rc = wh_snap_bin(w->prev, w->site, b, &mods, err);
+    const char *hex = json_string_value(json_object_get(mods, name));
+    if (rc || !hex)
+        return rc ? rc : WH_E_NOTFOUND;
+    wh_snap_path(rel, sizeof rel, 'm', hex, "");
+    snprintf(path, sizeof path, "%s/%s", w->site, rel);
+    rc = wh_file_read_stat(path, WH_MODFILE_MAX, WH_READ_NOFOLLOW, &bytes, &len, NULL, err);
+    if (rc == 0) {
+        rc = wh_snap_module_parse(name, hex, bytes, len, path, versions, &count, err);
+        free(bytes);
+    }
+    return rc;
+}
+
+int ix_shard_apply(ix_shard_job *j, json_t *changes, wh_err *err)
+{
+    writer *w = &j->w;
+    const char *name;
+    json_t *v;
+    int rc = 0;
+    json_object_foreach(changes, name, v) {
+        size_t b = wh_snap_bin_of(name, strlen(name), w->bits);
+        if (rc || (rc = job_bin(j, b, err)) != 0)
+            break;
+        const char *old = json_string_value(json_object_get(w->bins[b], name));
+        if (old && json_object_get(j->mine, old) &&        /* written, now replaced */
+            json_array_append_new(j->superseded, json_string(old)))
+            rc = wh_fail(err, WH_E_NOMEM, name, -1, NULL);
+        if (rc == 0 && json_is_null(v))
+            json_object_del(w->bins[b], name);
+        else if (rc == 0) {
+            json_t *mod = json_pack("{sO}", "versions", v);
+            rc = mod ? put_module(w, name, mod, err)
+                     : wh_fail(err, WH_E_NOMEM, name, -1, NULL);
+            json_decref(mod);
+            const char *now = json_string_value(json_object_get(w->bins[b], name));
+            if (rc == 0 && now && json_object_set_new(j->mine, now, json_true()))
+                rc = wh_fail(err, WH_E_NOMEM, name, -1, NULL);
+        }
+    }
+    return rc;
+}
+
+/* A new site's bins again for the number of modules it ended with (the
+ * job began with a guess from the number of files). */
+static int rebin(writer *w, size_t modules, wh_err *err)
+{
+    unsigned bits = wh_snap_bits_for(modules);
+    size_t nold = (size_t)1 << w->bits, nnew = (size_t)1 << bits;
+    if (bits == w->bits)
+        return 0;
+    json_t **bins = calloc(nnew, sizeof *bins);
+    char (*hex)[WH_SHA256_HEX] = calloc(nnew, sizeof *hex);
+    unsigned char *dirty = malloc(nnew);
+    int rc = bins && hex && dirty ? 0 : wh_fail(err, WH_E_NOMEM, w->site, -1, NULL);
+    for (size_t b = 0; rc == 0 && b < nnew; b++)
+        if (!(bins[b] = json_object()))
+            rc = wh_fail(err, WH_E_NOMEM, w->site, -1, NULL);
+    for (size_t b = 0; rc == 0 && b < nold; b++) {
+        const char *name;
+        json_t *h;
+        json_object_foreach(w->bins[b], name, h)
+            if (rc == 0 && json_object_set(bins[wh_snap_bin_of(name, strlen(name), bits)],
+                                           name, h))
+                rc = wh_fail(err, WH_E_NOMEM, w->site, -1, NULL);
+    }
+    if (rc) {
+        for (size_t b = 0; bins && b < nnew; b++)
+            json_decref(bins[b]);
+        free(bins);
+        free(hex);
+        free(dirty);
+        return rc;
+    }
+    for (size_t b = 0; b < nold; b++)
+        json_decref(w->bins[b]);
+    free(w->bins);
+    free(w->bin_hex);
+    free(w->dirty);
+    memset(dirty, 1, nnew);
+    w->bins = bins;
+    w->bin_hex = hex;
+    w->dirty = dirty;
+    w->bits = bits;
+    return 0;
+}
+
+/* The module files this job wrote and replaced are not named by the new
+ * top level: out of the named list, onto the retired one. */
+static int drop_superseded(ix_shard_job *j, wh_err *err)
+{
+    writer *w = &j->w;
+    size_t i, k = 0;
+    json_t *h;
+    char rel[160];
+    if (json_array_size(j->superseded) == 0)
+        return 0;
+    json_t *gone = json_object();
+    json_array_foreach(j->superseded, i, h) {
+        wh_snap_path(rel, sizeof rel, 'm', json_string_value(h), "");
+        if (!gone || json_object_set_new(gone, rel, json_true()))
+            return json_decref(gone), wh_fail(err, WH_E_NOMEM, w->site, -1, NULL);
+    }
+    for (i = 0; i < w->nnamed; i++) {
+        if (json_object_get(gone, w->named[i]))
+            free(w->named[i]);
+        else
+            w->named[k++] = w->named[i];
+    }
+    w->nnamed = k;
+    const char *p;
+    json_t *t;
+    json_object_foreach(gone, p, t)
+        if (add_retire(w->o, p)) {
+            json_decref(gone);
+            return wh_fail(err, WH_E_NOMEM, w->site, -1, NULL);
+        }
+    json_decref(gone);
+    return 0;
+}
+
+int ix_shard_finish(ix_shard_job *j, size_t modules, size_t packages, int full,
+                    const ix_meta *m, const wh_minisign_seckey *sk, int64_t retain,
+                    wh_err *err)
+{
+    int rc = j->w.prev ? 0 : rebin(&j->w, modules, err);
+    if (rc == 0)
+        rc = drop_superseded(j, err);
+    return rc ? rc : publish(&j->w, modules, packages, full, m, sk, retain, err);
+}
+
+void ix_shard_job_free(ix_shard_job *j)
+{
+    if (!j)
+        return;
+    writer_free(&j->w, (size_t)1 << j->w.bits);
+    json_decref(j->mine);
+    json_decref(j->superseded);
+    free(j);
+}
+
 int ix_shard_update(const char *site, wh_snap *prev, json_t *changes,
                     size_t modules, size_t packages, const ix_meta *m,
                     const wh_minisign_seckey *sk, int64_t retain,
                     ix_shard_out *o, wh_err *err)
 {
-    json_t *v, *mods;
-    const char *name;
-    writer w;
-    int rc = writer_init(&w, site, prev->bits, m->serial, o, err);
-    size_t nbins = (size_t)1 << w.bits;
-    w.prev = prev;
-    json_object_foreach(changes, name, v) {
-        size_t b = wh_snap_bin_of(name, strlen(name), w.bits);
-        if (rc)
-            break;
-        if (!w.dirty[b]) {         /* the bin as it was, to change */
-            rc = wh_snap_bin(prev, site, b, &mods, err);
-            if (rc == 0 && mods && json_object_update(w.bins[b], mods))
-                rc = wh_fail(err, WH_E_NOMEM, site, -1, NULL);
-            w.dirty[b] = 1;
-        }
-        if (rc == 0 && json_is_null(v))
-            json_object_del(w.bins[b], name);
-        else if (rc == 0) {
-            json_t *mod = json_pack("{sO}", "versions", v);
-            rc = mod ? put_module(&w, name, mod, err)
-                     : wh_fail(err, WH_E_NOMEM, name, -1, NULL);
-            json_decref(mod);
-        }
-    }
+    ix_shard_job *j;
+    int rc = ix_shard_begin(&j, site, prev, 0, m->serial, o, err);
     if (rc == 0)
-        rc = publish(&w, modules, packages, 0, m, sk, retain, err);
-    writer_free(&w, nbins);
+        rc = ix_shard_apply(j, changes, err);
+    if (rc == 0)
+        rc = ix_shard_finish(j, modules, packages, 0, m, sk, retain, err);
+    ix_shard_job_free(j);
     return rc;
 }

@@ -131,10 +131,21 @@ check_that "the same module records as a full build" sh -c '
         b=$(sed "s/.*\"bins\":\[\"\([0-9a-f]*\)\".*/\1/" $s/snapshot.json)
         sed "s/\"[0-9a-f]\{64\}\"/H/g" $s/index/bins/$b.json
     done | uniq | wc -l | grep -qx 1'
-# trust changed: a whole build (its summary), not the walk against the map
+# trust changed: every file read again (nothing new to write)
 run vbuild -k "$T"
 check_rc 0
-check_out_has "wrote 'www/site': $(find pkgs -name '*.ferrpkg' | wc -l) packages in"
+check_out_has "read $(find pkgs -name '*.ferrpkg' | wc -l) files, 0 unchanged, 0 removed"
+# with the catalogue: the whole-index path, the same modules
+run wharf-index build pkgs -o withcat -n repo -q --layout sharded
+check_rc 0
+check_that "the catalogue is there" test -f withcat/index.html
+run wharf-index verify withcat -p repo.pub -q
+check_rc 0
+check_that "the same modules as the walk's" sh -c '
+    for s in www/site withcat; do
+        b=$(sed "s/.*\"bins\":\[\"\([0-9a-f]*\)\".*/\1/" $s/snapshot.json)
+        sed "s/\"[0-9a-f]\{64\}\"/H/g" $s/index/bins/$b.json
+    done | uniq | wc -l | grep -qx 1'
 mkpkg ferrpkg run.wasm pkgs/app.ferrpkg --set 'name="app"' \
     --set 'dependencies={"alpha":"^1","beta":"^1"}'
 rm pkgs/zeta.ferrpkg
