@@ -13,9 +13,13 @@
  * signature, then the copies) and the cache.
  *
  * With --layout sharded the index is also (or only) written as the
- * sharded index (shard_write.c); --changed LIST skips the walk and the
- * cache: only the listed files are read, and merged into the previous
- * sharded snapshot (changed.c).
+ * sharded index (shard_write.c).  A build with --layout sharded alone and
+ * no catalogue reads file by file instead (read_mode, build_files): the
+ * files --changed LIST names, or those a walk finds changed since the
+ * source map (changed.c), or every file (a new site, or changed trust
+ * lists), in batches of BATCH_FILES merged into one job on the previous
+ * snapshot and committed once, so that neither the cache nor the whole
+ * index is ever held in memory.
  *
  * A bad package never stops the run.  The exit status is that of the
  * first rejection (docs/exit-codes.md), so a script sees "3" for a
