@@ -346,20 +346,33 @@ static int on_walk(const char *path, const char *rel, const struct stat *st,
     return 0;
 }
 
-static int cmp_rel(const void *a, const void *b)
+/* Paths in the order wh_walk gives them: byte order with '/' first, so
+ * that a folder's files come before the names that sort after the
+ * folder's own ("a/b" before "a.x").  A strict total order. */
+static int cmp_path(const char *a, const char *b)
 {
-    return strcmp(((const walked *)a)->rel, ((const walked *)b)->rel);
+    for (;; a++, b++) {
+        if (*a == *b) {
+            if (!*a)
+                return 0;
+            continue;
+        }
+        if (!*a || !*b)
+            return !*a ? -1 : 1;
+        if (*a == '/' || *b == '/')
+            return *a == '/' ? -1 : 1;
+        return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+    }
 }
 
-static int cmp_bin_rel(const void *a, const void *b)
+static int cmp_rel(const void *a, const void *b)
 {
-    const walked *x = *(walked *const *)a, *y = *(walked *const *)b;
-    return x->bin != y->bin ? (x->bin < y->bin ? -1 : 1) : strcmp(x->rel, y->rel);
+    return cmp_path(((const walked *)a)->rel, ((const walked *)b)->rel);
 }
 
 static int cmp_key_walked(const void *key, const void *elem)
 {
-    return strcmp(key, (*(walked *const *)elem)->rel);
+    return cmp_path(key, (*(walked *const *)elem)->rel);
 }
 
 /* Is the map's value v still true of w? */
@@ -417,27 +430,37 @@ int ix_changed_walk(const char *pkgdir, ix_srcmap *m, int64_t now, int all,
     int rc = wh_walk(pkgdir, on_walk, &w, err);
     if (rc == WH_E_NOMEM)
         rc = wh_fail(err, WH_E_NOMEM, pkgdir, -1, NULL);
-    if (rc == 0) {
-        if (w.n)
-            qsort(w.v, w.n, sizeof *w.v, cmp_rel);
-        if (!(c = malloc((w.n ? w.n : 1) * sizeof *c)))
-            rc = wh_fail(err, WH_E_NOMEM, pkgdir, -1, NULL);
-    }
+    size_t sorted = 1, count[257] = { 0 };
+    for (size_t i = 1; rc == 0 && i < w.n && sorted; i++)   /* wh_walk's order */
+        sorted = cmp_rel(&w.v[i - 1], &w.v[i]) < 0;
+    if (rc == 0 && !sorted)
+        qsort(w.v, w.n, sizeof *w.v, cmp_rel);
+    if (rc == 0 && !(c = malloc((w.n ? w.n : 1) * sizeof *c)))
+        rc = wh_fail(err, WH_E_NOMEM, pkgdir, -1, NULL);
     for (size_t i = 0; rc == 0 && i < w.n; i++) {
-        char sig[PATH_MAX];
-        size_t k = strlen(w.v[i].rel);
-        if (k > 8 && !strcmp(w.v[i].rel + k - 8, ".minisig"))
+        const char *r = w.v[i].rel;
+        size_t k = strlen(r);
+        if (k > 8 && !strcmp(r + k - 8, ".minisig"))
             continue;                  /* a signature goes with its package */
-        snprintf(sig, sizeof sig, "%s.minisig", w.v[i].rel);
-        walked key = { sig, { 0 }, { 0 }, 0 },
-               *sw = bsearch(&key, w.v, w.n, sizeof *w.v, cmp_rel);
-        if (sw)
-            w.v[i].sig = sw->st;
-        w.v[i].bin = srcbin(w.v[i].rel);
-        c[nc++] = &w.v[i];
+        /* Its .minisig, if any, is among the paths that start with it,
+         * which follow it directly. */
+        for (size_t j = i + 1; j < w.n && !strncmp(w.v[j].rel, r, k); j++)
+            if (!strcmp(w.v[j].rel + k, ".minisig")) {
+                w.v[i].sig = w.v[j].st;
+                break;
+            }
+        w.v[i].bin = srcbin(r);
+        count[w.v[i].bin + 1]++;
+        nc++;
     }
-    if (rc == 0 && nc)
-        qsort(c, nc, sizeof *c, cmp_bin_rel);
+    /* By bin, keeping the path order within each (a counting sort). */
+    for (unsigned b = 1; b <= 256; b++)
+        count[b] += count[b - 1];
+    for (size_t i = 0; rc == 0 && i < w.n; i++) {
+        size_t k = strlen(w.v[i].rel);
+        if (!(k > 8 && !strcmp(w.v[i].rel + k - 8, ".minisig")))
+            c[count[w.v[i].bin]++] = &w.v[i];
+    }
     size_t at = 0;
     for (unsigned b = 0; rc == 0 && b < 256; b++) {     /* every bin */
         size_t end = at;

@@ -135,6 +135,15 @@ check_that "the same module records as a full build" sh -c '
 run vbuild -k "$T"
 check_rc 0
 check_out_has "read $(find pkgs -name '*.ferrpkg' | wc -l) files, 0 unchanged, 0 removed"
+# a signature added, then removed: the package is read again each time
+wharf-index sign -s repo.key pkgs/alpha.ferrpkg
+run vbuild -k "$T"
+check_rc 0
+check_out_has "read 1 file, $(($(find pkgs -name '*.ferrpkg' | wc -l) - 1)) unchanged, 0 removed"
+rm pkgs/alpha.ferrpkg.minisig
+run vbuild -k "$T"
+check_rc 0
+check_out_has "read 1 file, $(($(find pkgs -name '*.ferrpkg' | wc -l) - 1)) unchanged, 0 removed"
 # with the catalogue: the whole-index path, the same modules
 run wharf-index build pkgs -o withcat -n repo -q --layout sharded
 check_rc 0
