@@ -284,6 +284,18 @@ typedef struct outcome {
     ix_shard_out shard;    /* the sharded index's (all 0 without one) */
 } outcome;
 
+/* j (taken) as one line of canonical JSON on stdout: --json's summary. */
+static void print_canon(json_t *j)
+{
+    char *text;
+    size_t len;
+    if (j && wh_json_canon(j, &text, &len, NULL) == 0) {
+        printf("%s\n", text);
+        free(text);
+    }
+    json_decref(j);
+}
+
 static void print_json(const build *b, const ix_scan *s, const ix_meta *m,
                        const outcome *o)
 {
@@ -315,13 +327,7 @@ static void print_json(const build *b, const ix_scan *s, const ix_meta *m,
         "rejected", rej, "written", o->written,
         "removed", (json_int_t)o->removed,
         "temporaries", (json_int_t)o->temporaries, "catalogue", cat);
-    char *text;
-    size_t len;
-    if (j && wh_json_canon(j, &text, &len, NULL) == 0) {
-        printf("%s\n", text);
-        free(text);
-    }
-    json_decref(j);
+    print_canon(j);
 }
 
 static void print_summary(const build *b, const ix_scan *s, const ix_meta *m,
@@ -371,19 +377,13 @@ static void print_changed(const build *b, const ix_meta *m, const counts *c,
 static void print_files_json(const build *b, const ix_meta *m, const counts *c,
                              const outcome *o)
 {
-    json_t *j = json_pack("{sssIsIsIsIsIsIsIsIsb}", "site", b->site,
+    json_t *j = json_pack("{sssIsIsIsIsIsIsIsIsIsb}", "site", b->site,
         "serial", (json_int_t)m->serial, "generated", (json_int_t)m->generated,
         "expires", (json_int_t)m->expires, "modules", (json_int_t)o->modules,
         "read", (json_int_t)c->read, "accepted", (json_int_t)c->accepted,
         "unchanged", (json_int_t)c->same, "removed", (json_int_t)c->removed,
         "rejected", (json_int_t)c->rejected, "written", o->written);
-    char *text;
-    size_t len;
-    if (j && wh_json_canon(j, &text, &len, NULL) == 0) {
-        printf("%s\n", text);
-        free(text);
-    }
-    json_decref(j);
+    print_canon(j);
 }
 
 static int cmp_name(const void *a, const void *b)

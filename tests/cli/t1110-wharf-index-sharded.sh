@@ -116,8 +116,11 @@ read 0 files, $(find pkgs -name '*.ferrpkg' | wc -l) unchanged, 0 removed
 wrote 'www/site': 4 modules, serial $(sed -n 's/.*serial:\([0-9]*\) .*/\1/p' www/site/snapshot.json.minisig); 0 index files written
 EOF
 touch -d @1700000000 pkgs/alpha.ferrpkg
-run build -q
+run vbuild --json
 check_rc 0
+check_out <<EOF
+{"accepted":1,"expires":$(sed -n 's/.*expires:\([0-9]*\) .*/\1/p' www/site/snapshot.json.minisig),"generated":$(sed -n 's/.*"generated":\([0-9]*\).*/\1/p' www/site/snapshot.json),"modules":4,"read":1,"rejected":0,"removed":0,"serial":$(sed -n 's/.*serial:\([0-9]*\) .*/\1/p' www/site/snapshot.json.minisig),"site":"www/site","unchanged":$(($(find pkgs -name '*.ferrpkg' | wc -l) - 1)),"written":true}
+EOF
 mkpkg ferrpkg run.wasm pkgs/zeta.ferrpkg --set 'name="zeta"'
 rm pkgs/app.ferrpkg
 run vbuild
