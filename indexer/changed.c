@@ -602,9 +602,9 @@ int ix_changed_apply(ix_shard_job *j, ix_scan *s, char **removed, size_t nremove
     *changes = json_object();
     for (size_t i = 0; rc == 0 && i < nremoved; i++)
         rc = remove_old(&c, map, removed[i], err);
-    for (size_t i = 0; rc == 0 && i < s->n; i++)
-        if (s->v[i].state != IX_SKIP)           /* rewritten, or now refused */
-            rc = remove_old(&c, map, s->v[i].rel, err);
+    for (size_t i = 0; rc == 0 && i < s->n; i++)   /* rewritten, refused, or no
+                                                  * longer a package at all */
+        rc = remove_old(&c, map, s->v[i].rel, err);
     for (size_t i = 0; rc == 0 && i < s->n; i++)
         if (s->v[i].state == IX_OK)
             rc = add_new(&c, map, &s->v[i], yanked, now, err);
