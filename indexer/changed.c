@@ -32,14 +32,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/hex.h"
 #include "common/sha256.h"
 
-#define SRCMAP_FORMAT "wharf-sources/2"
+/* A map file: this line, then records in cmp_path order of their paths,
+ * each: u16 length, the path, a NUL; u16 length, "name@version", a NUL;
+ * a flags byte (1: a .minisig, 2: an expiry); then little-endian int64s:
+ * size, mtime_ns and inode of the file, of its .minisig (flag 1), the
+ * expiry (flag 2).  Binary and sorted because a rebuild at 10^6 files
+ * reads it all: a merge with the walked paths and no parsing (JSON cost
+ * a third of such a rebuild). */
+#define SRCMAP_FORMAT "wharf-srcmap/3"
+#define SRCMAP_MAGIC  SRCMAP_FORMAT "\n"
 #define SRCMAP_MAX    ((size_t)64 << 20)
+#define SRC_SIG       1
+#define SRC_EXP       2
+
+static int cmp_path(const char *a, const char *b);
 
 static unsigned srcbin(const char *rel)
 {
@@ -50,7 +63,112 @@ static unsigned srcbin(const char *rel)
 
 static void srcmap_path(char *out, size_t n, const char *site, unsigned b)
 {
-    snprintf(out, n, "%s/" IX_SRCMAP_DIR "/%02x.json", site, b);
+    snprintf(out, n, "%s/" IX_SRCMAP_DIR "/%02x.map", site, b);
+}
+
+/* One record of a map file; rel and nv point into the file's bytes. */
+typedef struct srcrec {
+    const char *rel, *nv;
+    ix_stat     st, sig;
+    int64_t     exp;            /* 0: none */
+} srcrec;
+
+typedef struct srcreader {
+    const unsigned char *p, *end, *start;
+    const char          *path, *prev;
+} srcreader;
+
+static int64_t get64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return (int64_t)v;
+}
+
+static void put64(unsigned char *p, int64_t x)
+{
+    uint64_t v = (uint64_t)x;
+    for (int i = 0; i < 8; i++, v >>= 8)
+        p[i] = (unsigned char)v;
+}
+
+/* A u16-counted string with its NUL at r->p; NULL if it does not fit. */
+static const char *get_str(srcreader *r)
+{
+    if (r->end - r->p < 2)
+        return NULL;
+    size_t n = (size_t)r->p[0] | (size_t)r->p[1] << 8;
+    const char *s = (const char *)r->p + 2;
+    if (n == 0 || (size_t)(r->end - r->p) < n + 3 || s[n] != 0 || memchr(s, 0, n))
+        return NULL;
+    r->p += n + 3;
+    return s;
+}
+
+static void get_stat(srcreader *r, ix_stat *st)
+{
+    st->present = 1;
+    st->size = (uint64_t)get64(r->p);
+    st->mtime_ns = get64(r->p + 8);
+    st->ino = (uint64_t)get64(r->p + 16);
+    r->p += 24;
+}
+
+/* The next record (*got 0 at the end).  Anything else than what
+ * srcmap_write writes, paths out of order included, is refused. */
+static int rec_next(srcreader *r, srcrec *o, int *got, wh_err *err)
+{
+    const unsigned char *at = r->p;
+    *got = 0;
+    if (r->p == r->end)
+        return 0;
+    memset(o, 0, sizeof *o);
+    o->rel = get_str(r);
+    o->nv = o->rel ? get_str(r) : NULL;
+    unsigned f = o->nv && r->p < r->end ? *r->p++ : 0xff;
+    size_t need = 24 + (f & SRC_SIG ? 24 : 0) + (f & SRC_EXP ? 8 : 0);
+    if (f > 3 || (size_t)(r->end - r->p) < need || (r->prev && cmp_path(r->prev, o->rel) >= 0))
+        return wh_fail(err, WH_E_FORMAT, r->path, at - r->start, "not a source map "
+                       "record (\"" SRCMAP_FORMAT "\")");
+    get_stat(r, &o->st);
+    if (f & SRC_SIG)
+        get_stat(r, &o->sig);
+    if (f & SRC_EXP) {
+        o->exp = get64(r->p);
+        r->p += 8;
+    }
+    r->prev = o->rel;
+    *got = 1;
+    return 0;
+}
+
+/* Map file b's bytes in *data (NULL: no file, an empty bin), r set to
+ * its records. */
+static int srcmap_read(const char *site, unsigned b, char **data, srcreader *r,
+                       char path[PATH_MAX], wh_err *err)
+{
+    size_t len, k = strlen(SRCMAP_MAGIC);
+    srcmap_path(path, PATH_MAX, site, b);
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    int rc = wh_file_read_stat(path, SRCMAP_MAX, WH_READ_NOFOLLOW, data, &len, NULL, err);
+    if (rc == WH_E_NOTFOUND) {
+        *data = NULL;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    if (len < k || memcmp(*data, SRCMAP_MAGIC, k) != 0) {
+        free(*data);
+        *data = NULL;
+        return wh_fail(err, WH_E_FORMAT, path, 0, "not a source map (\"" SRCMAP_FORMAT
+                       "\")");
+    }
+    r->start = (const unsigned char *)*data;
+    r->p = r->start + k;
+    r->end = r->start + len;
+    return 0;
 }
 
 int ix_srcmap_open(ix_srcmap *m, const char *site, wh_err *err)
@@ -63,33 +181,40 @@ int ix_srcmap_open(ix_srcmap *m, const char *site, wh_err *err)
     if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return wh_fail(err, WH_E_NOTFOUND, dir, -1, "missing: --changed needs a "
                        "site a full build with --layout sharded wrote");
+    /* The JSON map of earlier builds ("wharf-sources/2"): its serial's
+     * fingerprint no longer matches, so this build reads every file and
+     * writes the map anew; its files go. */
+    snprintf(dir, sizeof dir, "%s/" IX_SRCMAP_DIR "/00.json", site);
+    for (unsigned b = 0, old = lstat(dir, &st) == 0; old && b < 256; b++) {
+        snprintf(dir, sizeof dir, "%s/" IX_SRCMAP_DIR "/%02x.json", site, b);
+        unlink(dir);
+    }
     return 0;
 }
 
-/* Bin b, read on first use (a missing file: an empty bin). */
+/* Bin b as JSON (path -> src_value), read on first use. */
+static json_t *stat_value(const ix_stat *st);
 static int srcmap_bin(ix_srcmap *m, unsigned b, wh_err *err)
 {
     char path[PATH_MAX], *data;
-    size_t len;
-    json_t *doc;
+    srcreader r;
+    srcrec o;
+    int got = 1;
     if (m->bins[b])
         return 0;
-    srcmap_path(path, sizeof path, m->site, b);
-    int rc = wh_file_read_stat(path, SRCMAP_MAX, WH_READ_NOFOLLOW, &data, &len, NULL, err);
-    if (rc == WH_E_NOTFOUND)
-        return (m->bins[b] = json_object()) ? 0 : wh_fail(err, WH_E_NOMEM, path, -1, NULL);
-    if (rc)
-        return rc;
-    rc = wh_json_parse(data, len, path, &doc, err);
+    int rc = srcmap_read(m->site, b, &data, &r, path, err);
+    if (rc == 0 && !(m->bins[b] = json_object()))
+        rc = wh_fail(err, WH_E_NOMEM, path, -1, NULL);
+    while (rc == 0 && data && (rc = rec_next(&r, &o, &got, err)) == 0 && got) {
+        json_t *v = json_pack("{ssso}", "nv", o.nv, "st", stat_value(&o.st));
+        if (v && o.sig.present)
+            json_object_set_new(v, "sig", stat_value(&o.sig));
+        if (v && o.exp)
+            json_object_set_new(v, "exp", json_integer((json_int_t)o.exp));
+        if (!v || json_object_set_new(m->bins[b], o.rel, v))
+            rc = wh_fail(err, WH_E_NOMEM, path, -1, NULL);
+    }
     free(data);
-    json_t *src = json_object_get(doc, "sources");
-    const char *f = json_string_value(json_object_get(doc, "format"));
-    if (rc == 0 && (!f || strcmp(f, SRCMAP_FORMAT) || !json_is_object(src)))
-        rc = wh_fail(err, WH_E_FORMAT, path, -1, "not a source map (\"" SRCMAP_FORMAT
-                     "\"): run a full build");
-    if (rc == 0)
-        m->bins[b] = json_incref(src);
-    json_decref(doc);
     return rc;
 }
 
@@ -98,16 +223,6 @@ static json_t *stat_value(const ix_stat *st)
 {
     return json_pack("[III]", (json_int_t)st->size, (json_int_t)st->mtime_ns,
                      (json_int_t)st->ino);
-}
-
-static int stat_is(const json_t *v, const ix_stat *st)
-{
-    if (!st->present)
-        return v == NULL;
-    return json_is_array(v) && json_array_size(v) == 3 &&
-           json_integer_value(json_array_get(v, 0)) == (json_int_t)st->size &&
-           json_integer_value(json_array_get(v, 1)) == (json_int_t)st->mtime_ns &&
-           json_integer_value(json_array_get(v, 2)) == (json_int_t)st->ino;
 }
 
 /* What the map keeps of accepted e: its version, its file's and its
@@ -146,24 +261,87 @@ int ix_srcmap_set(ix_srcmap *m, const char *rel, const ix_entry *e, wh_err *err)
     return rc;
 }
 
+static int cmp_pathp(const void *a, const void *b)
+{
+    return cmp_path(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void put_str(unsigned char **p, const char *s)
+{
+    size_t n = strlen(s);
+    (*p)[0] = (unsigned char)n;
+    (*p)[1] = (unsigned char)(n >> 8);
+    memcpy(*p + 2, s, n + 1);
+    *p += n + 3;
+}
+
+static void put_stat(unsigned char **p, const json_t *a)
+{
+    for (size_t i = 0; i < 3; i++, *p += 8)
+        put64(*p, (int64_t)json_integer_value(json_array_get(a, i)));
+}
+
+/* sources (path -> src_value) encoded as a map file in *out. */
+static int srcmap_encode(json_t *sources, unsigned char **out, size_t *len)
+{
+    size_t n = json_object_size(sources), i = 0, cap = strlen(SRCMAP_MAGIC);
+    const char **keys = malloc((n ? n : 1) * sizeof *keys), *key;
+    json_t *v;
+    if (!keys)
+        return -1;
+    json_object_foreach(sources, key, v) {
+        const char *nv = json_string_value(json_object_get(v, "nv"));
+        if (strlen(key) > 0xffff || !nv || strlen(nv) > 0xffff) {
+            free(keys);
+            return -1;
+        }
+        cap += strlen(key) + strlen(nv) + 6 + 7 * 8;
+        keys[i++] = key;
+    }
+    qsort(keys, n, sizeof *keys, cmp_pathp);
+    unsigned char *buf = malloc(cap), *p = buf;
+    if (!buf) {
+        free(keys);
+        return -1;
+    }
+    memcpy(p, SRCMAP_MAGIC, strlen(SRCMAP_MAGIC));
+    p += strlen(SRCMAP_MAGIC);
+    for (i = 0; i < n; i++) {
+        v = json_object_get(sources, keys[i]);
+        json_t *sig = json_object_get(v, "sig"), *exp = json_object_get(v, "exp");
+        put_str(&p, keys[i]);
+        put_str(&p, json_string_value(json_object_get(v, "nv")));
+        *p++ = (unsigned char)((sig ? SRC_SIG : 0) | (exp ? SRC_EXP : 0));
+        put_stat(&p, json_object_get(v, "st"));
+        if (sig)
+            put_stat(&p, sig);
+        if (exp) {
+            put64(p, (int64_t)json_integer_value(exp));
+            p += 8;
+        }
+    }
+    free(keys);
+    *out = buf;
+    *len = (size_t)(p - buf);
+    return 0;
+}
+
 static int srcmap_write(const char *site, unsigned b, json_t *sources, wh_err *err)
 {
-    char path[PATH_MAX], tmp[PATH_MAX], *text;
-    size_t len;
-    json_t *doc = json_pack("{sssO}", "format", SRCMAP_FORMAT, "sources", sources);
-    int rc = doc ? wh_json_canon(doc, &text, &len, err) : wh_fail(err, WH_E_NOMEM, site, -1, NULL);
-    json_decref(doc);
-    if (rc)
-        return rc;
+    char path[PATH_MAX], tmp[PATH_MAX], *old = NULL;
+    unsigned char *bytes;
+    size_t len, olen = 0;
+    int rc = 0;
     srcmap_path(path, sizeof path, site, b);
+    if (srcmap_encode(sources, &bytes, &len))
+        return wh_fail(err, WH_E_NOMEM, path, -1, NULL);
     snprintf(tmp, sizeof tmp, "%s/" IX_SRCMAP_DIR, site);
-    char *old = NULL;
-    size_t olen = 0;
     if (wh_file_read_stat(path, SRCMAP_MAX, WH_READ_NOFOLLOW, &old, &olen, NULL,
-                          NULL) != 0 || olen != len || memcmp(old, text, len) != 0)
-        rc = wh_file_write_atomic_flags(path, tmp, text, len, 0644, WH_WRITE_NOSYNC, err);
+                          NULL) != 0 || olen != len || memcmp(old, bytes, len) != 0)
+        rc = wh_file_write_atomic_flags(path, tmp, (const char *)bytes, len, 0644,
+                                        WH_WRITE_NOSYNC, err);
     free(old);
-    free(text);
+    free(bytes);
     return rc;
 }
 
@@ -208,12 +386,15 @@ int ix_srcmap_write_all(const char *site, const ix_scan *s, wh_err *err)
 
 /* The serial of the snapshot the map describes, written after the map
  * itself: a build killed between its commit and its map leaves a serial
- * that is not the site's, and --changed refuses to start from it. */
+ * that is not the site's, and --changed refuses to start from it.  The
+ * line names the map's format: a map of another format is no map (a
+ * build reads the whole index), not an empty one (whose files would
+ * all look new, and clash with the versions they already publish). */
 int ix_srcmap_serial_save(const char *site, int64_t serial, const char *fp,
                           wh_err *err)
 {
     char path[PATH_MAX], text[128];
-    int n = snprintf(text, sizeof text, "%lld %s\n", (long long)serial, fp);
+    int n = snprintf(text, sizeof text, SRCMAP_FORMAT " %lld %s\n", (long long)serial, fp);
     snprintf(path, sizeof path, "%s/" IX_SRCMAP_DIR "/serial", site);
     int rc = wh_fs_sync(site, err);          /* the map's files first */
     return rc ? rc : wh_file_write_atomic(path, text, (size_t)n, 0644, err);
@@ -228,7 +409,7 @@ int ix_srcmap_serial_check(const char *site, int64_t serial, const char *fp,
     snprintf(path, sizeof path, "%s/" IX_SRCMAP_DIR "/serial", site);
     int rc = wh_file_read_stat(path, 128, WH_READ_NOFOLLOW, &text, &len, NULL, err);
     if (rc == 0) {
-        if (sscanf(text, "%lld %64[0-9a-f]", &got, got_fp) != 2)
+        if (sscanf(text, SRCMAP_FORMAT " %lld %64[0-9a-f]", &got, got_fp) != 2)
             got = -1;
         free(text);
     }
@@ -252,7 +433,7 @@ int ix_srcmap_serial_move(const char *site, int64_t from, int64_t to, wh_err *er
     snprintf(path, sizeof path, "%s/" IX_SRCMAP_DIR "/serial", site);
     if (wh_file_read_stat(path, 128, WH_READ_NOFOLLOW, &text, &len, NULL, NULL))
         return 0;
-    if (sscanf(text, "%lld %64[0-9a-f]", &got, fp) != 2)
+    if (sscanf(text, SRCMAP_FORMAT " %lld %64[0-9a-f]", &got, fp) != 2)
         got = -1;
     free(text);
     return got == from ? ix_srcmap_serial_save(site, to, fp, err) : 0;
@@ -370,18 +551,11 @@ static int cmp_rel(const void *a, const void *b)
     return cmp_path(((const walked *)a)->rel, ((const walked *)b)->rel);
 }
 
-static int cmp_key_walked(const void *key, const void *elem)
+/* Is the map's record o still true of w? */
+static int unchanged(const srcrec *o, const walked *w, int64_t now)
 {
-    return cmp_path(key, (*(walked *const *)elem)->rel);
-}
-
-/* Is the map's value v still true of w? */
-static int unchanged(const json_t *v, const walked *w, int64_t now)
-{
-    json_t *exp = json_object_get(v, "exp");
-    return v && stat_is(json_object_get(v, "st"), &w->st) &&
-           stat_is(json_object_get(v, "sig"), &w->sig) &&
-           (!exp || json_integer_value(exp) > now);
+    return ix_stat_same(&o->st, &w->st) && ix_stat_same(&o->sig, &w->sig) &&
+           (!o->exp || o->exp > now);
 }
 
 static int push(char ***v, size_t *n, const char *s)
@@ -394,27 +568,30 @@ static int push(char ***v, size_t *n, const char *s)
 }
 
 /* Bin b of the map against the walked files c[0..n) of that bin (sorted
- * by path). */
+ * by path, as the map's records are): one merge. */
 static int diff_bin(ix_srcmap *m, unsigned b, walked **c, size_t n, int64_t now,
                     int all, char ***ch, size_t *nch, char ***rm, size_t *nrm,
                     size_t *same, wh_err *err)
 {
-    const char *key;
-    json_t *v;
-    int rc = srcmap_bin(m, b, err);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        if (!all && unchanged(json_object_get(m->bins[b], c[i]->rel), c[i], now))
-            (*same)++;
-        else if (push(ch, nch, c[i]->rel))
+    char path[PATH_MAX], *data;
+    srcreader r;
+    srcrec o;
+    int got = 0;
+    size_t i = 0;
+    int rc = srcmap_read(m->site, b, &data, &r, path, err);
+    if (rc == 0 && data)
+        rc = rec_next(&r, &o, &got, err);
+    while (rc == 0 && (i < n || got)) {
+        int d = !got ? -1 : i == n ? 1 : cmp_path(c[i]->rel, o.rel);
+        if (d > 0 ? push(rm, nrm, o.rel)
+                  : d == 0 && !all && unchanged(&o, c[i], now) ? ((*same)++, 0)
+                  : push(ch, nch, c[i]->rel))
             rc = wh_fail(err, WH_E_NOMEM, m->site, -1, NULL);
+        i += d <= 0;
+        if (rc == 0 && d >= 0)
+            rc = rec_next(&r, &o, &got, err);
     }
-    json_object_foreach(rc == 0 ? m->bins[b] : NULL, key, v)
-        if (!(n && bsearch(key, c, n, sizeof *c, cmp_key_walked)) && push(rm, nrm, key))
-            rc = wh_fail(err, WH_E_NOMEM, m->site, -1, NULL);
-    if (!m->dirty[b]) {               /* read again if a change needs it */
-        json_decref(m->bins[b]);
-        m->bins[b] = NULL;
-    }
+    free(data);
     return rc;
 }
 

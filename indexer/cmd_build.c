@@ -605,6 +605,13 @@ static int push_rel(char ***v, size_t *n, char *rel)
     return 0;
 }
 
+static void free_list(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
 /* The files to read (*ch) and those gone (*rm), by LIST or by the walk. */
 static int list_files(const build *b, int mode, char ***ch, size_t *nch,
                       char ***rm, size_t *nrm, size_t *same, wh_err *err)
@@ -747,12 +754,8 @@ out:
     ix_srcmap_free(&map);
     if (have)
         wh_snap_free(&prev);
-    for (size_t i = 0; i < nch; i++)
-        free(ch[i]);
-    free(ch);
-    for (size_t i = 0; i < nrm; i++)
-        free(rm[i]);
-    free(rm);
+    free_list(ch, nch);
+    free_list(rm, nrm);
     return rc;
 }
 
@@ -796,14 +799,24 @@ int cmd_build(int argc, char **argv)
     if (ix_build_fingerprint(b.keys_dir, b.issuers, yanked_path, b.require_sigs,
                              ix_plugset_id(plugins), b.fp, &err))
         goto fail;
-    int mode = read_mode(&b, &pk);
-    if (mode != READ_ALL) {
-        char **ch, **rm;
-        size_t nch, nrm;
-        counts c = { 0 };
+    int mode = read_mode(&b, &pk), lrc = 0;
+    char **ch = NULL, **rm = NULL;
+    size_t nch = 0, nrm = 0;
+    counts c = { 0 };
+    if (mode != READ_ALL)
+        lrc = list_files(&b, mode, &ch, &nch, &rm, &nrm, &c.same, &err);
+    if (lrc == WH_E_FORMAT && mode != READ_LIST) {
+        /* A damaged source map is only a lost shortcut: the whole-index
+         * way needs none, and writes the map anew. */
+        fprintf(stderr, PROG ": %s; reading every file\n", wh_err_format(&err, why, sizeof why));
+        wh_err_clear(&err);
+        free_list(ch, nch);
+        free_list(rm, nrm);
+        mode = READ_ALL;
+    } else if (mode != READ_ALL) {
         set_meta(&b, &scan, &prev, &pk, &meta);
         meta.yanked = yanked;
-        if (list_files(&b, mode, &ch, &nch, &rm, &nrm, &c.same, &err) ||
+        if (lrc ||
             build_files(&b, mode, ch, nch, rm, nrm, trust, plugins, &meta, sk, &pk,
                         &o, &c, &status, &err))
             goto fail;

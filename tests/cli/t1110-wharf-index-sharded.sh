@@ -147,6 +147,25 @@ rm pkgs/alpha.ferrpkg.minisig
 run vbuild -k "$T"
 check_rc 0
 check_out_has "read 1 file, $(($(find pkgs -name '*.ferrpkg' | wc -l) - 1)) unchanged, 0 removed"
+# a map of another format (an older wharf's) is no map, not an empty one:
+# the whole-index way, which writes it anew; then file by file again
+printf '1 %s\n' "$(cut -d' ' -f3 www/site/.wharf-sources/serial)" >www/site/.wharf-sources/serial
+run vbuild -k "$T"
+check_rc 0
+check_out_has "wrote 'www/site': $(find pkgs -name '*.ferrpkg' | wc -l) packages in 4 modules, serial"
+run vbuild -k "$T"
+check_rc 0
+check_out_has "read 0 files, $(find pkgs -name '*.ferrpkg' | wc -l) unchanged, 0 removed"
+# a damaged map file: said, with the place, and every file read
+f=$(ls -S www/site/.wharf-sources/*.map | head -1)
+head -c 20 "$f" >map && cat map >"$f"
+run vbuild -k "$T"
+check_rc 0
+check_err <<EOF
+wharf-index build: $f: offset 0xf: not a source map record ("wharf-srcmap/3"); reading every file
+EOF
+run vbuild -k "$T"
+check_out_has "read 0 files, $(find pkgs -name '*.ferrpkg' | wc -l) unchanged, 0 removed"
 # with the catalogue: the whole-index path, the same modules
 run wharf-index build pkgs -o withcat -n repo -q --layout sharded
 check_rc 0
@@ -232,8 +251,8 @@ check_that "every epsilon version is listed ($n, $(cat v.json | head -c 300))" g
 end
 
 begin "--changed refuses a source map of another serial, and needs --layout sharded"
-fp=$(cut -d' ' -f2 www/site/.wharf-sources/serial)
-echo "1 $fp" >www/site/.wharf-sources/serial
+fp=$(cut -d' ' -f3 www/site/.wharf-sources/serial)
+echo "wharf-srcmap/3 1 $fp" >www/site/.wharf-sources/serial
 run sh -c "echo alpha.ferrpkg | wharf-index build pkgs -o www/site -n repo -q --no-catalogue --layout sharded --changed -"
 check_rc 4
 check_err_has "the source map is of serial 1, the site's is"
