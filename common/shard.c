@@ -321,6 +321,33 @@ int wh_snap_load(wh_snap *s, const char *site, const wh_minisign_pubkey *pk,
     return rc ? rc : wh_snap_verify(s, &sig, pk, bytes, len, path, sig_path, err);
 }
 
+int wh_snap_load_hash(wh_snap *s, const char *site, const char *hex, wh_err *err)
+{
+    char path[4096], rel[160], *bytes;
+    size_t len;
+    memset(s, 0, sizeof *s);
+    if (!wh_hex_is_lower(hex, 64))
+        return wh_fail(err, WH_E_FORMAT, hex, -1, "not a top level's digest");
+    wh_snap_path(rel, sizeof rel, 's', hex, "");
+    int rc = read_doc(site, rel, WH_SNAP_MAX, path, sizeof path, &bytes, &len, err);
+    if (rc)
+        return rc;
+    s->bytes = bytes;
+    s->len = len;
+    snprintf(s->head.sha256, sizeof s->head.sha256, "%s", hex);
+    rc = digest_check(bytes, len, hex, path, err);
+    if (rc == 0)
+        rc = parse_doc(bytes, len, path, WH_SNAP_FORMAT, &s->json, err);
+    if (rc == 0) {       /* what check_top compares with a signature's comment */
+        s->head.serial = json_integer_value(json_object_get(s->json, "serial"));
+        s->head.expires = json_integer_value(json_object_get(s->json, "expires"));
+        rc = check_top(s, path, err);
+    }
+    if (rc)
+        wh_snap_free(s);
+    return rc;
+}
+
 int wh_snap_bin(wh_snap *s, const char *site, size_t bin, json_t **modules,
                 wh_err *err)
 {
@@ -359,6 +386,13 @@ static int module_read(const char *site, const char *name, const char *hex,
         free(bytes);
     }
     return rc;
+}
+
+int wh_snap_module_read(const char *site, const char *name, const char *hex,
+                        json_t **versions, wh_err *err)
+{
+    size_t count;
+    return module_read(site, name, hex, versions, &count, err);
 }
 
 int wh_snap_module(wh_snap *s, const char *site, const char *name,

@@ -121,6 +121,10 @@ int wh_snap_module_parse(const char *name, const char *sha256,
 int wh_snap_load(wh_snap *s, const char *site, const wh_minisign_pubkey *pk,
                  wh_err *err);
 
+/* A top level of SITE by its digest, unsigned (one a signature named
+ * before: what changed since is the two's difference): read, checked
+ * against the digest and as wh_snap_verify does. */
+int wh_snap_load_hash(wh_snap *s, const char *site, const char *hex, wh_err *err);
 /* The bin of s (read, checked and cached in s on first use): borrowed. */
 int wh_snap_bin(wh_snap *s, const char *site, size_t bin, json_t **modules,
                 wh_err *err);
@@ -130,6 +134,10 @@ int wh_snap_bin(wh_snap *s, const char *site, size_t bin, json_t **modules,
 int wh_snap_module(wh_snap *s, const char *site, const char *name,
                    json_t **versions, wh_err *err);
 
+/* The "versions" of module name from its module file hex (what a bin
+ * says), checked as wh_snap_module does. */
+int wh_snap_module_read(const char *site, const char *name, const char *hex,
+                        json_t **versions, wh_err *err);
 /* The whole sharded index of SITE as one wh_index (the layout of
  * index.json in ix->json, ix->bytes NULL, ix->head the top level's):
  * every bin and module file read and checked.  For readers that walk

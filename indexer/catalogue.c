@@ -63,17 +63,7 @@ static char *path3(char *buf, size_t n, const char *a, const char *b, const char
 
 /* --- pages ----------------------------------------------------------------- */
 
-/* One file of the catalogue: its path below SITE, and once rendered, its
- * bytes (NULL when the file on disk already holds them). */
-typedef struct page {
-    char    rel[PATH_MAX];
-    int     tmpl;               /* IX_PAGE_*, or -1: bytes given */
-    json_t *data;
-    char   *out;
-    size_t  len;
-    int     changed, exists, rc;   /* exists: SITE/rel is there */
-    wh_err  err;
-} page;
+typedef ix_page page;
 
 typedef struct batch {
     const cat *c;
@@ -199,6 +189,8 @@ static int write_page(cat *c, page *p)
 static int want(cat *c, const char *rel)
 {
     char top[PATH_MAX];
+    if (!c->wanted)
+        return 0;
     const char *s = strchr(rel, '/');
     if (!s)
         return 0;
@@ -298,6 +290,20 @@ static int module_pages(cat *c, int jobs)
     return rc;
 }
 
+int ix_catalogue_render(const ix_theme *t, const char *site, ix_page *p, size_t n,
+                        int jobs, ix_cat_stats *st, wh_err *err)
+{
+    cat c = { .t = t, .site = site, .st = st, .err = err };
+    int rc = 0;
+    for (size_t i = 0; i < n; i += BATCH)
+        if (rc == 0)
+            rc = run_batch(&c, p + i, n - i < BATCH ? n - i : BATCH, jobs);
+        else
+            for (size_t k = i; k < n && k < i + BATCH; k++)
+                json_decref(p[k].data);
+    return rc;
+}
+
 /* --- removing what is gone ---------------------------------------------------- */
 
 /* Remove path (a file, or a folder and everything in it), through the
@@ -370,6 +376,16 @@ static int prune_dir(cat *c, const char *dir)
     }
     free(names);
     return rc;
+}
+
+int ix_catalogue_remove(const char *site, const char *rel, ix_cat_stats *st,
+                        wh_err *err)
+{
+    char path[PATH_MAX];
+    cat c = { .site = site, .st = st, .err = err };
+    if (!path3(path, sizeof path, site, "/", rel))
+        return wh_fail(err, WH_E_LIMIT, rel, -1, "path too long");
+    return remove_tree(&c, path, 0);
 }
 
 /* --- the catalogue ---------------------------------------------------------- */

@@ -13,13 +13,15 @@
  * signature, then the copies) and the cache.
  *
  * With --layout sharded the index is also (or only) written as the
- * sharded index (shard_write.c).  A build with --layout sharded alone and
- * no catalogue reads file by file instead (read_mode, build_files): the
+ * sharded index (shard_write.c).  A build with --layout sharded alone
+ * reads file by file instead (read_mode, build_files): the
  * files --changed LIST names, or those a walk finds changed since the
  * source map (changed.c), or every file (a new site, or changed trust
  * lists), in batches of BATCH_FILES merged into one job on the previous
  * snapshot and committed once, so that neither the cache nor the whole
- * index is ever held in memory.
+ * index is ever held in memory; its catalogue is the paged one
+ * (catalogue_paged.c), rendered from what changed since the snapshot it
+ * shows.
  *
  * A bad package never stops the run.  The exit status is that of the
  * first rejection (docs/exit-codes.md), so a script sees "3" for a
@@ -111,7 +113,7 @@ static int parse_args(build *b, int argc, char **argv)
     b->key_path = "repo.key";
     b->expires_days = 90;
     b->layout = LAYOUT_FULL;
-    b->retain = 86400;
+    b->retain = IX_RETAIN_DEFAULT;
     b->jobs = ix_cpu_count();
     wh_cli cli;
     wh_cli_init(&cli, PROG, argc, argv);
@@ -182,9 +184,8 @@ static int parse_args(build *b, int argc, char **argv)
                  "exclude each other");
         return wh_cli_usage_error(&cli);
     }
-    if (b->changed && (b->layout != LAYOUT_SHARDED || !b->no_catalogue)) {
-        snprintf(cli.msg, sizeof cli.msg, "--changed needs --layout sharded and "
-                 "--no-catalogue (a full build renders the catalogue)");
+    if (b->changed && b->layout != LAYOUT_SHARDED) {
+        snprintf(cli.msg, sizeof cli.msg, "--changed needs --layout sharded");
         return wh_cli_usage_error(&cli);
     }
     b->pkgdir = cli.argv[0];
@@ -372,6 +373,8 @@ static void print_changed(const build *b, const ix_meta *m, const counts *c,
     printf("wrote '%s': %zu module%s, serial %lld; %zu index file%s written\n",
            b->site, o->modules, o->modules == 1 ? "" : "s", (long long)m->serial,
            o->shard.written, o->shard.written == 1 ? "" : "s");
+    if (!b->no_catalogue)
+        ix_catalogue_summary(&o->cat);
 }
 
 static void print_files_json(const build *b, const ix_meta *m, const counts *c,
@@ -383,6 +386,10 @@ static void print_files_json(const build *b, const ix_meta *m, const counts *c,
         "read", (json_int_t)c->read, "accepted", (json_int_t)c->accepted,
         "unchanged", (json_int_t)c->same, "removed", (json_int_t)c->removed,
         "rejected", (json_int_t)c->rejected, "written", o->written);
+    if (j && !b->no_catalogue)
+        json_object_set_new(j, "catalogue", json_pack("{sIsIsI}",
+            "files", (json_int_t)o->cat.pages, "written", (json_int_t)o->cat.written,
+            "removed", (json_int_t)o->cat.removed));
     print_canon(j);
 }
 
@@ -437,7 +444,9 @@ static int write_site(const build *b, ix_scan *s, const ix_meta *m,
         rc = ix_shard_unpublish(b->site, err);
     json_decref(root);
     if (rc == 0 && theme)
-        rc = ix_catalogue_site(theme, b->site, pk, b->jobs, &o->cat, err);
+        rc = b->layout == LAYOUT_SHARDED
+           ? ix_catalogue_paged(theme, b->site, pk, b->jobs, b->retain, 0, &o->cat, err)
+           : ix_catalogue_site(theme, b->site, pk, b->jobs, &o->cat, err);
     if (rc == 0)
         rc = ix_site_prune(s, b->site, sha256, prev->sha256, &o->removed, err);
     if (rc == 0)
@@ -565,7 +574,7 @@ static int read_list(const char *list, char ***v, size_t *n, wh_err *err)
 }
 
 /* How a build reads PKGDIR: all of it through the scan and the cache
- * (index.json, the catalogue), or file by file against the sharded
+ * (index.json), or file by file against the sharded
  * snapshot (changed.c): the files LIST names, the files a walk finds
  * changed since the source map, or every file a walk finds (a new
  * sharded site, or one whose trust lists, plugins or yanks changed). */
@@ -582,7 +591,7 @@ static int read_mode(const build *b, const wh_minisign_pubkey *pk)
     wh_index_head h;
     if (b->changed)
         return READ_LIST;
-    if (b->layout != LAYOUT_SHARDED || !b->no_catalogue ||
+    if (b->layout != LAYOUT_SHARDED ||
         snprintf(path, sizeof path, "%s/" WH_SNAP_SIG, b->site) >= (int)sizeof path)
         return READ_ALL;
     if (wh_snap_head_load(path, pk, &sig, &h, NULL) != 0) {
@@ -818,7 +827,9 @@ int cmd_build(int argc, char **argv)
         meta.yanked = yanked;
         if (lrc ||
             build_files(&b, mode, ch, nch, rm, nrm, trust, plugins, &meta, sk, &pk,
-                        &o, &c, &status, &err))
+                        &o, &c, &status, &err) ||
+            (theme && o.written &&
+             ix_catalogue_paged(theme, b.site, &pk, b.jobs, b.retain, 0, &o.cat, &err)))
             goto fail;
         if (b.json)
             print_files_json(&b, &meta, &c, &o);

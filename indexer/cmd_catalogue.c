@@ -7,9 +7,11 @@
  * It takes SITE's lock like a build (one writer at a time), removes what a
  * killed run left, loads the index as any reader would (the signature by
  * the key, the index it names, its hash and format), and writes the pages
- * that changed (catalogue.c), exactly as the next build would.
+ * that changed (catalogue.c), exactly as the next build would.  A site
+ * with only the sharded index gets its paged catalogue
+ * (catalogue_paged.c): what changed since the catalogue's state.
  *
- * Tests: tests/cli/t1107-catalogue.sh.
+ * Tests: tests/cli/t1107-catalogue.sh, t1111-catalogue-paged.sh.
  */
 #include "indexer/indexer.h"
 
@@ -19,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "common/cli.h"
+#include "common/shard.h"
 
 enum { OPT_WAIT = 256 };
 
@@ -95,21 +98,25 @@ int cmd_catalogue(int argc, char **argv)
     /* Only a site gets a lock file: not a folder named by mistake. */
     struct stat sb;
     char *sig = ix_join(o.site, "/", WH_INDEX_SIG);
-    if (!sig)
+    char *snap = ix_join(o.site, "/", WH_SNAP_SIG);
+    int paged = 0;
+    if (!sig || !snap)
         wh_fail(&err, WH_E_NOMEM, o.site, -1, NULL);
-    else if (lstat(sig, &sb) < 0)
-        wh_fail(&err, WH_E_NOTFOUND, o.site, -1, "not a wharf site (no %s)",
-                WH_INDEX_SIG);
+    else if (lstat(sig, &sb) < 0 && !(paged = lstat(snap, &sb) == 0))
+        wh_fail(&err, WH_E_NOTFOUND, o.site, -1, "not a wharf site (no %s or %s)",
+                WH_INDEX_SIG, WH_SNAP_SIG);
     else if (!ix_theme_load(&theme, o.templates, &err) &&
              !wh_minisign_pubkey_load(&pk, o.pub, &err) &&
              !ix_site_lock(o.site, PROG, o.wait, o.quiet, &lock, &err) &&
              !ix_site_clean(o.site, &temporaries, &err) &&
-             !ix_catalogue_site(theme, o.site, &pk, o.jobs, &st, &err) && !o.quiet)
+             !(paged ? ix_catalogue_paged(theme, o.site, &pk, o.jobs, IX_RETAIN_DEFAULT, 1, &st, &err)
+                     : ix_catalogue_site(theme, o.site, &pk, o.jobs, &st, &err)) && !o.quiet)
         ix_catalogue_summary(&st);
     if (err.code)
         rc = wh_cli_report(PROG, &err);
     wh_lock_release(&lock);
     ix_theme_free(theme);
     free(sig);
+    free(snap);
     return rc;
 }

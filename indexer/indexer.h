@@ -502,6 +502,8 @@ int ix_theme_load(ix_theme **out, const char *dir, wh_err *err);
 void ix_theme_free(ix_theme *t);
 const wh_mustache *ix_theme_page(const ix_theme *t, int which);
 const ix_asset *ix_theme_assets(const ix_theme *t, size_t *n);
+/* SHA-256 (hex) of everything the theme was read from. */
+const char *ix_theme_id(const ix_theme *t);
 
 /* The default theme's folder (theme.c says where it is looked for). */
 void ix_theme_default_dir(char *out, size_t n);
@@ -515,6 +517,29 @@ typedef struct ix_pages ix_pages;
 
 int ix_pages_build(ix_pages **out, const wh_index *ix,
                    const wh_minisign_pubkey *pk, wh_err *err);
+
+/* A paged catalogue (catalogue_paged.c) builds page data from a part of
+ * the site (the modules it renders) and gives the rest: the site's
+ * counts, each module's dependents, which names the site lists.  Module
+ * pages then have no site lists (categories, tags, kinds: empty) and no
+ * module or package counts, cards have a null search_id, and the home
+ * page lists the part's modules, most recently updated first. */
+typedef struct ix_pages_ext {
+    json_t *labels;          /* {"categories", "tags", "kinds"}: name -> count */
+    size_t  modules, packages;
+    json_t *(*used_by)(void *ctx, const char *name);   /* name -> true, borrowed */
+    int     (*exists)(void *ctx, const char *name);
+    void   *ctx;
+} ix_pages_ext;
+int ix_pages_build_ext(ix_pages **out, const wh_index *ix, const wh_minisign_pubkey *pk,
+                       const ix_pages_ext *x, wh_err *err);
+const char *ix_pages_module_name(const ix_pages *pg, size_t i);
+const char *ix_pages_slug(const ix_pages *pg, const char *category);  /* its folder */
+json_t *ix_pages_card(const ix_pages *pg, size_t i);            /* borrowed */
+json_t *ix_pages_search_entries(const ix_pages *pg);            /* borrowed */
+/* A category page of the given cards (stolen) of total modules. */
+json_t *ix_pages_category_cards(const ix_pages *pg, const char *name, json_t *cards,
+                                size_t total, char rel[PATH_MAX]);
 void ix_pages_free(ix_pages *pg);
 size_t ix_pages_modules(const ix_pages *pg);
 size_t ix_pages_categories(const ix_pages *pg);
@@ -529,6 +554,10 @@ json_t *ix_pages_feed(const ix_pages *pg, char rel[PATH_MAX]);
 
 /* search.js: "window.WHARF_SEARCH = {...};" (malloc'd); -1: no memory. */
 int ix_pages_search_js(const ix_pages *pg, char **out, size_t *len);
+/* head + v as JSON + tail, with <, >, &, U+2028 and U+2029 escaped in it,
+ * so that no string in v can end or confuse the script (malloc'd). */
+int ix_script_json(const char *head, const json_t *v, const char *tail, char **out,
+                   size_t *len);
 
 /* ---- catalogue.c ---------------------------------------------------- */
 
@@ -554,6 +583,39 @@ void ix_catalogue_summary(const ix_cat_stats *st);
 int ix_catalogue_site(const ix_theme *t, const char *site,
                       const wh_minisign_pubkey *pk, int jobs,
                       ix_cat_stats *st, wh_err *err);
+
+/* One file of the catalogue: its path below SITE and either a template
+ * (IX_PAGE_*) and its data (stolen), or (tmpl -1) its bytes, borrowed. */
+typedef struct ix_page {
+    char    rel[PATH_MAX];
+    int     tmpl;
+    json_t *data;
+    char   *out;
+    size_t  len;
+    int     changed, exists, rc;   /* exists: SITE/rel is there */
+    wh_err  err;
+} ix_page;
+
+/* Render p[0..n) on jobs threads and write those whose bytes changed. */
+int ix_catalogue_render(const ix_theme *t, const char *site, ix_page *p, size_t n,
+                        int jobs, ix_cat_stats *st, wh_err *err);
+/* Remove SITE/rel, a file or a folder and what it holds, counted in st. */
+int ix_catalogue_remove(const char *site, const char *rel, ix_cat_stats *st,
+                        wh_err *err);
+
+/* ---- catalogue_paged.c --------------------------------------------- */
+
+/* How long files of older snapshots stay (build --retain's default). */
+#define IX_RETAIN_DEFAULT 86400
+
+/* The catalogue of a sharded site, changed as its index changed since the
+ * snapshot the catalogue last showed (SITE/.wharf-catalogue): the pages
+ * of changed modules and of their dependencies and dependents, the
+ * search shards of changed bins, the home page, the feed, the pages of
+ * categories whose modules changed (docs/catalogue.md, "A paged
+ * catalogue").  The first time, with another theme, or full: everything. */
+int ix_catalogue_paged(const ix_theme *t, const char *site, const wh_minisign_pubkey *pk,
+                       int jobs, int64_t retain, int full, ix_cat_stats *st, wh_err *err);
 
 /* One syncfs of SITE's file system (sync() where there is none). */
 int ix_site_sync(const char *site, wh_err *err);

@@ -25,7 +25,11 @@
  * made here of [a-z0-9-]; search.js is JSON with <, >, &, U+2028 and
  * U+2029 escaped, so no package text can end its script.
  *
- * Tests: tests/cli/t1107-catalogue.sh (the data, exactly, through a theme
+ * A paged catalogue (catalogue_paged.c) builds it from a part of the site
+ * and gives the rest through ix_pages_ext (indexer.h says what differs).
+ *
+ * Tests: tests/cli/t1111-catalogue-paged.sh (the paged catalogue's pages);
+ * tests/cli/t1107-catalogue.sh (the data, exactly, through a theme
  * that prints it).
  */
 #include "indexer/indexer.h"
@@ -40,6 +44,7 @@
 #include "common/hex.h"
 #include "common/semver.h"
 #include "common/sha256.h"
+#include "common/shard.h"
 
 #define FEED_ENTRIES  50
 #define DEEP          "../../"              /* root from modules/X/, categories/X/ */
@@ -56,6 +61,8 @@ typedef struct cmod {
 
 struct ix_pages {
     const wh_index *ix;
+    const ix_pages_ext *x;     /* a paged catalogue's view of the site, or NULL */
+    json_t         *base_mod;  /* paged: a module page's base (no site lists) */
     wh_index_pkg   *pkgs;
     size_t          npkgs;
     cmod           *mods;      /* sorted by name */
@@ -225,10 +232,16 @@ static int cmp_mod(const void *a, const void *b)
     return strcmp(((const cmod *)a)->name, ((const cmod *)b)->name);
 }
 
-/* Every module that any version of m depends on gets m in its used_by. */
+/* Every module that any version of m depends on gets m in its used_by
+ * (a paged catalogue's: the site's, which it keeps). */
 static int note_dependents(ix_pages *pg)
 {
-    for (size_t i = 0; i < pg->nmods; i++) {
+    for (size_t i = 0; pg->x && i < pg->nmods; i++) {
+        json_t *u = pg->x->used_by ? pg->x->used_by(pg->x->ctx, pg->mods[i].name) : NULL;
+        if (u && json_object_update(pg->mods[i].used_by, u))
+            return -1;
+    }
+    for (size_t i = 0; !pg->x && i < pg->nmods; i++) {
         cmod *m = &pg->mods[i];
         for (size_t k = 0; k < m->n; k++) {
             const char *dep;
@@ -306,6 +319,14 @@ static int count_labels(ix_pages *pg, json_t *cats, json_t *tags, json_t *kinds)
     return 0;
 }
 
+/* The site's counts a paged catalogue keeps (its labels). */
+static int copy_labels(json_t *labels, json_t *cats, json_t *tags, json_t *kinds)
+{
+    return json_object_update(cats, json_object_get(labels, "categories")) ||
+           json_object_update(tags, json_object_get(labels, "tags")) ||
+           json_object_update(kinds, json_object_get(labels, "kinds"));
+}
+
 static int cmp_key(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -334,7 +355,8 @@ static int build_base(ix_pages *pg, const wh_minisign_pubkey *pk)
     size_t n, nt, nk;
     int rc = -1;
     const char **ck = NULL, **tk = NULL, **kk = NULL;
-    if (!cats || !tags || !kinds || !site || count_labels(pg, cats, tags, kinds) ||
+    if (!cats || !tags || !kinds || !site || (pg->x ? copy_labels(pg->x->labels, cats, tags, kinds)
+                                                    : count_labels(pg, cats, tags, kinds)) ||
         !(ck = sorted_keys(cats, &n)) || !(tk = sorted_keys(tags, &nt)) ||
         !(kk = sorted_keys(kinds, &nk)))
         goto out;
@@ -368,9 +390,12 @@ static int build_base(ix_pages *pg, const wh_minisign_pubkey *pk)
         json_object_set_new(site, "serial", json_integer(pg->ix->head.serial)) ||
         set_time(site, "generated", pg->ix->generated) ||
         set_time(site, "expires", pg->ix->head.expires) ||
-        json_object_set_new(site, "modules", json_integer((json_int_t)pg->nmods)) ||
-        json_object_set_new(site, "packages", json_integer((json_int_t)pg->npkgs)) ||
-        json_object_set_new(site, "wharf_version", json_string(WHARF_VERSION)))
+        json_object_set_new(site, "modules", json_integer((json_int_t)(pg->x ? pg->x->modules
+                                                                          : pg->nmods))) ||
+        json_object_set_new(site, "packages", json_integer((json_int_t)(pg->x ? pg->x->packages
+                                                                           : pg->npkgs))) ||
+        json_object_set_new(site, "wharf_version", json_string(WHARF_VERSION)) ||
+        json_object_set_new(site, "index_file", json_string(pg->x ? WH_SNAP_JSON : "index.json")))
         goto out;
     /* Only the home page shows what changes at every build, so that the
      * other pages change only when what they show does. */
@@ -383,6 +408,10 @@ static int build_base(ix_pages *pg, const wh_minisign_pubkey *pk)
     };
     for (size_t i = 0; i < sizeof volatile_keys / sizeof volatile_keys[0]; i++)
         json_object_del(stable, volatile_keys[i]);
+    if (pg->x) {        /* a paged catalogue renders a module page only when it changes */
+        json_object_del(stable, "modules");
+        json_object_del(stable, "packages");
+    }
     json_decref(site);
     site = stable;
     for (int d = 0; d < 2; d++)
@@ -390,6 +419,23 @@ static int build_base(ix_pages *pg, const wh_minisign_pubkey *pk)
                                      "site", site, "categories", lists[0],
                                      "tags", lists[1], "kinds", lists[2])))
             goto out;
+    /* A paged catalogue's category pages list the categories without
+     * counts (which change at almost every build, while the list of
+     * categories seldom does), and no tags or kinds. */
+    json_t *plain = pg->x ? json_array() : NULL, *ref;
+    size_t ci;
+    json_array_foreach(plain ? lists[0] : NULL, ci, ref) {
+        json_t *r = json_copy(ref);
+        if (!r || json_object_del(r, "count") || json_array_append_new(plain, r))
+            goto out;
+    }
+    if (plain && (json_object_set_new(pg->base[1], "categories", plain) ||
+                  json_object_set_new(pg->base[1], "tags", json_array()) ||
+                  json_object_set_new(pg->base[1], "kinds", json_array())))
+        goto out;
+    if (pg->x && !(pg->base_mod = json_pack("{sssOs[]s[]s[]}", "root", DEEP, "site", site,
+                                            "categories", "tags", "kinds")))
+        goto out;
     rc = 0;
 out:
     for (int l = 0; l < 3; l++)
@@ -429,14 +475,15 @@ static json_t *make_card(const ix_pages *pg, const cmod *m, size_t search_id)
     char href[256];
     snprintf(href, sizeof href, "modules/%s/index.html", m->name);
     const char *status = json_string_value(json_object_get(json_object_get(rec, "signer"), "status"));
-    json_t *card = json_pack("{sssssssOsosososssssbsssIsIsoso}",
+    json_t *card = json_pack("{sssssssOsosososssssbsssIsososo}",
         "name", m->name, "href", href, "version", p->version, "latest", rec,
         "description", string_or_empty(rec, "description"),
         "author", string_or_empty(rec, "author"),
         "license", string_or_empty(rec, "license"),
         "kind", p->kind, "kind_label", kind_label(p->kind),
         "verified", !strcmp(status, "verified"), "signer_status", status,
-        "versions_count", (json_int_t)m->n, "search_id", (json_int_t)search_id,
+        "versions_count", (json_int_t)m->n, "search_id", pg->x ? json_null()
+                                                           : json_integer((json_int_t)search_id),
         "categories", category_refs(pg, rec),
         "tags", array_or_empty(rec, "tags"));
     if (card && json_object_set(card, "yanked", json_object_get(rec, "yanked") ?
@@ -555,8 +602,8 @@ static json_t *dependency_list(const ix_pages *pg, json_t *deps)
         json_t *d = json_pack("{sssO}", "name", k[i], "req", req);
         char href[256];
         snprintf(href, sizeof href, "modules/%s/index.html", k[i]);
-        if (!d || json_object_set_new(d, "href", find_module(pg, k[i]) ?
-                                      json_string(href) : json_null()) ||
+        int in = find_module(pg, k[i]) || (pg->x && pg->x->exists(pg->x->ctx, k[i]));
+        if (!d || json_object_set_new(d, "href", in ? json_string(href) : json_null()) ||
             json_array_append_new(out, d)) {
             json_decref(out);
             out = NULL;
@@ -704,7 +751,7 @@ fail:
 static json_t *page_data(const ix_pages *pg, int deep, const char *kind, const char *title,
                          const char *key, json_t *value)
 {
-    json_t *d = json_copy(pg->base[deep]);
+    json_t *d = json_copy(deep == 2 ? pg->base_mod : pg->base[deep]);
     if (!d || json_object_set_new(d, "page", json_pack("{ssss}", "kind", kind,
                                                        "title", title)) ||
         json_object_set_new(d, key, value)) {
@@ -777,15 +824,21 @@ static json_t *feed_data(const ix_pages *pg)
  * confuse a script escaped inside the JSON strings. */
 int ix_pages_search_js(const ix_pages *pg, char **out, size_t *len)
 {
-    static const char head[] = "window.WHARF_SEARCH = ", tail[] = ";\n";
     json_t *root = json_pack("{sO}", "modules", pg->search);
-    char *j = root ? json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    int rc = root ? ix_script_json("window.WHARF_SEARCH = ", root, ";\n", out, len) : -1;
     json_decref(root);
+    return rc;
+}
+
+int ix_script_json(const char *head, const json_t *v, const char *tail, char **out,
+                   size_t *len)
+{
+    char *j = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
     *out = NULL;
     if (!j)
         return -1;
     size_t n = strlen(j);
-    char *s = malloc(sizeof head + n * 6 + sizeof tail), *o = s;
+    char *s = malloc(strlen(head) + n * 6 + strlen(tail) + 1), *o = s;
     if (!s) {
         free(j);
         return -1;
@@ -814,11 +867,18 @@ int ix_pages_search_js(const ix_pages *pg, char **out, size_t *len)
 int ix_pages_build(ix_pages **out, const wh_index *ix, const wh_minisign_pubkey *pk,
                    wh_err *err)
 {
+    return ix_pages_build_ext(out, ix, pk, NULL, err);
+}
+
+int ix_pages_build_ext(ix_pages **out, const wh_index *ix, const wh_minisign_pubkey *pk,
+                       const ix_pages_ext *x, wh_err *err)
+{
     ix_pages *pg = calloc(1, sizeof *pg);
     *out = NULL;
     if (!pg)
         return wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
     pg->ix = ix;
+    pg->x = x;
     int rc = wh_index_packages(ix, &pg->pkgs, &pg->npkgs, err);
     if (rc) {
         ix_pages_free(pg);
@@ -855,6 +915,7 @@ void ix_pages_free(ix_pages *pg)
     free(pg->pkgs);
     for (int d = 0; d < 2; d++)
         json_decref(pg->base[d]);
+    json_decref(pg->base_mod);
     json_decref(pg->site_full);
     json_decref(pg->slugs);
     json_decref(pg->slug_used);
@@ -874,18 +935,38 @@ size_t ix_pages_categories(const ix_pages *pg)
     return pg->ncat;
 }
 
+/* Most recently updated first, then by name. */
+static int cmp_updated(const void *a, const void *b)
+{
+    const cmod *x = *(const cmod *const *)a, *y = *(const cmod *const *)b;
+    return x->updated != y->updated ? (x->updated > y->updated ? -1 : 1)
+                                    : strcmp(x->name, y->name);
+}
+
 json_t *ix_pages_home(const ix_pages *pg, char rel[PATH_MAX])
 {
     json_t *home = json_array();
-    for (size_t i = 0; home && i < pg->nmods; i++)
-        if (json_array_append(home, pg->mods[i].card)) {
+    const cmod **order = malloc((pg->nmods + 1) * sizeof *order);
+    for (size_t i = 0; order && i < pg->nmods; i++)
+        order[i] = &pg->mods[i];
+    if (order && pg->x)     /* a paged catalogue's home: the latest updates */
+        qsort(order, pg->nmods, sizeof *order, cmp_updated);
+    for (size_t i = 0; home && order && i < pg->nmods; i++)
+        if (json_array_append(home, order[i]->card)) {
             json_decref(home);
-            return NULL;
+            home = NULL;
         }
+    free(order);
+    if (!order) {
+        json_decref(home);
+        return NULL;
+    }
     snprintf(rel, PATH_MAX, "index.html");
     json_t *d = page_data(pg, 0, "home", json_string_value(json_object_get(
                     json_object_get(pg->base[0], "site"), "name")), "modules", home);
-    if (d && json_object_set(d, "site", pg->site_full)) {
+    if (d && (json_object_set(d, "site", pg->site_full) ||
+              json_object_set_new(d, "paged", pg->x ? json_pack("{sI}", "shown",
+                                  (json_int_t)pg->nmods) : json_null()))) {
         json_decref(d);
         return NULL;
     }
@@ -904,11 +985,56 @@ json_t *ix_pages_category(const ix_pages *pg, size_t i, char rel[PATH_MAX])
                                "modules", cards));
 }
 
+json_t *ix_pages_category_cards(const ix_pages *pg, const char *name, json_t *cards,
+                                size_t total, char rel[PATH_MAX])
+{
+    const char *slug = json_string_value(json_object_get(pg->slugs, name));
+    if (!slug) {
+        json_decref(cards);
+        return NULL;
+    }
+    /* The home page's search for the category: #category=NAME, encoded. */
+    char href[1024] = "index.html#category=";
+    size_t o = strlen(href);
+    for (const unsigned char *p = (const unsigned char *)name; *p && o + 4 < sizeof href; p++)
+        o += (size_t)((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9') || strchr("-._~", *p)
+                      ? snprintf(href + o, sizeof href - o, "%c", *p)
+                      : snprintf(href + o, sizeof href - o, "%%%02X", *p));
+    snprintf(rel, PATH_MAX, "categories/%s/index.html", slug);
+    return page_data(pg, 1, "category", name, "category",
+                     json_pack("{sssssIsososs}", "name", name, "slug", slug,
+                               "count", (json_int_t)total, "modules", cards,
+                               "more", total > json_array_size(cards) ? json_integer(
+                                   (json_int_t)(total - json_array_size(cards))) : json_null(),
+                               "search_href", href));
+}
+
+const char *ix_pages_slug(const ix_pages *pg, const char *category)
+{
+    return json_string_value(json_object_get(pg->slugs, category));
+}
+
+const char *ix_pages_module_name(const ix_pages *pg, size_t i)
+{
+    return pg->mods[i].name;
+}
+
+json_t *ix_pages_card(const ix_pages *pg, size_t i)
+{
+    return pg->mods[i].card;
+}
+
+json_t *ix_pages_search_entries(const ix_pages *pg)
+{
+    return pg->search;
+}
+
 json_t *ix_pages_module(const ix_pages *pg, size_t i, char rel[PATH_MAX])
 {
     const cmod *m = &pg->mods[i];
     snprintf(rel, PATH_MAX, "modules/%s/index.html", m->name);
-    return page_data(pg, 1, "module", m->name, "module", module_view(pg, m));
+    return page_data(pg, pg->x ? 2 : 1, "module", m->name, "module", module_view(pg, m));
 }
 
 json_t *ix_pages_feed(const ix_pages *pg, char rel[PATH_MAX])

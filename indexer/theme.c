@@ -32,7 +32,9 @@
 #include <unistd.h>
 
 #include "common/fs.h"
+#include "common/hex.h"
 #include "common/mustache.h"
+#include "common/sha256.h"
 
 #ifndef WHARF_TEMPLATES_SRC
 #define WHARF_TEMPLATES_SRC "site-templates"
@@ -53,6 +55,8 @@ static const char *const page_names[IX_THEME_PAGES] = {
 
 struct ix_theme {
     char        *dir;
+    wh_sha256    h;             /* of every file read, in order */
+    char         id[WH_SHA256_HEX];
     wh_mustache *page[IX_THEME_PAGES];
     ix_asset    *assets;
     size_t       nassets, asset_bytes;
@@ -61,6 +65,7 @@ struct ix_theme {
 typedef struct partial_ctx {
     const char *dir;
     char       *text;       /* the last partial read */
+    ix_theme   *t;
 } partial_ctx;
 
 static int plain_name(const char *s)
@@ -93,6 +98,10 @@ static int read_partial(void *vctx, const char *name, const char **text,
         return 0;                      /* an unknown partial is empty */
     int rc = wh_file_read(path, MAX_TEMPLATE, &c->text, len, err);
     *text = c->text;
+    if (rc == 0) {
+        wh_sha256_update(&c->t->h, name, strlen(name) + 1);
+        wh_sha256_update(&c->t->h, c->text, *len);
+    }
     return rc;
 }
 
@@ -100,11 +109,15 @@ static int compile_page(ix_theme *t, int i, wh_err *err)
 {
     char path[PATH_MAX], *text = NULL;
     size_t len;
-    partial_ctx pc = { t->dir, NULL };
+    partial_ctx pc = { t->dir, NULL, t };
     if (snprintf(path, sizeof path, "%s/%s.mustache", t->dir, page_names[i])
         >= (int)sizeof path)
         return wh_fail(err, WH_E_LIMIT, t->dir, -1, "path too long");
     int rc = wh_file_read(path, MAX_TEMPLATE, &text, &len, err);
+    if (rc == 0) {
+        wh_sha256_update(&t->h, page_names[i], strlen(page_names[i]) + 1);
+        wh_sha256_update(&t->h, text, len);
+    }
     if (rc == 0)
         rc = wh_mustache_compile(&t->page[i], path, text, len, read_partial,
                                  &pc, err);
@@ -181,17 +194,25 @@ int ix_theme_load(ix_theme **out, const char *dir, wh_err *err)
         return wh_fail(err, WH_E_NOMEM, dir, -1, NULL);
     }
     struct stat st;
-    int rc = 0;
-    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+    int rc = wh_sha256_init(&t->h, err);
+    if (rc == 0 && (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)))
         rc = wh_fail(err, WH_E_NOTFOUND, dir, -1, "no such theme folder");
     for (int i = 0; rc == 0 && i < IX_THEME_PAGES; i++)
         rc = compile_page(t, i, err);
     if (rc == 0)
         rc = load_assets(t, err);
     if (rc) {
+        wh_sha256_discard(&t->h);
         ix_theme_free(t);
         return rc;
     }
+    uint8_t d[WH_SHA256_BYTES];
+    for (size_t i = 0; i < t->nassets; i++) {
+        wh_sha256_update(&t->h, t->assets[i].rel, strlen(t->assets[i].rel) + 1);
+        wh_sha256_update(&t->h, t->assets[i].data, t->assets[i].len);
+    }
+    wh_sha256_final(&t->h, d);
+    wh_hex_encode(t->id, d, sizeof d, 0);
     *out = t;
     return 0;
 }
@@ -214,6 +235,11 @@ void ix_theme_free(ix_theme *t)
 const wh_mustache *ix_theme_page(const ix_theme *t, int which)
 {
     return t->page[which];
+}
+
+const char *ix_theme_id(const ix_theme *t)
+{
+    return t->id;
 }
 
 const ix_asset *ix_theme_assets(const ix_theme *t, size_t *n)

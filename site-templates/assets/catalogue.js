@@ -14,6 +14,16 @@
  *   - The search data is window.WHARF_SEARCH, set by SITE/search.js, a
  *     plain <script src> loaded before this one (fetch is refused on
  *     file://).  li.card's data-id is the card's index in its modules list.
+ *   - A paged catalogue (a sharded site, docs/catalogue.md) has too many
+ *     modules for one file: its search.js lists search shards
+ *     (search/HEX.js, each calling window.WHARF_SEARCH_SHARD), and the home
+ *     page's cards are the latest updates.  A search loads shards
+ *     PARALLEL at a time, in the listed order, until LIMIT modules match
+ *     or none is left, keeping at most KEEP shards; so no browser ever
+ *     holds the whole repository.  Its results are the one place this
+ *     script makes elements: li.card in ul#results, every text through
+ *     textContent, the only link modules/NAME/index.html (a name is
+ *     [A-Za-z0-9._-], and is URI-encoded even so).
  *   - The filter state lives in the controls and is mirrored in the URL's
  *     fragment (#q=csv&tag=x&sort=updated), so a filtered view can be
  *     bookmarked or shared and comes back on reload.
@@ -132,6 +142,11 @@
         var data = window.WHARF_SEARCH && window.WHARF_SEARCH.modules;
         if (!list || !q)
             return;
+        if (window.WHARF_SEARCH && window.WHARF_SEARCH.paged &&
+            Array.isArray(window.WHARF_SEARCH.shards)) {
+            initPaged(window.WHARF_SEARCH, list, q);
+            return;
+        }
         if (!Array.isArray(data)) {
             /* search.js is missing: keep the plain list. */
             controls.hidden = true;
@@ -297,6 +312,201 @@
         loadState();
         sort();
         filter();
+    }
+
+    /* --- a paged catalogue's search --------------------------------------- */
+
+    var LIMIT = 100, KEEP = 64, PARALLEL = 4;
+
+    function initPaged(data, list, q) {
+        var root = html.getAttribute("data-root") || "";
+        var shards = data.shards.filter(function (h) { return /^[0-9a-f]{64}$/.test(h); });
+        var cache = new Map();          /* hex -> modules, oldest first */
+        var waiting = new Map();        /* hex -> callbacks */
+        var sel = { category: $("category"), tag: $("tag"), kind: $("kind"), sort: $("sort") };
+        var count = $("count"), empty = $("empty");
+        var results = doc.createElement("ul");
+        results.id = "results";
+        results.className = "cards";
+        results.hidden = true;
+        list.parentNode.insertBefore(results, list.nextSibling);
+        var recentText = count.textContent;
+
+        function done(hex, mods) {
+            var w = waiting.get(hex);
+            if (!w)
+                return;
+            waiting.delete(hex);
+            cache.set(hex, mods);
+            while (cache.size > KEEP)
+                cache.delete(cache.keys().next().value);
+            w.forEach(function (f) { f(mods); });
+        }
+        window.WHARF_SEARCH_SHARD = function (hex, obj) {
+            done(hex, obj && Array.isArray(obj.modules) ? obj.modules : []);
+        };
+        function load(hex) {
+            if (cache.has(hex)) {
+                var m = cache.get(hex);
+                cache.delete(hex);
+                cache.set(hex, m);
+                return Promise.resolve(m);
+            }
+            return new Promise(function (resolve) {
+                if (waiting.has(hex)) {
+                    waiting.get(hex).push(resolve);
+                    return;
+                }
+                waiting.set(hex, [resolve]);
+                var s = doc.createElement("script");
+                s.src = root + "search/" + hex + ".js";
+                /* A shard that is missing or says nothing counts as empty. */
+                s.onerror = s.onload = function () {
+                    s.remove();
+                    done(hex, []);
+                };
+                doc.head.appendChild(s);
+            });
+        }
+
+        function strings(v) {
+            return Array.isArray(v) ? v.map(String) : [];
+        }
+        function matcher() {
+            var terms = norm(q.value).split(/\s+/).filter(Boolean);
+            var c = sel.category.value, t = sel.tag.value, k = sel.kind ? sel.kind.value : "";
+            if (!terms.length && !c && !t && !k)
+                return null;
+            return function (m) {
+                var tags = strings(m.tags);
+                var text = norm([m.name, m.description].concat(tags).join("\n"));
+                return (!c || strings(m.categories).indexOf(c) >= 0) &&
+                    (!t || tags.indexOf(t) >= 0) && (!k || String(m.kind) === k) &&
+                    terms.every(function (x) { return text.indexOf(x) >= 0; });
+            };
+        }
+
+        function card(m) {
+            var li = doc.createElement("li"), head = doc.createElement("div");
+            var h = doc.createElement("h3"), a = doc.createElement("a");
+            var ver = doc.createElement("span"), desc = doc.createElement("p");
+            var tags = doc.createElement("ul");
+            li.className = "card";
+            li.setAttribute("data-name", String(m.name));
+            head.className = "card-head";
+            h.className = "card-title";
+            a.href = root + "modules/" + encodeURIComponent(String(m.name)) + "/index.html";
+            a.textContent = String(m.name);
+            ver.className = "ver";
+            ver.textContent = String(m.version);
+            desc.className = "desc";
+            desc.textContent = String(m.description || "");
+            tags.className = "tags";
+            strings(m.tags).forEach(function (t) {
+                var i = doc.createElement("li");
+                i.textContent = t;
+                tags.appendChild(i);
+            });
+            h.appendChild(a);
+            head.appendChild(h);
+            head.appendChild(ver);
+            li.appendChild(head);
+            li.appendChild(desc);
+            li.appendChild(tags);
+            return li;
+        }
+
+        function show(found, complete) {
+            var byDate = sel.sort.value === "updated";
+            var v = found.slice().sort(function (a, b) {
+                return (byDate ? (Number(b.updated) || 0) - (Number(a.updated) || 0) : 0) ||
+                    (String(a.name) < String(b.name) ? -1 : String(a.name) > String(b.name) ? 1 : 0);
+            }).slice(0, LIMIT);
+            var frag = doc.createDocumentFragment();
+            v.forEach(function (m) { frag.appendChild(card(m)); });
+            results.textContent = "";
+            results.appendChild(frag);
+            var n = v.length;
+            count.textContent = !complete ? "first " + n + " matches (more: refine the search)"
+                : n === 1 ? "1 module" : n + " modules";
+            empty.hidden = n !== 0 || !complete;
+        }
+
+        var gen = 0;
+        function run() {
+            var my = ++gen, match = matcher(), found = [], at = 0;
+            list.hidden = !!match;
+            results.hidden = !match;
+            if (!match) {
+                results.textContent = "";
+                count.textContent = recentText;
+                empty.hidden = true;
+                return;
+            }
+            function next() {
+                if (my !== gen)
+                    return;
+                if (at >= shards.length || found.length >= LIMIT) {
+                    show(found, found.length <= LIMIT && at >= shards.length);
+                    announce(count.textContent);
+                    return;
+                }
+                var batch = shards.slice(at, at + PARALLEL);
+                at += batch.length;
+                Promise.all(batch.map(load)).then(function (lists) {
+                    if (my !== gen)
+                        return;
+                    lists.forEach(function (mods) {
+                        mods.forEach(function (m) {
+                            if (m && typeof m === "object" && match(m))
+                                found.push(m);
+                        });
+                    });
+                    count.textContent = "searching: " + at + " of " + shards.length + " parts";
+                    next();
+                });
+            }
+            count.textContent = "searching";
+            next();
+        }
+
+        var pending = 0;
+        function update() {
+            clearTimeout(pending);
+            pending = setTimeout(run, 120);     /* one search per pause in typing */
+        }
+        q.addEventListener("input", update);
+        q.addEventListener("keydown", function (e) {
+            if (e.key === "Escape" && q.value) {
+                q.value = "";
+                run();
+            }
+        });
+        ["category", "tag", "kind", "sort"].forEach(function (k) {
+            if (sel[k])
+                sel[k].addEventListener("change", run);
+        });
+        $("reset").addEventListener("click", function () {
+            q.value = "";
+            ["category", "tag", "kind"].forEach(function (k) {
+                if (sel[k])
+                    sel[k].value = "";
+            });
+            run();
+            q.focus();
+        });
+        var h = location.hash.slice(1);
+        if (h.indexOf("=") >= 0) {      /* #q=...&category=..., as a category page links */
+            var p = new URLSearchParams(h);
+            q.value = p.get("q") || "";
+            ["category", "tag", "kind"].forEach(function (k) {
+                var v = p.get(k) || "";
+                if (sel[k] && Array.prototype.some.call(sel[k].options,
+                        function (o) { return o.value === v; }))
+                    sel[k].value = v;
+            });
+            run();
+        }
     }
 
     /* --- category lists: mark the page's own category -------------------- */

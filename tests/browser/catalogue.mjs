@@ -1,9 +1,12 @@
 // catalogue.mjs - the HTML catalogue (docs/catalogue.md) in a real browser.
 //
 //   node catalogue.mjs main=SITE hostile=SITE www=DIR shots=DIR
+//                      [pmain=SITE phostile=SITE big=SITE]
 //
 // tests/cli/t1106-catalogue-browser.sh builds the two sites under www=DIR
-// (www/main, www/hostile) and runs this; it prints one line a case,
+// (www/main, www/hostile), the same packages as sharded sites with paged
+// catalogues (pmain, phostile: their search loads search shards), and
+// "big", a paged catalogue of 5,000 modules in 8 shards, and runs this; it prints one line a case,
 // "ok NAME" or "not ok NAME: FIRST PROBLEM" followed by the other problems
 // indented, and the wrapper counts them.  It exits 1 when a case failed.
 //
@@ -801,6 +804,84 @@ function searchJsCase(dir) {
     });
 }
 
+// --- paged catalogues (sharded sites) ------------------------------------------
+
+// The names in ul#results, once the search settles on want; and the shards
+// the page asked for.
+async function results(page, want) {
+    return settle(() => page.$$eval('ul#results > li.card', (ls) => ls.map((l) => l.dataset.name)), want, 5000);
+}
+
+async function pagedCases(browser, site, hostile, big) {
+    const m = site.mode;
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    ctx.setDefaultTimeout(TIMEOUT);
+
+    await test(`a paged catalogue's search over ${m}`, async (c) => {
+        const page = await open(c, ctx, site, site.home);
+        const data = await page.evaluate(() => window.WHARF_SEARCH);
+        c.check(data && data.paged === true && data.shards.length === 1, `search.js: ${JSON.stringify(data).slice(0, 200)}`);
+        c.eq('the latest updates (all five)', (await cards(page)).shown.sort(), EXPECT.names);
+        for (const [q, want] of EXPECT.queries.filter(([q]) => q)) {
+            await page.fill('#q', q);
+            c.eq(`query ${JSON.stringify(q)}`, await results(page, want), want);
+            c.check(await page.locator('ul#cards').isHidden(), `query ${JSON.stringify(q)}: the latest updates are still shown`);
+        }
+        await page.fill('#q', '');
+        for (const [cat, tag, q, want] of EXPECT.filters.filter((f) => f[0] || f[1] || f[2])) {
+            await page.selectOption('#category', cat);
+            await page.selectOption('#tag', tag);
+            await page.fill('#q', q);
+            c.eq(`category ${JSON.stringify(cat)}, tag ${JSON.stringify(tag)}, query ${JSON.stringify(q)}`,
+                await results(page, want), want);
+        }
+        await page.click('#reset');
+        c.check(await settle(() => page.locator('ul#results').isHidden(), true), 'reset: the results stay');
+        c.check(await page.locator('ul#cards').isVisible(), 'reset: the latest updates are not back');
+        await page.fill('#q', 'demo');
+        await results(page, ['hello', 'jsonq']);
+        const hrefs = await page.$$eval('ul#results a', (as) => as.map((a) => a.href));
+        c.eq('result links', hrefs, ['hello', 'jsonq'].map((n) => site.url + `modules/${n}/index.html`));
+        for (const h of hrefs)
+            c.check(fs.existsSync(path.join(site.dir, siteFile(site, h))), `${h}: no such page`);
+        const count = await page.textContent('#count');
+        c.eq('#count', count, '2 modules');
+        const p2 = await open(c, ctx, site, site.home + '#category=Data');
+        c.eq('#category=Data on opening', await results(p2, ['jsonq', 'zlib-wasm']), ['jsonq', 'zlib-wasm']);
+    });
+
+    await test(`a paged catalogue's results are text over ${m}`, async (c) => {
+        const page = await open(c, ctx, hostile, hostile.home);
+        await page.fill('#q', 'alert');
+        const want = ['xss-plugin', 'xss1', 'xss2', 'xss3'];
+        c.eq('results', await results(page, want), want);
+        for (const n of want)
+            c.check(await hasTextElement(page, `ul#results li.card[data-name="${n}"]`, HOSTILE[n].description),
+                `${n}: its description is not text`);
+        await clean(c, page, hostile);
+    });
+
+    await test(`a paged catalogue loads only the shards a search needs over ${m}`, async (c) => {
+        const page = await open(c, ctx, big, big.home);
+        const asked = new Set();
+        page.on('request', (r) => { if (/\/search\/[0-9a-f]{64}\.js$/.test(r.url())) asked.add(r.url()); });
+        const n = await page.evaluate(() => window.WHARF_SEARCH.shards.length);
+        c.eq('shards', n, 8);
+        await page.fill('#q', 'scale bench');
+        await settle(() => page.textContent('#count'), 'first 100 matches (more: refine the search)', 5000);
+        c.eq('#count', await page.textContent('#count'), 'first 100 matches (more: refine the search)');
+        c.eq('results shown', await page.locator('ul#results > li.card').count(), 100);
+        c.eq('shards loaded for a common word', asked.size, 4);
+        await page.fill('#q', 'module 4321 of');
+        c.eq('a rare one', await results(page, ['m0004321']), ['m0004321']);
+        c.eq('#count', await settle(() => page.textContent('#count'), '1 module'), '1 module');
+        c.eq('shards loaded for it: all, each once', asked.size, 8);
+        await page.fill('#q', 'zzqqxx');
+        await settle(() => page.locator('#empty').isVisible(), true, 5000);
+        c.check(await page.locator('#empty').isVisible(), 'no match: #empty is not shown');
+    });
+}
+
 // --- main -----------------------------------------------------------------
 
 async function main() {
@@ -828,6 +909,9 @@ async function main() {
         for (let i = 0; i < hostile.length; i++)
             await hostileCases(browser, hostile[i], main[i]);
         await searchJsCase(args.hostile);
+        if (args.pmain)
+            for (const mk of [fileSite, (d) => httpSite(d, srv)])
+                await pagedCases(browser, mk(args.pmain), mk(args.phostile), mk(args.big));
         const hk = keyId(args.hostile);
         await feedCase(browser, 'hostile', args.hostile, {
             ids: HOSTILE_NAMES.map((n) => `urn:wharf:${hk}:${n}@1.0.0`),

@@ -131,11 +131,30 @@ build 1700000000 hostile hostile
 check_that "www/hostile/index.html written" test -f www/hostile/index.html
 end
 
+# The same packages as sharded sites with paged catalogues, and one of
+# 5,000 modules (8 search shards).
+begin "the paged sites"
+for s in main hostile; do
+    src=pkgs
+    [ $s = hostile ] && src=hostile
+    SOURCE_DATE_EPOCH=1700432000 run wharf-index build $src -o "www/p$s" -n "$s" -q \
+        --templates "$theme" --trusted-keys trusted --layout sharded
+    check_rc 0
+    check_empty_err
+done
+mkdir big
+mkrepo big 5000 1
+run wharf-index build big -o www/big -n big -q --templates "$theme" --layout sharded
+check_rc 0
+check_that "8 search shards" test "$(ls www/big/search | wc -l)" = 8
+end
+
 begin "the browser tests ran"
 shots="$WHARF_BUILD/screenshots"
 mkdir -p "$shots"
 node "$browser/catalogue.mjs" "main=$T/www/main" "hostile=$T/www/hostile" \
-    "www=$T/www" "shots=$shots" >browser.out 2>browser.err
+    "www=$T/www" "shots=$shots" "pmain=$T/www/pmain" "phostile=$T/www/phostile" \
+    "big=$T/www/big" >browser.out 2>browser.err
 brc=$?
 grep -q '^not ok ' browser.out || [ $brc = 0 ] ||
     { fail "catalogue.mjs exited $brc"; sed 's/^/  stderr: /' browser.err; }

@@ -425,12 +425,12 @@ EOF
 run wharf-index catalogue nowhere -p repo.pub
 check_rc 6
 check_err <<'EOF'
-wharf-index catalogue: nowhere: not a wharf site (no index.json.minisig)
+wharf-index catalogue: nowhere: not a wharf site (no index.json.minisig or snapshot.json.minisig)
 EOF
 run wharf-index catalogue evil -p repo.pub
 check_rc 6
 check_err <<'EOF'
-wharf-index catalogue: evil: not a wharf site (no index.json.minisig)
+wharf-index catalogue: evil: not a wharf site (no index.json.minisig or snapshot.json.minisig)
 EOF
 check_that "and no lock file left in that folder" test ! -e evil/.wharf-lock
 wharf-index keygen -W -p other.pub -s other.key >/dev/null
