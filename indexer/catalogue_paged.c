@@ -49,7 +49,7 @@
 #include "common/json.h"
 #include "common/shard.h"
 
-#define STATE_DIR     ".wharf-catalogue"
+#define STATE_DIR     IX_CATSTATE_DIR
 #define STATE_FORMAT  "wharf-catalogue/1"
 #define STATE_MAX     ((size_t)256 << 20)
 #define RECENT_KEEP   200      /* releases kept for the home page and feed */
@@ -646,8 +646,9 @@ static int remove_gone(pc *c)
     return rc;
 }
 
-/* The first build: entries of dir (modules/, categories/, search/) that
- * keep(name) refuses go (search shards by the retired list). */
+/* The first build: entries of dir (modules/, categories/, search/,
+ * assets/) that keep(name) refuses go (search shards by the retired
+ * list). */
 static int prune_first(pc *c, const char *dir, int (*keep)(pc *, const char *))
 {
     char path[PATH_MAX], rel[PATH_MAX];
@@ -684,6 +685,17 @@ static int keep_category(pc *c, const char *slug)
     const char *k;
     json_object_foreach(c->cat_meta, k, v)
         if (!strcmp(json_string_value(json_object_get(v, "slug")), slug))
+            return 1;
+    return 0;
+}
+
+/* An asset of the theme, or a folder of one. */
+static int keep_asset(pc *c, const char *name)
+{
+    size_t n, k = strlen(name);
+    const ix_asset *a = ix_theme_assets(c->t, &n);
+    for (size_t i = 0; i < n; i++)
+        if (!strncmp(a[i].rel, name, k) && (a[i].rel[k] == '\0' || a[i].rel[k] == '/'))
             return 1;
     return 0;
 }
@@ -962,6 +974,8 @@ int ix_catalogue_paged(const ix_theme *t, const char *site, const wh_minisign_pu
             rc = prune_first(&c, "categories", keep_category);
         if (rc == 0)
             rc = prune_first(&c, "search", keep_shard);
+        if (rc == 0)
+            rc = prune_first(&c, "assets", keep_asset);
     }
     retire_shards(&c);
     if (rc == 0)

@@ -605,6 +605,9 @@ int ix_catalogue_remove(const char *site, const char *rel, ix_cat_stats *st,
 
 /* ---- catalogue_paged.c --------------------------------------------- */
 
+/* The paged catalogue's state (not served). */
+#define IX_CATSTATE_DIR ".wharf-catalogue"
+
 /* How long files of older snapshots stay (build --retain's default). */
 #define IX_RETAIN_DEFAULT 86400
 

@@ -125,7 +125,8 @@ int ix_site_clean(const char *site, size_t *removed, wh_err *err)
                                         ("/" WH_INDEX_BYHASH), "/packages",
                                         ("/" WH_SNAP_DIR),
                                         ("/" WH_SNAP_DIR "/snapshot"),
-                                        ("/" IX_SRCMAP_DIR) };
+                                        ("/" IX_SRCMAP_DIR), ("/" IX_CATSTATE_DIR),
+                                        ("/" IX_CATSTATE_DIR "/f") };
     *removed = 0;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < sizeof dirs / sizeof dirs[0]; i++) {

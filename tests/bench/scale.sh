@@ -17,8 +17,10 @@
 #             files and bytes fetched
 #   install   `wharf install --dry-run` of the head of a 50-module chain,
 #             cold (no module file in the copy) and warm
+#   catalogue the paged catalogue: `wharf-index catalogue` (every page),
+#             then a rebuild with one version more (pages of what changed)
 #
-# All with --no-catalogue.  Record results in docs/performance.md
+# All with --no-catalogue but the last.  Record results in docs/performance.md
 # ("Scale").
 set -eu
 O=$(cd "${1:-build}" && pwd)
@@ -95,4 +97,11 @@ for n in $scales; do
     rm -rf "$WHARF_HOME/indexes/s/index/modules"
     cold=$(ms "$wh" install --dry-run $head)
     echo "install:         cold $cold ms ($(fetched)), warm $(ms "$wh" install --dry-run $head) ms"
+    # The paged catalogue: the first (every page), then one version more.
+    set -- $(timed "$wi" catalogue www/site -p repo.pub -q)
+    echo "catalogue:       first $1 s, $2 MB, $(find www/site/modules -name index.html | wc -l) module pages, $(ls www/site/search | wc -l) search shards"
+    "$tools/mkpkg" ferrpkg run.wasm pkgs/new3.ferrpkg --set 'name="m0000002"' --set 'version="1.0.3"'
+    touch mark
+    set -- $(timed "$wi" build pkgs -o www/site -s repo.key -q --layout sharded)
+    echo "  one version:   rebuild with it $1 s, $2 MB, $(find www/site -newer mark -type f ! -path '*/index/*' ! -path '*/packages/*' ! -path '*/.wharf*' ! -name 'snapshot.json*' | wc -l) catalogue files written"
 done

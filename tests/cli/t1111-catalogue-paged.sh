@@ -179,6 +179,7 @@ while :; do
     [ $n -gt 300 ] && { fail "no end to the writes"; break; }
 done
 check_that "many writes were cut ($n)" test $n -gt 20
+check_that "no temporaries left" test -z "$(find site -name '.*.tmp.*')"
 pages site >got
 cmp -s got want || fail "uncut: pages differ: $(diff got want | head -6)"
 end
@@ -201,22 +202,25 @@ check_rc 0
 check_out_has "catalogue: 9 files, 1 written"
 cp -r "$top/site-templates" theme
 sed -i 's|<h2 id="versions-h">|<h2 class="t" id="versions-h">|' theme/module.mustache
+echo extra >theme/assets/extra.txt
 run pbuild -t theme
 check_rc 0
-check_out_has "catalogue: 9 files, 3 written"
+check_out_has "catalogue: 10 files, 4 written"
 rm -r site/modules/app
 SOURCE_DATE_EPOCH= run wharf-index catalogue site -p repo.pub -t theme
 check_rc 0
 check_out <<EOF
-catalogue: 9 files, 1 written
+catalogue: 10 files, 1 written
 EOF
 check_that "app's page is back" grep -qF 'class="t"' site/modules/app/index.html
+pbuild -q
+check_that "an asset the theme no longer has is gone" test ! -e site/assets/extra.txt
 end
 
 begin "--changed renders the catalogue of what it changed"
 mkpkg ferrpkg run.wasm pkgs/omega.ferrpkg --set 'name="omega"' --set 'categories=["Data"]'
 touch mark
-run sh -c 'echo omega.ferrpkg | wharf-index build pkgs -o site -n repo -s repo.key --layout sharded -t theme --changed -'
+run sh -c 'echo omega.ferrpkg | wharf-index build pkgs -o site -n repo -s repo.key --layout sharded --changed -'
 check_rc 0
 check_out_has "catalogue: 9 files, 7 written"
 run written
