@@ -166,6 +166,18 @@ wharf-index build: $f: offset 0xf: not a source map record ("wharf-srcmap/3"); r
 EOF
 run vbuild -k "$T"
 check_out_has "read 0 files, $(find pkgs -name '*.ferrpkg' | wc -l) unchanged, 0 removed"
+# records that lie: a length past the end, a bad flags byte, a path with
+# a NUL in it, records out of order
+for rec in '\005\000abc' '\001\000a\000\001\000b\000\011' '\003\000a\000b\000\001\000c\000\000' \
+           '\001\000b\000\001\000x\000\000AAAAAAAABBBBBBBBCCCCCCCC\001\000a\000\001\000x\000\000'; do
+    { printf 'wharf-srcmap/3\n'; printf "$rec"; } >"$f"
+    run vbuild -k "$T"
+    check_rc 0
+    check_err_has "$f: offset 0x"
+    check_err_has ': not a source map record ("wharf-srcmap/3"); reading every file'
+done
+run vbuild -k "$T"
+check_out_has "read 0 files, $(find pkgs -name '*.ferrpkg' | wc -l) unchanged, 0 removed"
 # with the (paged) catalogue: the same modules
 run wharf-index build pkgs -o withcat -n repo -q --layout sharded
 check_rc 0
