@@ -39,6 +39,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -404,6 +405,22 @@ static int diff_snapshots(pc *c)
 
 /* --- rendering ----------------------------------------------------------------- */
 
+/* Render p[0..n) unless rc says a failure came first (then drop their
+ * data), and free p and the bytes made here for page own (SIZE_MAX:
+ * none; the others' are the theme's or the renderer's). */
+static int render_pages(pc *c, ix_page *p, size_t n, int rc, size_t own)
+{
+    if (rc == 0)
+        rc = ix_catalogue_render(c->t, c->site, p, n, c->jobs, c->st, c->err);
+    else
+        for (size_t i = 0; i < n; i++)
+            json_decref(p[i].data);
+    if (own < n)
+        free(p[own].out);
+    free(p);
+    return rc;
+}
+
 /* A part of the site as a wh_index that ix_pages can read: the modules
  * of names (name -> true), from the current snapshot. */
 static int part_index(pc *c, json_t *names, wh_index *ix)
@@ -504,17 +521,10 @@ static int render_bin(pc *c, size_t b)
     }
     if (rc == 0 && c->cb_rc)
         rc = c->cb_rc;
+    size_t own = SIZE_MAX;
     if (rc == 0 && c->shard[b])
-        rc = write_shard(c, b, pg, &p[n++]);
-    if (rc == 0)
-        rc = ix_catalogue_render(c->t, c->site, p, n, c->jobs, c->st, c->err);
-    else
-        for (size_t i = 0; i < n; i++)
-            json_decref(p[i].data);
-    for (size_t i = 0; p && i < n; i++)
-        if (p[i].tmpl < 0)
-            free(p[i].out);
-    free(p);
+        rc = write_shard(c, b, pg, &p[own = n++]);
+    rc = render_pages(c, p, n, rc, own);
     ix_pages_free(pg);
     wh_index_free(&ix);
     json_decref(names);
@@ -540,7 +550,7 @@ static int category_page(pc *c, ix_pages *pg, const char *name, ix_page *p)
         return c->cb_rc ? c->cb_rc : wh_fail(c->err, WH_E_NOMEM, name, -1, NULL);
     }
     json_object_foreach(members, k, v)
-        if (json_is_object(v))
+        if (json_is_object(v) && json_is_string(json_object_get(v, "name")))
             all[i++] = v;
     qsort(all, i, sizeof *all, cmp_card_name);
     for (size_t j = 0; j < i && j < CAT_CARDS; j++)
@@ -595,8 +605,9 @@ static int site_pages(pc *c)
         p[n].data = ix_pages_feed(pg, p[n].rel);
         rc = p[n++].data ? 0 : wh_fail(c->err, WH_E_NOMEM, c->site, -1, NULL);
     }
+    size_t own = SIZE_MAX;
     if (rc == 0)
-        rc = search_manifest(c, &p[n++]);
+        rc = search_manifest(c, &p[own = n++]);
     json_object_foreach(rc == 0 ? c->cat_dirty : NULL, k, v)
         if (json_object_get(json_object_get(c->labels, "categories"), k) &&
             (rc = category_page(c, pg, k, &p[n++])) != 0)
@@ -608,15 +619,7 @@ static int site_pages(pc *c)
         p[n].len = a[i].len;
         p[n].data = json_null();
     }
-    if (rc == 0)
-        rc = ix_catalogue_render(c->t, c->site, p, n, c->jobs, c->st, c->err);
-    else
-        for (i = 0; i < n; i++)
-            json_decref(p[i].data);
-    for (i = 0; p && i < n; i++)
-        if (!strcmp(p[i].rel, "search.js"))
-            free(p[i].out);
-    free(p);
+    rc = p ? render_pages(c, p, n, rc, own) : rc;
     ix_pages_free(pg);
     wh_index_free(&ix);
     json_decref(names);
@@ -710,6 +713,31 @@ static int keep_shard(pc *c, const char *file)
 
 /* --- the state, read and committed -------------------------------------------------- */
 
+/* Is every value of doc what this file writes?  (A state a disk or a
+ * hand damaged is no state: the first build again, never a crash.) */
+static int state_shaped(json_t *doc)
+{
+    json_t *v, *labels = json_object_get(doc, "labels");
+    const char *k;
+    size_t i;
+    json_array_foreach(json_object_get(doc, "recent"), i, v)
+        if (json_array_size(v) != 3 || !json_is_integer(json_array_get(v, 0)) ||
+            !json_is_string(json_array_get(v, 1)) || !json_is_string(json_array_get(v, 2)))
+            return 0;
+    for (const char *const *l = (const char *const[]){ "categories", "tags", "kinds", NULL }; *l; l++) {
+        json_t *o = json_object_get(labels, *l);
+        if (!json_is_object(o))
+            return 0;
+        json_object_foreach(o, k, v)
+            if (!json_is_integer(v))
+                return 0;
+    }
+    json_object_foreach(json_object_get(doc, "retired"), k, v)
+        if (!json_is_integer(v) || strncmp(k, "search/", 7) || strstr(k, ".."))
+            return 0;
+    return 1;
+}
+
 /* Is every file doc names there? */
 static int state_files_there(pc *c, json_t *doc)
 {
@@ -726,7 +754,11 @@ static int state_files_there(pc *c, json_t *doc)
     }
     json_object_foreach(json_object_get(doc, "categories"), k, v) {
         const char *h = json_string_value(json_object_get(v, "file"));
-        if (!h || !json_is_string(json_object_get(v, "slug")) ||
+        const char *slug = json_string_value(json_object_get(v, "slug"));
+        /* a slug names a folder to remove: make_slug's letters only */
+        if (!slug || strspn(slug, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(slug))
+            return 0;
+        if (!h ||
             (*h && (strlen(h) != 64 || snprintf(rel, sizeof rel, "f/%s.json", h) < 0 ||
                     state_path(path, sizeof path, c->site, rel) || lstat(path, &st))))
             return 0;
@@ -758,7 +790,8 @@ static void state_load(pc *c)
         !json_is_object(json_object_get(doc, "labels")) ||
         !json_is_array(json_object_get(doc, "recent")) ||
         !json_is_object(json_object_get(doc, "retired")) ||
-        !state_files_there(c, doc) || wh_snap_load_hash(&c->old, c->site, snap, &e) != 0) {
+        !state_shaped(doc) || !state_files_there(c, doc) ||
+        wh_snap_load_hash(&c->old, c->site, snap, &e) != 0) {
         json_decref(doc);
         return;
     }

@@ -242,6 +242,32 @@ static void report_unknown_yanks(const ix_scan *s, json_t *yanked, const char *p
     }
 }
 
+/* The same for a build read file by file: against the snapshot it
+ * committed (a module file read for each yanked entry). */
+static void report_unknown_yanks_snap(const char *site, const wh_minisign_pubkey *pk,
+                                      json_t *yanked, const char *path)
+{
+    const char *key;
+    json_t *v, *versions;
+    wh_snap snap;
+    if (json_object_size(yanked) == 0 || wh_snap_load(&snap, site, pk, NULL) != 0)
+        return;
+    json_object_foreach(yanked, key, v) {
+        char name[600];
+        const char *at = strchr(key, '@');
+        snprintf(name, sizeof name, "%.*s", at ? (int)(at - key) : 0, key);
+        versions = NULL;
+        int found = at && wh_snap_module(&snap, site, name, &versions, NULL) == 0 &&
+                    json_object_get(versions, at + 1) != NULL;
+        json_decref(versions);
+        if (!found)
+            fprintf(stderr, PROG ": warning: %s:%lld: %s is not among the "
+                    "packages\n", path, (long long)json_integer_value(
+                    json_object_get(v, "line")), key);
+    }
+    wh_snap_free(&snap);
+}
+
 /* Report each rejected file and each warning in order; returns the first
  * rejection's status. */
 static int report_packages(const ix_scan *s, size_t *total, size_t *rejected)
@@ -831,6 +857,8 @@ int cmd_build(int argc, char **argv)
             (theme && o.written &&
              ix_catalogue_paged(theme, b.site, &pk, b.jobs, b.retain, 0, &o.cat, &err)))
             goto fail;
+        if (o.written)
+            report_unknown_yanks_snap(b.site, &pk, yanked, yanked_path);
         if (b.json)
             print_files_json(&b, &meta, &c, &o);
         else if (!b.quiet && o.written)

@@ -694,8 +694,8 @@ int ix_shard_apply(ix_shard_job *j, json_t *changes, wh_err *err)
     return rc;
 }
 
-/* A new site's bins again for the number of modules it ended with (the
- * job began with a guess from the number of files). */
+/* The bins again for that many modules (a new site's job began with a
+ * guess from the number of files). */
 static int rebin(writer *w, size_t modules, wh_err *err)
 {
     unsigned bits = wh_snap_bits_for(modules);
@@ -772,11 +772,28 @@ static int drop_superseded(ix_shard_job *j, wh_err *err)
     return 0;
 }
 
+/* The bins again when the repository outgrew them (a bin past
+ * WH_SNAP_BIN_TARGET modules: a reader's update would fetch ever larger
+ * bins) or shrank to a quarter (not sooner, so that a repository near a
+ * boundary does not rebin back and forth); a new site's always, for the
+ * number of modules it ended with.  Every bin is then new. */
+static int resize_bins(ix_shard_job *j, size_t modules, wh_err *err)
+{
+    writer *w = &j->w;
+    unsigned want = wh_snap_bits_for(modules);
+    int rc = 0;
+    if (w->prev && !(want > w->bits || want + 1 < w->bits))
+        return 0;
+    for (size_t b = 0; rc == 0 && w->prev && b < ((size_t)1 << w->bits); b++)
+        rc = job_bin(j, b, err);        /* every module, to place it again */
+    return rc ? rc : rebin(w, modules, err);
+}
+
 int ix_shard_finish(ix_shard_job *j, size_t modules, size_t packages, int full,
                     const ix_meta *m, const wh_minisign_seckey *sk, int64_t retain,
                     wh_err *err)
 {
-    int rc = j->w.prev ? 0 : rebin(&j->w, modules, err);
+    int rc = resize_bins(j, modules, err);
     if (rc == 0)
         rc = drop_superseded(j, err);
     return rc ? rc : publish(&j->w, modules, packages, full, m, sk, retain, err);

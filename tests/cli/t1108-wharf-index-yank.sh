@@ -39,6 +39,13 @@ check_that "old 0.1.0 yanked, no reason" grep -q '"yanked":""' site/index.json
 check_that "hello 1.0.0 not yanked" test "$(grep -o '"yanked"' site/index.json | wc -l)" = 2
 SOURCE_DATE_EPOCH= wharf-index build pkgs -o now -q 2>/dev/null
 check_that "an index with yanked versions verifies" wharf-index verify now -p repo.pub -q
+# read file by file (a sharded site): the same warning, from the snapshot
+run wharf-index build pkgs -o sharded -q --layout sharded --no-catalogue
+check_rc 0
+check_err <<'EOF'
+wharf-index build: warning: pkgs/yanked:5: nope@9.9.9 is not among the packages
+EOF
+check_that "hello 1.2.0 yanked there too" grep -rqF '"yanked":"reads past the end of its input (#12)"' sharded/index/modules
 end
 
 begin "the catalogue: a yanked version is never the latest; all yanked pins the install line"

@@ -432,6 +432,32 @@ run wharf-index verify www/site -p repo.pub -q
 check_rc 0
 end
 
+begin "a site that outgrows its bins is binned again; a reader follows"
+mkdir grow
+mkrepo grow 1000 1
+wharf-index keygen -W -p g.pub -s g.key >/dev/null
+gbuild() { wharf-index build grow -o www/grow -n grow -s g.key -q --no-catalogue --layout sharded "$@"; }
+gbuild
+check_that "one bin for 1,000 modules" grep -q '"bin_bits":0,' www/grow/snapshot.json
+wharf trust add g.pub -q
+wharf source add g "http://127.0.0.1:$(cat port)/ok/grow" --key g.pub -q
+wharf update -q
+mkrepo grow 1050 1
+gbuild
+check_that "two for 1,050" grep -q '"bin_bits":1,' www/grow/snapshot.json
+run wharf-index verify www/grow -p g.pub -q
+check_rc 0
+run wharf update -q
+check_rc 0
+run wharf install --dry-run m0001000
+check_rc 0
+check_out_has "m0001049"
+rm -r grow/0001
+gbuild
+check_that "still two for 1,000: no rebinning back and forth" grep -q '"bin_bits":1,' www/grow/snapshot.json
+wharf source remove g -q
+end
+
 begin "rotate a sharded site: the top level re-signed, wharf follows"
 wharf-index keygen -W -p new.pub -s new.key >/dev/null
 nid=$(sed -n 's/^untrusted comment: minisign public key //p' new.pub)

@@ -200,6 +200,22 @@ echo garbage >site/.wharf-catalogue/state.json
 run pbuild
 check_rc 0
 check_out_has "catalogue: 9 files, 1 written"
+# a state that lies: a slug that climbs out of SITE, a release that is
+# not one; nothing outside SITE goes, nothing crashes: every page again
+mkdir victim && touch victim/keep
+cp site/.wharf-catalogue/state.json good.json
+sed 's/"slug":"[a-z0-9-]*"/"slug":"..\/..\/victim"/' good.json >site/.wharf-catalogue/state.json
+mv pkgs/zeta.ferrpkg .
+run pbuild
+check_rc 0
+check_that "the victim is there" test -f victim/keep
+mv zeta.ferrpkg pkgs/
+pbuild -q
+sed 's/"recent":\[\[/"recent":[[null,"x"],[/' site/.wharf-catalogue/state.json >bad.json
+cp bad.json site/.wharf-catalogue/state.json
+run pbuild
+check_rc 0
+check_out_has "catalogue: 9 files, 1 written"
 cp -r "$top/site-templates" theme
 sed -i 's|<h2 id="versions-h">|<h2 class="t" id="versions-h">|' theme/module.mustache
 echo extra >theme/assets/extra.txt
