@@ -430,30 +430,58 @@ static int load_bin_modules(wh_snap *s, const char *site, size_t b,
     return rc;
 }
 
+int wh_snap_count_check(const wh_snap *s, const char *site, size_t modules,
+                        size_t packages, wh_err *err)
+{
+    if (modules == s->modules && packages == s->packages)
+        return 0;
+    return wh_fail(err, WH_E_VERIFY, site, -1, "the bins list %zu modules and "
+                   "%zu versions, the signed index says %zu and %zu",
+                   modules, packages, s->modules, s->packages);
+}
+
+/* An index.json-shaped tree of s with no module yet: *modules. */
+static int index_shell(const wh_snap *s, wh_index *ix, json_t **modules,
+                       const char *site, wh_err *err)
+{
+    memset(ix, 0, sizeof *ix);
+    *modules = json_object();
+    ix->json = json_pack("{sss{ssss}sIsIsIso}", "format", WH_INDEX_FORMAT,
+                         "repository", "name", s->name, "key_id", s->key_id,
+                         "serial", (json_int_t)s->head.serial,
+                         "generated", (json_int_t)s->generated,
+                         "expires", (json_int_t)s->head.expires, "modules", *modules);
+    ix->head = s->head;
+    ix->generated = s->generated;
+    return ix->json ? 0 : wh_fail(err, WH_E_NOMEM, site, -1, NULL);
+}
+
+int wh_snap_part_load(wh_snap *s, const char *site, size_t bin, wh_index *part,
+                      wh_err *err)
+{
+    json_t *modules;
+    int rc = index_shell(s, part, &modules, site, err);
+    if (rc == 0)
+        rc = load_bin_modules(s, site, bin, modules, part, err);
+    if (rc)
+        wh_index_free(part);
+    return rc;
+}
+
 int wh_snap_index_load(wh_index *ix, const char *site,
                        const wh_minisign_pubkey *pk, wh_err *err)
 {
     wh_snap s;
+    json_t *modules;
     memset(ix, 0, sizeof *ix);
     int rc = wh_snap_load(&s, site, pk, err);
     if (rc)
         return rc;
-    json_t *modules = json_object();
-    ix->json = json_pack("{sss{ssss}sIsIsIso}", "format", WH_INDEX_FORMAT,
-                         "repository", "name", s.name, "key_id", s.key_id,
-                         "serial", (json_int_t)s.head.serial,
-                         "generated", (json_int_t)s.generated,
-                         "expires", (json_int_t)s.head.expires, "modules", modules);
-    if (!ix->json)
-        rc = wh_fail(err, WH_E_NOMEM, site, -1, NULL);
+    rc = index_shell(&s, ix, &modules, site, err);
     for (size_t b = 0; rc == 0 && b < s.nbins; b++)
         rc = load_bin_modules(&s, site, b, modules, ix, err);
-    if (rc == 0 && (ix->modules != s.modules || ix->packages != s.packages))
-        rc = wh_fail(err, WH_E_VERIFY, site, -1, "the bins list %zu modules and "
-                     "%zu versions, the signed index says %zu and %zu",
-                     ix->modules, ix->packages, s.modules, s.packages);
-    ix->head = s.head;
-    ix->generated = s.generated;
+    if (rc == 0)
+        rc = wh_snap_count_check(&s, site, ix->modules, ix->packages, err);
     wh_snap_free(&s);
     if (rc)
         wh_index_free(ix);

@@ -145,6 +145,14 @@ int wh_snap_module_read(const char *site, const char *name, const char *hex,
 int wh_snap_index_load(wh_index *ix, const char *site,
                        const wh_minisign_pubkey *pk, wh_err *err);
 
+/* The modules of bin `bin` of s as a wh_index (the same shape, every
+ * bin and module file checked as above): for readers that go through
+ * a large index a bin at a time (verify). */
+int wh_snap_part_load(wh_snap *s, const char *site, size_t bin, wh_index *part,
+                      wh_err *err);
+/* The modules and versions the bins listed must be what s says. */
+int wh_snap_count_check(const wh_snap *s, const char *site, size_t modules,
+                        size_t packages, wh_err *err);
 /* A site's whole index, whichever layout it has: index.json when it has
  * one (the copy is one file), else the sharded index (WH_E_NOTFOUND when
  * it has neither). */

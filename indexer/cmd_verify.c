@@ -13,6 +13,13 @@
  * since nothing else can then be believed; every other failure is
  * reported and the rest still checked.  The exit status is the first
  * failure's (docs/exit-codes.md).
+ *
+ * A sharded index is checked too (every bin and module file by its
+ * digest, and the same as index.json when the site has both); a site
+ * with the sharded index alone is checked a bin at a time (verify_bins),
+ * so that its memory is a bin's, whatever the repository's size.
+ *
+ * Tests: tests/cli/t1101-wharf-index-verify.sh, t1110-wharf-index-sharded.sh.
  */
 #include "indexer/indexer.h"
 
@@ -311,9 +318,11 @@ static void check_sharded(const verify *o, const wh_index *ix, const wh_index *s
     }
 }
 
-/* Every package the index lists, on --jobs threads; *bad counts failures. */
-static void check_packages(const verify *o, const wh_index *ix, int *status,
-                           json_t *failures, size_t *bad)
+/* Every package the index lists, on --jobs threads; *bad counts failures.
+ * With a progress bar (a site checked a bin at a time) it goes on that
+ * one and the caller says how many failed; else it draws its own. */
+static void check_packages(const verify *o, const wh_index *ix, ix_progress *bar,
+                           int *status, json_t *failures, size_t *bad)
 {
     wh_index_pkg *v = NULL;
     size_t n = 0;
@@ -330,21 +339,61 @@ static void check_packages(const verify *o, const wh_index *ix, int *status,
     }
     for (size_t i = 0; i < n; i++)
         bytes += v[i].size;
-    ix_progress p;
-    ix_progress_start(&p, "hashing", n, bytes, ix_progress_wanted(o->quiet || o->json));
-    verify_ctx c = { o->site, v, errs, &p };
+    ix_progress own;
+    if (!bar)
+        ix_progress_start(&own, "hashing", n, bytes, ix_progress_wanted(o->quiet || o->json));
+    verify_ctx c = { o->site, v, errs, bar ? bar : &own };
     ix_parallel(n, o->jobs, check_one, &c);
-    ix_progress_end(&p);
+    if (!bar)
+        ix_progress_end(&own);
     for (size_t i = 0; i < n; i++)
         if (errs[i].code) {
             (*bad)++;
             note(status, &errs[i], failures, v[i].path);
         }
-    if (*bad)
+    if (*bad && !bar)
         fprintf(stderr, PROG ": %zu of %zu package%s failed verification\n",
                 *bad, n, n == 1 ? "" : "s");
     free(errs);
     free(v);
+}
+
+/* A site with the sharded index alone, a bin at a time: memory is one
+ * bin's modules, not the repository's (the whole index as one tree is
+ * gigabytes at 10^6).  A bad bin or module file stops the check, as a
+ * bad index does; *sum gets the head and the counts. */
+static int verify_bins(const verify *o, const wh_minisign_pubkey *pk, wh_index *sum,
+                       int *status, json_t *failures, wh_err *err)
+{
+    wh_snap s;
+    size_t bad = 0, b_bad;
+    memset(sum, 0, sizeof *sum);
+    int rc = wh_snap_load(&s, o->site, pk, err);
+    if (rc)
+        return rc;
+    sum->head = s.head;
+    sum->generated = s.generated;
+    check_sharded(o, NULL, sum, status, failures);
+    ix_progress bar;
+    ix_progress_start(&bar, "hashing", s.packages, 0, ix_progress_wanted(o->quiet || o->json));
+    for (size_t b = 0; rc == 0 && b < s.nbins; b++) {
+        wh_index part;
+        if ((rc = wh_snap_part_load(&s, o->site, b, &part, err)) != 0)
+            break;
+        sum->modules += part.modules;
+        sum->packages += part.packages;
+        check_packages(o, &part, &bar, status, failures, &b_bad);
+        bad += b_bad;
+        wh_index_free(&part);
+    }
+    ix_progress_end(&bar);
+    if (rc == 0)
+        rc = wh_snap_count_check(&s, o->site, sum->modules, sum->packages, err);
+    if (bad)
+        fprintf(stderr, PROG ": %zu of %zu package%s failed verification\n",
+                bad, sum->packages, sum->packages == 1 ? "" : "s");
+    wh_snap_free(&s);
+    return rc;
 }
 
 int cmd_verify(int argc, char **argv)
@@ -357,19 +406,35 @@ int cmd_verify(int argc, char **argv)
     wh_minisign_pubkey pk;
     wh_index ix, sx;
     int full = 0, sharded = 0;
-    if (wh_minisign_pubkey_load(&pk, o.pub, &err) ||
-        load_site(o.site, &pk, &ix, &full, &sx, &sharded, &err))
-        return wh_cli_report(PROG, &err);
     int status = WH_EXIT_OK;
     size_t bad;
+    char sig[4096], snap[4096];
+    struct stat st;
+    snprintf(sig, sizeof sig, "%s/" WH_INDEX_SIG, o.site);
+    snprintf(snap, sizeof snap, "%s/" WH_SNAP_SIG, o.site);
+    if (wh_minisign_pubkey_load(&pk, o.pub, &err))
+        return wh_cli_report(PROG, &err);
     json_t *failures = json_array();
+    if (lstat(sig, &st) != 0 && errno == ENOENT && lstat(snap, &st) == 0) {
+        /* the sharded index alone */
+        if (verify_bins(&o, &pk, &ix, &status, failures, &err)) {
+            json_decref(failures);
+            return wh_cli_report(PROG, &err);
+        }
+        goto report;
+    }
+    if (load_site(o.site, &pk, &ix, &full, &sx, &sharded, &err)) {
+        json_decref(failures);
+        return wh_cli_report(PROG, &err);
+    }
     if (full)
         check_index(&o, &ix, &pk, &status, failures);
     if (sharded)
         check_sharded(&o, full ? &ix : NULL, &sx, &status, failures);
     if (!full)
         ix = sx;
-    check_packages(&o, &ix, &status, failures, &bad);
+    check_packages(&o, &ix, NULL, &status, failures, &bad);
+report:;
     char date[32];
     wh_cli_date(ix.head.expires, date);
     if (o.json)

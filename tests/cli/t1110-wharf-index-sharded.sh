@@ -455,6 +455,12 @@ check_out_has "m0001049"
 rm -r grow/0001
 gbuild
 check_that "still two for 1,000: no rebinning back and forth" grep -q '"bin_bits":1,' www/grow/snapshot.json
+# verify goes a bin at a time: a bad package in either bin is found
+for m in m0000003 m0000999; do printf x >>"www/grow/packages/$m@1.0.0.ferrpkg"; done
+run wharf-index verify www/grow -p g.pub -q
+check_rc 4
+check_err_has "wharf-index verify: 2 of 1000 packages failed verification"
+check_err_has "www/grow/packages/m0000999@1.0.0.ferrpkg: "
 wharf source remove g -q
 end
 
