@@ -431,7 +431,13 @@ static int part_index(pc *c, json_t *names, wh_index *ix)
     memset(ix, 0, sizeof *ix);
     json_object_foreach(rc == 0 ? names : NULL, name, v) {
         json_t *versions;
-        if ((rc = wh_snap_module(&c->cur, c->site, name, &versions, c->err)) != 0)
+        rc = wh_snap_module(&c->cur, c->site, name, &versions, c->err);
+        if (rc == WH_E_NOTFOUND) {      /* not listed (a stale state): nothing to show */
+            wh_err_clear(c->err);
+            rc = 0;
+            continue;
+        }
+        if (rc)
             break;
         ix->packages += json_object_size(versions);
         json_object_set_new(mods, name, json_pack("{so}", "versions", versions));
