@@ -41,6 +41,7 @@
 #include "json.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,6 +74,19 @@ static int check_canon(const json_t *v, int depth, wh_err *err)
         }
     }
     return 0;
+}
+
+int wh_json_print(const json_t *v, wh_err *err)
+{
+    char *text;
+    size_t len;
+    int rc = v ? wh_json_canon(v, &text, &len, err)
+               : wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
+    if (rc == 0) {
+        printf("%s\n", text);
+        free(text);
+    }
+    return rc;
 }
 
 int wh_json_canon(const json_t *v, char **out, size_t *len, wh_err *err)

@@ -27,6 +27,10 @@
  * than WH_JSON_MAX_DEPTH. */
 int wh_json_canon(const json_t *v, char **out, size_t *len, wh_err *err);
 
+/* v as one line of canonical JSON on standard output: what every --json
+ * of the commands prints (err may be NULL). */
+int wh_json_print(const json_t *v, wh_err *err);
+
 /* Parse len bytes of buf (path names it in errors).  Duplicate keys,
  * trailing data and nesting deeper than WH_JSON_MAX_DEPTH are errors.
  * The caller owns *out (json_decref). */

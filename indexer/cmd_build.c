@@ -314,12 +314,7 @@ typedef struct outcome {
 /* j (taken) as one line of canonical JSON on stdout: --json's summary. */
 static void print_canon(json_t *j)
 {
-    char *text;
-    size_t len;
-    if (j && wh_json_canon(j, &text, &len, NULL) == 0) {
-        printf("%s\n", text);
-        free(text);
-    }
+    wh_json_print(j, NULL);
     json_decref(j);
 }
 

@@ -228,12 +228,7 @@ static void print_json(const verify *o, const wh_index *ix, json_t *failures,
         "expires", (json_int_t)ix->head.expires, "packages", (json_int_t)ix->packages,
         "modules", (json_int_t)ix->modules, "failures", failures,
         "verified", status == WH_EXIT_OK);
-    char *text;
-    size_t len;
-    if (j && wh_json_canon(j, &text, &len, NULL) == 0) {
-        printf("%s\n", text);
-        free(text);
-    }
+    wh_json_print(j, NULL);
     json_decref(j);
 }
 

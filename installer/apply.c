@@ -164,8 +164,6 @@ void ins_changes_print(const ins_changes *cs, const ins_change_opts *o)
 static void print_json(const ins_changes *cs, const ins_change_opts *o)
 {
     json_t *arr = json_array(), *out;
-    char *text;
-    size_t len;
     for (size_t i = 0; i < cs->n; i++) {
         const ins_change *c = &cs->c[i];
         const ins_change_info *ci = &cs->info[i];
@@ -177,10 +175,8 @@ static void print_json(const ins_changes *cs, const ins_change_opts *o)
                 "source", json_string_value(json_object_get(ci->record, "source"))));
     }
     out = json_pack("{sosb}", "changes", arr, "dry_run", o->dry_run);
-    if (out && wh_json_canon(out, &text, &len, NULL) == 0) {
-        printf("%s\n", text);
-        free(text);
-    }
+    if (out)
+        wh_json_print(out, NULL);
     json_decref(out);
 }
 

@@ -314,15 +314,12 @@ static int print_versions(const ins_catalog *cat, json_t *versions, wh_err *err)
 static int info(ins_catalog *cat, const info_opts *o, wh_err *err)
 {
     json_t *versions;
-    char *text;
-    size_t len;
     int rc = ins_catalog_module(cat, o->name, &versions, err);
     if (rc)
         return rc;
-    if (o->json && (rc = wh_json_canon(versions, &text, &len, err)) == 0) {
-        printf("%s\n", text);
-        free(text);
-    } else if (!o->json) {
+    if (o->json)
+        rc = wh_json_print(versions, err);
+    else {
         const char *latest = wh_index_latest(versions);
         print_latest(cat, o->name, latest, json_object_get(versions, latest));
         rc = print_versions(cat, versions, err);

@@ -30,19 +30,13 @@ static int print(const ins_cmd_opts *o, json_t *installed, wh_err *err)
     json_t *m;
     if (o->json) {
         json_t *out = json_object();
-        char *text;
-        size_t len;
         json_object_foreach(installed, name, m) {
             json_t *e = json_deep_copy(m);
             json_object_del(e, "files");
             json_object_set_new(out, name, e);
         }
-        int rc = wh_json_canon(out, &text, &len, err);
+        int rc = wh_json_print(out, err);
         json_decref(out);
-        if (rc == 0) {
-            printf("%s\n", text);
-            free(text);
-        }
         return rc;
     }
     json_object_foreach(installed, name, m)

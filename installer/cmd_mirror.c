@@ -686,12 +686,7 @@ static void report(const mirror *m)
             "packages", (json_int_t)m->n, "wanted", (json_int_t)m->wanted,
             "present", (json_int_t)m->present, "copied", m->copied,
             "dry_run", o->dry_run);
-        char *text;
-        size_t len;
-        if (j && wh_json_canon(j, &text, &len, NULL) == 0) {
-            printf("%s\n", text);
-            free(text);
-        }
+        wh_json_print(j, NULL);
         json_decref(j);
     } else if (!o->quiet)
         printf("%s: source '%s', serial %lld: %zu of %zu package%s, %zu %s, "

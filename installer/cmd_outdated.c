@@ -92,14 +92,9 @@ static int run(void *arg, ins_session *s, char **why, wh_err *err)
     }
     if (rc == 0)
         r = rows(s, picks);
-    if (rc == 0 && o->json) {
-        char *text;
-        size_t len;
-        if ((rc = wh_json_canon(r, &text, &len, err)) == 0) {
-            printf("%s\n", text);
-            free(text);
-        }
-    } else if (rc == 0 && !o->quiet && json_array_size(r) == 0)
+    if (rc == 0 && o->json)
+        rc = wh_json_print(r, err);
+    else if (rc == 0 && !o->quiet && json_array_size(r) == 0)
         printf("every installed module is up to date\n");
     else if (rc == 0 && !o->quiet)
         print_table(r);

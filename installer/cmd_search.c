@@ -225,8 +225,6 @@ static json_t *list_json(const char *list, size_t len)
 static int print_json(const hit *v, size_t n, wh_err *err)
 {
     json_t *out = json_array();
-    char *text = NULL;
-    size_t len;
     for (size_t i = 0; out && i < n; i++) {
         const wh_itab_mod *m = &v[i].m;
         json_array_append_new(out, json_pack("{s:s%,s:s%,s:s%,s:o,s:o,s:s}",
@@ -235,11 +233,8 @@ static int print_json(const hit *v, size_t n, wh_err *err)
             "categories", list_json(m->categories, m->categories_len),
             "tags", list_json(m->tags, m->tags_len), "source", v[i].src->name));
     }
-    int rc = out && json_array_size(out) == n ? wh_json_canon(out, &text, &len, err)
+    int rc = out && json_array_size(out) == n ? wh_json_print(out, err)
                                               : wh_fail(err, WH_E_NOMEM, NULL, -1, NULL);
-    if (rc == 0)
-        printf("%s\n", text);
-    free(text);
     json_decref(out);
     return rc;
 }

@@ -180,13 +180,8 @@ static int cmp_name(const void *a, const void *b)
 /* "NAME  LOCATION [LOCATION...]  (key KEYID)", sorted by name. */
 static void list(json_t *sources, int json)
 {
-    char *text;
-    size_t len;
     if (json) {
-        if (wh_json_canon(sources, &text, &len, NULL) == 0) {
-            printf("%s\n", text);
-            free(text);
-        }
+        wh_json_print(sources, NULL);
         return;
     }
     const char *name;

@@ -249,12 +249,8 @@ static void list(const wh_keyring *kr, json_t *revoked, int json)
             printf("%s  %s\n", id, b64);
     }
     list_revoked(revoked, json ? all : NULL);
-    char *text;
-    size_t len;
-    if (json && wh_json_canon(all, &text, &len, NULL) == 0) {
-        printf("%s\n", text);
-        free(text);
-    }
+    if (json)
+        wh_json_print(all, NULL);
     json_decref(all);
 }
 

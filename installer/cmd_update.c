@@ -313,12 +313,8 @@ int cmd_update(int argc, char **argv)
     else {
         json_t *out = o.c.json ? json_array() : NULL;
         rc = update_all(&h, &o, &st, out);
-        char *text;
-        size_t len;
-        if (out && wh_json_canon(out, &text, &len, NULL) == 0) {
-            printf("%s\n", text);
-            free(text);
-        }
+        if (out)
+            wh_json_print(out, NULL);
         json_decref(out);
     }
     ins_home_unlock(&h);

@@ -174,14 +174,10 @@ static int run(const ins_cmd_opts *o, const ins_session *s, int argc, char **arg
     size_t nmod = argc ? (size_t)argc : json_object_size(s->installed);
     size_t bad = json_array_size(v.problems);
     if (rc == 0 && o->json) {
-        char *text;
-        size_t len;
         json_t *out = json_pack("{sIsIsO}", "modules", (json_int_t)nmod,
                                 "files", (json_int_t)v.files, "problems", v.problems);
-        if (out && wh_json_canon(out, &text, &len, err) == 0) {
-            printf("%s\n", text);
-            free(text);
-        }
+        if (out)
+            wh_json_print(out, err);
         json_decref(out);
     } else if (rc == 0 && !o->quiet && bad == 0)
         printf("verified %zu module%s, %zu file%s\n", nmod, nmod == 1 ? "" : "s",
