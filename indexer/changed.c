@@ -53,6 +53,9 @@
 #define SRCMAP_MAX    ((size_t)64 << 20)
 #define SRC_SIG       1
 #define SRC_EXP       2
+/* A record's bytes at most: two counted strings (u16, bytes, NUL), the
+ * flags, three stats of 8 bytes twice, the expiry. */
+#define SRC_REC_MAX(path, nv) (2 + (path) + 1 + 2 + (nv) + 1 + 1 + 2 * 24 + 8)
 
 static int cmp_path(const char *a, const char *b);
 
@@ -297,7 +300,7 @@ static int srcmap_encode(json_t *sources, unsigned char **out, size_t *len)
             free(keys);
             return -1;
         }
-        cap += strlen(key) + strlen(nv) + 6 + 7 * 8;
+        cap += SRC_REC_MAX(strlen(key), strlen(nv));
         keys[i++] = key;
     }
     qsort(keys, n, sizeof *keys, cmp_pathp);

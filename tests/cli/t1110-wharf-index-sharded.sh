@@ -166,6 +166,16 @@ wharf-index build: $f: offset 0xf: not a source map record ("wharf-srcmap/3"); r
 EOF
 run vbuild -k "$T"
 check_out_has "read 0 files, $(find pkgs -name '*.ferrpkg' | wc -l) unchanged, 0 removed"
+# the longest record: a PAR with an expiry and a .minisig beside it
+mkdir -p pkgs/p && mkpar pkgs/p/pay.par.gz --gzip --ver 1.0 --seed t1110 --exp 4102444800
+wharf-index sign -s repo.key pkgs/p/pay.par.gz >/dev/null
+run vbuild -k "$T"
+check_rc 0
+check_out_has "read 1 file, "
+run vbuild -k "$T"
+check_out_has "read 0 files, $(find pkgs -name '*.ferrpkg' -o -name '*.par.gz' | wc -l) unchanged, 0 removed"
+rm -r pkgs/p
+vbuild -k "$T" -q
 # records that lie: a length past the end, a bad flags byte, a path with
 # a NUL in it, records out of order
 for rec in '\005\000abc' '\001\000a\000\001\000b\000\011' '\003\000a\000b\000\001\000c\000\000' \
