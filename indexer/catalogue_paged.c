@@ -47,6 +47,7 @@
 #include <time.h>
 
 #include "common/fs.h"
+#include "common/hex.h"
 #include "common/json.h"
 #include "common/shard.h"
 
@@ -754,7 +755,7 @@ static int state_files_there(pc *c, json_t *doc)
     size_t i;
     json_array_foreach(json_object_get(doc, "rdeps"), i, v) {
         const char *h = json_string_value(v);
-        if (!h || (*h && (strlen(h) != 64 || snprintf(rel, sizeof rel, "f/%s.json", h) < 0 ||
+        if (!h || (*h && (!wh_hex_is_lower(h, 64) || h[64] || snprintf(rel, sizeof rel, "f/%s.json", h) < 0 ||
                           state_path(path, sizeof path, c->site, rel) || lstat(path, &st))))
             return 0;
     }
@@ -765,7 +766,7 @@ static int state_files_there(pc *c, json_t *doc)
         if (!slug || strspn(slug, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(slug))
             return 0;
         if (!h ||
-            (*h && (strlen(h) != 64 || snprintf(rel, sizeof rel, "f/%s.json", h) < 0 ||
+            (*h && (!wh_hex_is_lower(h, 64) || h[64] || snprintf(rel, sizeof rel, "f/%s.json", h) < 0 ||
                     state_path(path, sizeof path, c->site, rel) || lstat(path, &st))))
             return 0;
     }

@@ -216,6 +216,15 @@ cp bad.json site/.wharf-catalogue/state.json
 run pbuild
 check_rc 0
 check_out_has "catalogue: 9 files, 1 written"
+# a state file named by a path, not a digest: refused, not read
+up=$(printf '../%.0s' $(seq 19))etc/pwd
+mkdir -p etc && echo '{}' >etc/pwd.json
+sed "s|\"rdeps\":\[\"[0-9a-f]*\"|\"rdeps\":[\"$up\"|" site/.wharf-catalogue/state.json >bad.json
+check_that "the lie is in place" grep -qF "$up" bad.json
+cp bad.json site/.wharf-catalogue/state.json
+run pbuild
+check_rc 0
+check_out_has "catalogue: 9 files, 1 written"
 cp -r "$top/site-templates" theme
 sed -i 's|<h2 id="versions-h">|<h2 class="t" id="versions-h">|' theme/module.mustache
 echo extra >theme/assets/extra.txt
